@@ -1,0 +1,142 @@
+"""Activation functions f and their derivatives f', written by hand in NumPy.
+
+Every function keeps the dtype of its input (float32 in, float32 out) and is
+numerically stable: sigmoid, softplus and their derivatives are computed from
+exp(-|z|), which never overflows.
+
+An elementwise activation has a diagonal Jacobian, so BP1 and BP2 only need the
+vector f'(z). Softmax couples the units of a layer; its Jacobian is a full matrix
+per example (`softmax_jacobian`), and BP1 uses that matrix (see manual/network.py).
+Derivations: derivations/ (activation derivatives).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+def _one(z: np.ndarray) -> np.ndarray:
+    return np.ones_like(z)
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^{-z}), computed as e^{-|z|} based halves so exp never overflows."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_prime(z):
+    """σ'(z) = σ(z)(1 − σ(z)) = e^{-|z|} / (1 + e^{-|z|})² (σ' is even, so |z| is exact)."""
+    e = np.exp(-np.abs(z))
+    return e / (1 + e) ** 2
+
+
+def tanh(z):
+    """tanh(z)."""
+    return np.tanh(z)
+
+
+def tanh_prime(z):
+    """tanh'(z) = 1 − tanh²(z) = 4e^{-2|z|} / (1 + e^{-2|z|})², accurate where tanh saturates."""
+    e = np.exp(-2 * np.abs(z))
+    return 4 * e / (1 + e) ** 2
+
+
+def relu(z):
+    """relu(z) = max(z, 0)."""
+    return np.maximum(z, 0)
+
+
+def relu_prime(z):
+    """relu'(z) = 1 for z > 0, 0 for z < 0 (undefined at 0; we use 0 there, as torch does)."""
+    return (z > 0).astype(z.dtype)
+
+
+def identity(z):
+    """f(z) = z."""
+    return z.copy()
+
+
+def softplus(z):
+    """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^{-|z|}) (no overflow)."""
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def softmax(z):
+    """softmax(z)_i = e^{z_i} / Σ_j e^{z_j} along each row, shifted by the row max."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_jacobian(z):
+    """J[n, i, j] = ∂a_i/∂z_j = a_i (1[i = j] − a_j) for each example n; shape (n, k, k)."""
+    a = softmax(z)
+    eye = np.eye(z.shape[1], dtype=z.dtype)
+    return a[:, :, None] * (eye[None, :, :] - a[:, None, :])
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One layer's activation: a name, f, and either f' (elementwise) or a Jacobian (softmax).
+
+    `slope` is leaky_relu's negative slope and is 0 for every other activation.
+    """
+
+    name: str
+    f: Callable[[np.ndarray], np.ndarray]
+    prime: Callable[[np.ndarray], np.ndarray] | None = None
+    jacobian: Callable[[np.ndarray], np.ndarray] | None = None
+    slope: float = 0.0
+
+    @property
+    def elementwise(self) -> bool:
+        return self.jacobian is None
+
+    @property
+    def has_kink(self) -> bool:
+        """True where f' jumps at z = 0 (relu, leaky_relu): gradients there are not defined."""
+        return self.name in ("relu", "leaky_relu")
+
+    def __str__(self) -> str:
+        return f"leaky_relu({self.slope:g})" if self.name == "leaky_relu" else self.name
+
+
+def leaky_relu(slope: float = 0.01) -> Activation:
+    """leaky_relu(z) = z for z > 0, slope·z otherwise; derivative 1 or slope."""
+    if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+        raise TypeError(f"leaky_relu slope: expected a real number, got {type(slope).__name__}")
+    if not (np.isfinite(slope) and 0 <= slope < 1):
+        raise ValueError(f"leaky_relu slope: expected 0 <= slope < 1, got {slope!r}")
+    s = float(slope)
+
+    def f(z):
+        return np.where(z > 0, z, z * z.dtype.type(s))
+
+    def prime(z):
+        return np.where(z > 0, _one(z), z.dtype.type(s))
+
+    return Activation("leaky_relu", f, prime=prime, slope=s)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": Activation("sigmoid", sigmoid, prime=sigmoid_prime),
+    "tanh": Activation("tanh", tanh, prime=tanh_prime),
+    "relu": Activation("relu", relu, prime=relu_prime),
+    "leaky_relu": leaky_relu(),
+    "identity": Activation("identity", identity, prime=_one),
+    "softplus": Activation("softplus", softplus, prime=sigmoid),
+    "softmax": Activation("softmax", softmax, jacobian=softmax_jacobian),
+}
+
+
+def get_activation(spec: str | Activation, *, argname: str = "activation") -> Activation:
+    """Look an activation up by name, or pass an `Activation` (e.g. `leaky_relu(0.2)`) through."""
+    if isinstance(spec, Activation):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"{argname}: expected an activation name or Activation, got {type(spec).__name__}")
+    if spec not in ACTIVATIONS:
+        raise ValueError(f"{argname}: unknown activation {spec!r}; expected one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[spec]

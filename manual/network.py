@@ -1,0 +1,206 @@
+"""A fully connected network of any depth and widths, with backpropagation written by hand.
+
+Notation (the same in derivations/, reference/ and tests/):
+    layers l = 1..L; W[l] has shape (n_l, n_{l-1}) like torch.nn.Linear; b[l] has shape (n_l,);
+    a batch of n examples in rows;
+        a[0] = x,   z[l] = a[l-1] @ W[l].T + b[l],   a[l] = f_l(z[l]),
+        C = Σ_n C_n  or  (1/n) Σ_n C_n  (the reduction is always explicit),
+        delta[l] = ∂C/∂z[l].
+    The four backpropagation equations:
+        BP1  delta[L] = ∂C/∂a[L] ⊙ f_L'(z[L])           (full Jacobian for softmax)
+        BP2  delta[l] = (delta[l+1] @ W[l+1]) ⊙ f_l'(z[l])
+        BP3  ∂C/∂b[l] = Σ_n delta[l]_n
+        BP4  ∂C/∂W[l] = delta[l].T @ a[l-1]              (Σ_n of outer products)
+
+Indexing in the code: Python lists are 0-based, so W, b, z, delta and the gradients hold layer l
+at index l-1, while `a` holds a[0] = x at index 0 and so layer l at index l.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .checks import FLOAT_DTYPES, check_float_array, check_sizes, check_targets
+from .losses import Loss, check_reduction, get_loss, reduce, reduction_scale
+
+
+# ----------------------------------------------------------------------------- the equations
+
+def linear(a_prev, W, b):
+    """z[l] = a[l-1] @ W[l].T + b[l]."""
+    return a_prev @ W.T + b
+
+
+def bp1_output_error(z, a, y, act: Activation, loss: Loss, scale):
+    """BP1: delta[L] = ∂C/∂z[L].
+
+    Fused pairs (sigmoid + BCE, softmax + softmax-CE): delta[L] = scale · (a − y).
+    Elementwise f: delta[L] = scale · ∂C_n/∂a ⊙ f'(z).
+    Softmax:       delta[L]_n = J_n.T @ (scale · ∂C_n/∂a_n), J_n[i, j] = ∂a_i/∂z_j (full Jacobian).
+    `scale` is ∂C/∂C_n: 1 for a sum over the batch, 1/n for a mean.
+    """
+    if loss.fused_with is not None:
+        return scale * (a - y)
+    grad_a = scale * loss.grad_a(a, y)
+    if act.elementwise:
+        return grad_a * act.prime(z)
+    return np.einsum("nij,ni->nj", act.jacobian(z), grad_a)
+
+
+def bp2_hidden_error(delta_next, W_next, z, act: Activation):
+    """BP2: delta[l] = (delta[l+1] @ W[l+1]) ⊙ f_l'(z[l])  (hidden layers are elementwise)."""
+    return (delta_next @ W_next) * act.prime(z)
+
+
+def bp3_bias_grad(delta):
+    """BP3: ∂C/∂b[l] = Σ_n delta[l]_n (the reduction scale is already inside delta)."""
+    return delta.sum(axis=0)
+
+
+def bp4_weight_grad(delta, a_prev):
+    """BP4: ∂C/∂W[l] = delta[l].T @ a[l-1] = Σ_n outer(delta[l]_n, a[l-1]_n), shape (n_l, n_{l-1})."""
+    return delta.T @ a_prev
+
+
+# ----------------------------------------------------------------------------- the network
+
+@dataclass
+class Cache:
+    """Everything the forward pass computed: z[l] at z[l-1], a[l] at a[l] (a[0] = x)."""
+
+    z: list[np.ndarray]
+    a: list[np.ndarray]
+
+
+@dataclass
+class Gradients:
+    """∂C/∂z[l] (delta), ∂C/∂W[l] (dW) and ∂C/∂b[l] (db), layer l at index l-1, and C itself."""
+
+    loss: np.generic
+    delta: list[np.ndarray]
+    dW: list[np.ndarray]
+    db: list[np.ndarray]
+
+
+class Network:
+    """Parameters W[l], b[l], one activation per layer, a loss and an explicit batch reduction."""
+
+    def __init__(self, W: Sequence[np.ndarray], b: Sequence[np.ndarray],
+                 activations: str | Activation | Sequence[str | Activation],
+                 *, loss: str | Loss, reduction: str):
+        if not isinstance(W, (list, tuple)) or not isinstance(b, (list, tuple)):
+            raise TypeError("W, b: expected lists with one array per layer")
+        if len(W) == 0 or len(W) != len(b):
+            raise ValueError(f"W, b: expected one weight and one bias per layer (L >= 1), "
+                             f"got {len(W)} weights and {len(b)} biases")
+        dtype = W[0].dtype if isinstance(W[0], np.ndarray) else None
+        if dtype not in FLOAT_DTYPES:
+            check_float_array("W[1]", W[0], (None, None))  # raises the precise error
+        for l, (Wl, bl) in enumerate(zip(W, b), start=1):
+            fan_in = W[l - 2].shape[0] if l > 1 else None
+            check_float_array(f"W[{l}]", Wl, (None, fan_in), dtype)
+            check_float_array(f"b[{l}]", bl, (Wl.shape[0],), dtype)
+        self.W, self.b = list(W), list(b)
+        self.activations = _check_activations(activations, len(W))
+        self.loss = get_loss(loss)
+        self.reduction = check_reduction(reduction)
+        _check_pairing(self.activations, self.loss)
+
+    @classmethod
+    def init(cls, sizes: Sequence[int], activations, *, loss: str | Loss, reduction: str,
+             seed: int | None = 0, dtype=np.float64) -> "Network":
+        """Random parameters: W[l] ~ N(0, 1/n_{l-1}) (variance kept through the layers), b[l] = 0."""
+        sizes = check_sizes(sizes)
+        dtype = np.dtype(dtype)
+        if dtype not in FLOAT_DTYPES:
+            raise TypeError(f"dtype: expected float32 or float64, got {dtype}")
+        rng = np.random.default_rng(seed)
+        W = [(rng.standard_normal((m, k)) / np.sqrt(k)).astype(dtype) for k, m in zip(sizes, sizes[1:])]
+        b = [np.zeros(m, dtype) for m in sizes[1:]]
+        return cls(W, b, activations, loss=loss, reduction=reduction)
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.W[0].shape[1]] + [Wl.shape[0] for Wl in self.W]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.W[0].dtype
+
+    def __repr__(self) -> str:
+        acts = ", ".join(str(f) for f in self.activations)
+        return (f"Network(sizes={self.sizes}, activations=[{acts}], loss={self.loss}, "
+                f"reduction={self.reduction}, dtype={self.dtype})")
+
+    # -- checked entry points
+
+    def check_x(self, x) -> np.ndarray:
+        return check_float_array("x", x, (None, self.sizes[0]), self.dtype)
+
+    def check_xy(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        x = self.check_x(x)
+        y = check_float_array("y", y, (x.shape[0], self.sizes[-1]), self.dtype)
+        check_targets(self.loss.name, y)
+        return x, y
+
+    def forward(self, x) -> Cache:
+        """The forward pass: a[0] = x, then z[l] = a[l-1] @ W[l].T + b[l] and a[l] = f_l(z[l])."""
+        return self._forward(self.check_x(x))
+
+    def cost(self, x, y) -> np.generic:
+        """C for the batch (x, y), with the network's reduction."""
+        x, y = self.check_xy(x, y)
+        return self._cost(self._forward(x), y)
+
+    def gradients(self, x, y) -> Gradients:
+        """One forward and one backward pass: C, every delta[l], ∂C/∂W[l] and ∂C/∂b[l]."""
+        x, y = self.check_xy(x, y)
+        return self._backward(self._forward(x), y)
+
+    # -- the passes (inputs already checked)
+
+    def _forward(self, x) -> Cache:
+        z, a = [], [x]
+        for Wl, bl, f in zip(self.W, self.b, self.activations):
+            z.append(linear(a[-1], Wl, bl))
+            a.append(f.f(z[-1]))
+        return Cache(z, a)
+
+    def _cost(self, cache: Cache, y) -> np.generic:
+        return reduce(self.loss.per_example(cache.z[-1], cache.a[-1], y), self.reduction)
+
+    def _backward(self, cache: Cache, y) -> Gradients:
+        z, a, L = cache.z, cache.a, len(self.W)
+        scale = reduction_scale(self.reduction, y.shape[0], self.dtype)
+        delta = [None] * L
+        delta[L - 1] = bp1_output_error(z[L - 1], a[L], y, self.activations[L - 1], self.loss, scale)
+        for l in range(L - 1, 0, -1):  # layers L-1 .. 1, stored at index l-1
+            delta[l - 1] = bp2_hidden_error(delta[l], self.W[l], z[l - 1], self.activations[l - 1])
+        db = [bp3_bias_grad(d) for d in delta]
+        dW = [bp4_weight_grad(d, a_prev) for d, a_prev in zip(delta, a[:-1])]
+        return Gradients(self._cost(cache, y), delta, dW, db)
+
+
+def _check_activations(activations, L: int) -> list[Activation]:
+    if isinstance(activations, (str, Activation)):
+        activations = [activations] * L
+    if not isinstance(activations, (list, tuple)):
+        raise TypeError(f"activations: expected a name or a list of {L} names, got {type(activations).__name__}")
+    if len(activations) != L:
+        raise ValueError(f"activations: expected one per layer ({L}), got {len(activations)}")
+    acts = [get_activation(f, argname=f"activations[{i}]") for i, f in enumerate(activations)]
+    for i, f in enumerate(acts[:-1]):
+        if not f.elementwise:
+            raise ValueError(f"activations[{i}]: {f} is only supported on the output layer "
+                             f"(layer {L}), not on hidden layer {i + 1}")
+    return acts
+
+
+def _check_pairing(acts: list[Activation], loss: Loss) -> None:
+    if loss.fused_with is not None and acts[-1].name != loss.fused_with:
+        raise ValueError(f"loss: {loss.name} is computed from the logits of a {loss.fused_with} output layer; "
+                         f"the output activation is {acts[-1]} (use activation {loss.fused_with!r} "
+                         "on the last layer, or a squared-error loss)")

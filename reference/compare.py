@@ -1,0 +1,188 @@
+"""The one comparison helper: a backward pass's output against an oracle's, layer by layer.
+
+A failure names the network, the layer, the quantity (delta, dW, db or the loss), the worst
+element's index, both values, the error and the tolerance — never a whole matrix.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from manual.network import Gradients, Network
+
+from .autograd import autograd_gradients
+from .finite_diff import finite_difference_gradients
+from .strategies import Case
+from .tolerances import TINY, fd_atol, rtol_exact
+
+Backward = Callable[[Network, np.ndarray, np.ndarray], Gradients]
+
+
+def manual_backward(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
+    """The backward pass under test by default: manual/'s own."""
+    return net.gradients(x, y)
+
+
+@dataclass
+class Mismatch:
+    oracle: str
+    quantity: str          # "loss", "delta", "dW" or "db"
+    layer: int | None      # l = 1..L (None for the loss)
+    index: tuple | None    # the worst element (None when the problem is the shape, dtype …)
+    got: float | None
+    expected: float | None
+    error: float
+    tol: float
+    problem: str = ""
+
+    def __str__(self) -> str:
+        where = self.quantity if self.layer is None else f"{self.quantity}[{self.layer}]"
+        if self.problem:
+            return f"{self.oracle}: {where}: {self.problem}"
+        idx = "" if self.index is None else f" at index {self.index}"
+        return (f"{self.oracle}: {where}{idx}: got {self.got:.17g}, expected {self.expected:.17g} "
+                f"(error {self.error:.3g} > tolerance {self.tol:.3g})")
+
+
+@dataclass
+class OracleResult:
+    """How far one backward pass is from one oracle: the worst error per layer, and what failed."""
+
+    oracle: str
+    layer_errors: list[float]          # max over delta, dW, db of layer l, at index l-1
+    loss_error: float
+    tol: float
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    @property
+    def max_error(self) -> float:
+        return max([self.loss_error, *self.layer_errors])
+
+
+def relative_error(got: np.ndarray, expected: np.ndarray) -> tuple[float, tuple]:
+    """max_i |got_i − expected_i| / max(‖expected‖_∞, tiny), and the worst index i."""
+    diff = np.abs(np.asarray(got, np.float64) - expected)
+    worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
+    scale = max(float(np.abs(expected).max(initial=0.0)), TINY)
+    return float(diff[worst] / scale) if diff.size else 0.0, tuple(int(i) for i in worst)
+
+
+def compare_to(oracle: str, net: Network, got: Gradients, expected: Gradients,
+               quantities=("delta", "dW", "db")) -> OracleResult:
+    """Check every quantity of every layer of `got` against `expected` with the exact-oracle rtol."""
+    tol = rtol_exact(net.dtype)
+    L = len(net.W)
+    result = OracleResult(oracle, [0.0] * L, 0.0, tol)
+    if got.loss is not None:  # a user's backward may return gradients only
+        err, _ = relative_error(np.float64(got.loss), np.float64(expected.loss))
+        result.loss_error = err
+        if not err <= tol:
+            result.mismatches.append(Mismatch(oracle, "loss", None, None, float(got.loss),
+                                              float(expected.loss), err, tol))
+    for q in quantities:
+        given, ref = getattr(got, q), getattr(expected, q)
+        if not isinstance(given, (list, tuple)) or len(given) != L:
+            result.mismatches.append(Mismatch(oracle, q, None, None, None, None, np.inf, tol,
+                                              f"expected a list of {L} arrays, one per layer, got "
+                                              f"{_describe(given)}"))
+            result.layer_errors = [np.inf] * L
+            continue
+        for l, (g, r) in enumerate(zip(given, ref), start=1):
+            problem = _structural_problem(g, r, net.dtype)
+            if problem:
+                result.mismatches.append(Mismatch(oracle, q, l, None, None, None, np.inf, tol, problem))
+                result.layer_errors[l - 1] = np.inf
+                continue
+            err, idx = relative_error(g, r)
+            result.layer_errors[l - 1] = max(result.layer_errors[l - 1], err)
+            if not err <= tol:
+                result.mismatches.append(Mismatch(oracle, q, l, idx, float(g[idx]), float(r[idx]), err, tol))
+    return result
+
+
+def compare_to_finite_differences(net: Network, x, y, got: Gradients) -> OracleResult:
+    """Check dW and db against central differences, with the absolute tolerance of the dtype."""
+    fd_W, fd_b = finite_difference_gradients(net, x, y)
+    L = len(net.W)
+    result = OracleResult("finite differences", [0.0] * L, 0.0, 0.0)
+    for q, ref_list in (("dW", fd_W), ("db", fd_b)):
+        given = getattr(got, q)
+        for l, (g, r) in enumerate(zip(given, ref_list), start=1):
+            problem = _structural_problem(g, r, net.dtype)
+            if problem:
+                result.mismatches.append(Mismatch(result.oracle, q, l, None, None, None, np.inf, 0.0, problem))
+                result.layer_errors[l - 1] = np.inf
+                continue
+            tol = fd_atol(net.dtype, float(got.loss), float(np.abs(r).max()))
+            diff = np.abs(np.asarray(g, np.float64) - r)
+            idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
+            # reported relative to the tolerance's own scale, so 1.0 means "at the tolerance"
+            result.layer_errors[l - 1] = max(result.layer_errors[l - 1], float(diff[idx]) / tol)
+            if not diff[idx] <= tol:
+                result.mismatches.append(Mismatch(result.oracle, q, l, idx, float(g[idx]), float(r[idx]),
+                                                  float(diff[idx]), tol))
+    result.tol = 1.0
+    return result
+
+
+@dataclass
+class CaseReport:
+    case: Case
+    results: list[OracleResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def failure_message(self) -> str:
+        lines = [f"backward pass disagrees with the oracles on {self.case.describe()}"]
+        lines += [f"  {m}" for r in self.results for m in r.mismatches]
+        return "\n".join(lines)
+
+
+def check_case(case: Case, backward: Backward = manual_backward, *,
+               oracles=("autograd", "finite differences")) -> CaseReport:
+    """Run `backward` on the case and compare it with each named oracle."""
+    net, x, y = case.net, case.x, case.y
+    try:
+        got = backward(net, x, y)
+    except Exception as exc:  # a broken backward is a finding, not a crash of the checker
+        err = Mismatch("backward", "call", None, None, None, None, np.inf, 0.0,
+                       f"raised {type(exc).__name__}: {exc}")
+        return CaseReport(case, [OracleResult("backward", [np.inf] * len(net.W), np.inf, 0.0, [err])])
+    results = []
+    if "autograd" in oracles:
+        results.append(compare_to("autograd", net, got, autograd_gradients(net, x, y)))
+    if "finite differences" in oracles:
+        results.append(compare_to_finite_differences(net, x, y, got))
+    return CaseReport(case, results)
+
+
+def assert_case(case: Case, backward: Backward = manual_backward, **kw) -> CaseReport:
+    report = check_case(case, backward, **kw)
+    assert report.ok, report.failure_message()
+    return report
+
+
+def _structural_problem(g, r: np.ndarray, dtype) -> str:
+    if not isinstance(g, np.ndarray):
+        return f"expected a numpy array of shape {r.shape}, got {type(g).__name__}"
+    if g.shape != r.shape:
+        return f"expected shape {r.shape}, got {g.shape}"
+    if g.dtype != dtype:
+        return f"expected dtype {dtype} (the parameters' dtype), got {g.dtype}"
+    if not np.isfinite(g).all():
+        return f"non-finite value {g[~np.isfinite(g)][0]} (expected finite values, like the oracle)"
+    if not np.isfinite(r).all():
+        return "the oracle's value is not finite"
+    return ""
+
+
+def _describe(v) -> str:
+    return f"{type(v).__name__} of length {len(v)}" if hasattr(v, "__len__") else type(v).__name__
