@@ -68,3 +68,34 @@ def autograd_gradients(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torc
 
     return Gradients(loss=np.float64(cost.item()), delta=[numpy(z.grad) for z in zs],
                      dW=[numpy(Wl.grad) for Wl in W], db=[numpy(bl.grad) for bl in b])
+
+
+def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
+    """The sizes of the terms each backward quantity sums: its rounding error is proportional to them.
+
+    A sum Σ t computed in floating point is off by at most about (#terms)·eps·Σ|t|, however much the
+    terms cancel (δ[L] = a − y near a fit; a softmax layer, whose Σ_k (a_k − y_k) is exactly 0), so
+    errors are measured against these magnitudes, not against the possibly tiny result:
+        M_delta[L] = s·(|a[L]| + |y|) ⊙ |f_L'(z[L])|   (the factor is 1 for a fused pair and softmax,
+                                                       whose Jacobian entries are at most 1)
+        M_delta[l] = (M_delta[l+1] @ |W[l+1]|) ⊙ |f_l'(z[l])|
+        M_db[l]    = Σ_n M_delta[l]_n,     M_dW[l] = M_delta[l].T @ |a[l-1]|
+    a, z and f'(z) come from torch in float64 (f' by autograd of f), not from manual/.
+    """
+    a = [torch.tensor(np.asarray(x, np.float64))]
+    fprime = []
+    for Wl, bl, act in zip(net.W, net.b, net.activations):
+        z = F.linear(a[-1], torch.tensor(Wl, dtype=torch.float64), torch.tensor(bl, dtype=torch.float64))
+        z.requires_grad_(True)
+        out = torch_activation(act, z)
+        d = torch.autograd.grad(out.sum(), z)[0] if act.elementwise else torch.ones_like(z)
+        a.append(out.detach())
+        fprime.append(d.abs().numpy())
+    a = [t.numpy() for t in a]
+    s = 1.0 if net.reduction == "sum" else 1.0 / len(x)
+    top = fprime[-1] if net.loss.fused_with is None else 1.0
+    deltas = [s * (np.abs(a[-1]) + np.abs(np.asarray(y, np.float64))) * top]
+    for l in range(len(net.W) - 1, 0, -1):
+        deltas.insert(0, (deltas[0] @ np.abs(np.asarray(net.W[l], np.float64))) * fprime[l - 1])
+    return Gradients(loss=None, delta=deltas, dW=[d.T @ np.abs(ap) for d, ap in zip(deltas, a[:-1])],
+                     db=[d.sum(axis=0) for d in deltas])

@@ -12,7 +12,7 @@ import numpy as np
 
 from manual.network import Gradients, Network
 
-from .autograd import autograd_gradients
+from .autograd import autograd_gradients, gradient_magnitudes
 from .finite_diff import finite_difference_gradients
 from .strategies import Case
 from .tolerances import TINY, fd_atol, rtol_exact
@@ -65,22 +65,30 @@ class OracleResult:
         return max([self.loss_error, *self.layer_errors])
 
 
-def relative_error(got: np.ndarray, expected: np.ndarray) -> tuple[float, tuple]:
-    """max_i |got_i − expected_i| / max(‖expected‖_∞, tiny), and the worst index i."""
+def relative_error(got: np.ndarray, expected: np.ndarray, magnitude=None, tiny=TINY) -> tuple[float, tuple]:
+    """max_i |got_i − expected_i| / max(‖expected‖_∞, ‖magnitude‖_∞, tiny), and the worst index i.
+
+    `tiny` is the smallest normal number of the dtype computed in: below it (gradual underflow)
+    no value carries a relative accuracy, so a float32 result of 0 for a true 1e-47 is right.
+    `magnitude` is the size of the terms the quantity sums (reference.autograd.gradient_magnitudes):
+    rounding errors are proportional to it even where the terms cancel to a tiny result.
+    """
     diff = np.abs(np.asarray(got, np.float64) - expected)
     worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
-    scale = max(float(np.abs(expected).max(initial=0.0)), TINY)
+    scale = max(float(np.abs(expected).max(initial=0.0)), tiny,
+                0.0 if magnitude is None else float(np.max(magnitude, initial=0.0)))
     return float(diff[worst] / scale) if diff.size else 0.0, tuple(int(i) for i in worst)
 
 
 def compare_to(oracle: str, net: Network, got: Gradients, expected: Gradients,
-               quantities=("delta", "dW", "db")) -> OracleResult:
-    """Check every quantity of every layer of `got` against `expected` with the exact-oracle rtol."""
+               magnitudes: Gradients | None = None, quantities=("delta", "dW", "db")) -> OracleResult:
+    """Check every quantity of every layer of `got` against `expected` with the exact-oracle rtol,
+    errors relative to each tensor's size or the size of the terms it sums (`magnitudes`)."""
     tol = rtol_exact(net.dtype)
     L = len(net.W)
     result = OracleResult(oracle, [0.0] * L, 0.0, tol)
     if got.loss is not None:  # a user's backward may return gradients only
-        err, _ = relative_error(np.float64(got.loss), np.float64(expected.loss))
+        err, _ = relative_error(np.float64(got.loss), np.float64(expected.loss), tiny=float(np.finfo(net.dtype).tiny))
         result.loss_error = err
         if not err <= tol:
             result.mismatches.append(Mismatch(oracle, "loss", None, None, float(got.loss),
@@ -93,13 +101,14 @@ def compare_to(oracle: str, net: Network, got: Gradients, expected: Gradients,
                                               f"{_describe(given)}"))
             result.layer_errors = [np.inf] * L
             continue
-        for l, (g, r) in enumerate(zip(given, ref), start=1):
+        mags = getattr(magnitudes, q) if magnitudes is not None else [None] * L
+        for l, (g, r, m) in enumerate(zip(given, ref, mags), start=1):
             problem = _structural_problem(g, r, net.dtype)
             if problem:
                 result.mismatches.append(Mismatch(oracle, q, l, None, None, None, np.inf, tol, problem))
                 result.layer_errors[l - 1] = np.inf
                 continue
-            err, idx = relative_error(g, r)
+            err, idx = relative_error(g, r, m, tiny=float(np.finfo(net.dtype).tiny))
             result.layer_errors[l - 1] = max(result.layer_errors[l - 1], err)
             if not err <= tol:
                 result.mismatches.append(Mismatch(oracle, q, l, idx, float(g[idx]), float(r[idx]), err, tol))
@@ -158,7 +167,8 @@ def check_case(case: Case, backward: Backward = manual_backward, *,
         return CaseReport(case, [OracleResult("backward", [np.inf] * len(net.W), np.inf, 0.0, [err])])
     results = []
     if "autograd" in oracles:
-        results.append(compare_to("autograd", net, got, autograd_gradients(net, x, y)))
+        results.append(compare_to("autograd", net, got, autograd_gradients(net, x, y),
+                                  gradient_magnitudes(net, x, y)))
     if "finite differences" in oracles:
         results.append(compare_to_finite_differences(net, x, y, got))
     return CaseReport(case, results)

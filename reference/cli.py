@@ -1,0 +1,134 @@
+"""The `backproof` command. With no arguments it runs `backproof check` on its embedded defaults."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from .compare import CaseReport, check_case
+from .strategies import random_case
+from .tolerances import rtol_exact
+
+DEFAULT_COUNT = 40
+DEFAULT_SEED = 2026
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="backproof",
+        description="Prove a backward pass right: check backproof's hand-written NumPy backprop "
+                    "against PyTorch autograd and central finite differences.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser("check", help="(default) sweep random architectures and print a table",
+                           description="Check manual/'s backward pass on a seeded sweep of random "
+                                       "networks: every delta[l], dW[l], db[l] and the loss against "
+                                       "autograd (float64), and dW, db against finite differences.")
+    check.add_argument("--count", type=_positive_int, default=DEFAULT_COUNT,
+                       help=f"number of random networks (default {DEFAULT_COUNT})")
+    check.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"sweep seed (default {DEFAULT_SEED})")
+    check.add_argument("--max-depth", type=_nonneg_int, default=4, help="most hidden layers (default 4)")
+    check.add_argument("--max-width", type=_positive_int, default=8, help="widest layer (default 8)")
+    check.add_argument("--max-batch", type=_positive_int, default=6, help="largest batch (default 6)")
+    check.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["check", *argv]  # `backproof [options]` means `backproof check [options]`
+    args = parser.parse_args(argv)
+    return run_check(args)
+
+
+def run_check(args) -> int:
+    rng = np.random.default_rng(args.seed)
+    limits = dict(max_depth=args.max_depth, max_width=args.max_width, max_batch=args.max_batch)
+    reports = []
+    with _progress(args.count, "checking networks", quiet=args.json) as advance:
+        for _ in range(args.count):
+            reports.append(check_case(random_case(rng, **limits)))
+            advance()
+    if args.json:
+        print(json.dumps({"seed": args.seed, "ok": all(r.ok for r in reports),
+                          "cases": [_as_json(r) for r in reports]}, indent=2))
+    else:
+        _print_table(reports, args.seed)
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def _as_json(r: CaseReport) -> dict:
+    net = r.case.net
+    return {"sizes": net.sizes, "activations": [str(f) for f in net.activations], "loss": net.loss.name,
+            "reduction": net.reduction, "batch": len(r.case.x), "dtype": str(net.dtype), "ok": r.ok,
+            "oracles": {o.oracle: {"layer_errors": o.layer_errors, "loss_error": o.loss_error,
+                                   "tolerance": o.tol, "mismatches": [str(m) for m in o.mismatches]}
+                        for o in r.results}}
+
+
+def _print_table(reports: list[CaseReport], seed: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"manual backprop vs oracles (seed {seed})", title_justify="left")
+    for col in ("#", "sizes ×batch", "activations", "loss (reduction)", "dtype",
+                "autograd: max rel. error, layer 1..L", "FD/tol", "result"):
+        table.add_column(col, no_wrap=True)
+    for i, r in enumerate(reports, 1):
+        net, by = r.case.net, {o.oracle: o for o in r.results}
+        ag, fd = by.get("autograd"), by.get("finite differences")
+        table.add_row(str(i), "-".join(map(str, net.sizes)) + f" ×{len(r.case.x)}",
+                      " ".join(_short(f) for f in net.activations), f"{net.loss} ({net.reduction})",
+                      str(net.dtype), " ".join(f"{e:.0e}" for e in ag.layer_errors) if ag else "-",
+                      f"{fd.max_error:.2f}" if fd else "-",
+                      "[green]pass[/]" if r.ok else "[bold red]FAIL[/]")
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    console.print(table)
+    failed = [r for r in reports if not r.ok]
+    console.print(f"tolerances: autograd rel. error ≤ {rtol_exact(np.float64):.2g} (float64), "
+                  f"{rtol_exact(np.float32):.2g} (float32); FD / tol ≤ 1 (reference/tolerances.py)")
+    console.print(f"{len(reports) - len(failed)} passed, {len(failed)} failed")
+    for r in failed:
+        console.print(r.failure_message(), markup=False)
+
+
+def _short(f) -> str:
+    return {"sigmoid": "sig", "identity": "id", "softplus": "sp", "softmax": "smax"}.get(str(f), str(f))
+
+
+class _progress:
+    """A rich progress bar on a terminal; nothing at all when output is a pipe or a CI log."""
+
+    def __init__(self, total: int, label: str, quiet: bool = False):
+        self.total, self.label = total, label
+        self.enabled = not quiet and sys.stderr.isatty()
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import Progress
+        self.bar = Progress(transient=True)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.bar.stop()
+        return False
+
+
+def _positive_int(s: str) -> int:
+    v = int(s)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {s}")
+    return v
+
+
+def _nonneg_int(s: str) -> int:
+    v = int(s)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s}")
+    return v
+
+
+if __name__ == "__main__":
+    sys.exit(main())
