@@ -1,0 +1,74 @@
+"""Bad input: each case raises TypeError/ValueError naming the argument and what was expected.
+Nothing is broadcast, reshaped or cast silently."""
+import numpy as np
+import pytest
+
+from manual import Network, leaky_relu, sgd
+
+f64, f32 = np.float64, np.float32
+
+
+def net(sizes=(2, 3, 1), activations="sigmoid", loss="half_sse", reduction="sum", dtype=f64):
+    return Network.init(list(sizes), activations, loss=loss, reduction=reduction, dtype=dtype)
+
+
+X = np.zeros((4, 2))
+Y = np.zeros((4, 1))
+ONE_HOT = np.eye(3)[[0, 1, 2, 0]]
+
+CASES = [
+    # (id, call, exception, pattern that must appear in the message)
+    ("x wrong width", lambda: net().gradients(np.zeros((4, 3)), Y), ValueError, r"x: expected shape \(n, 2\)"),
+    ("x is 1-D", lambda: net().forward(np.zeros(2)), ValueError, r"x: expected shape \(n, 2\)"),
+    ("x is 3-D", lambda: net().forward(np.zeros((1, 4, 2))), ValueError, r"x: expected shape"),
+    ("y of shape (n,) for (n, 1)", lambda: net().gradients(X, np.zeros(4)), ValueError, r"y: .*reshape\(-1, 1\)"),
+    ("y batch differs from x", lambda: net().gradients(X, np.zeros((3, 1))), ValueError, r"y: expected shape \(4, 1\)"),
+    ("x integer array", lambda: net().forward(np.zeros((4, 2), dtype=int)), TypeError, r"x: expected dtype float"),
+    ("x object array", lambda: net().forward(np.zeros((4, 2), dtype=object)), TypeError, r"x: expected dtype float"),
+    ("x a list", lambda: net().forward([[0.0, 0.0]]), TypeError, r"x: expected a numpy.ndarray"),
+    ("x float16", lambda: net().forward(np.zeros((4, 2), dtype=np.float16)), TypeError, r"x: expected dtype"),
+    ("x NaN", lambda: net().forward(np.array([[0.0, np.nan]])), ValueError, r"x: expected finite values.*\(0, 1\)"),
+    ("y Inf", lambda: net().gradients(X, np.full((4, 1), np.inf)), ValueError, r"y: expected finite"),
+    ("empty batch", lambda: net().forward(np.zeros((0, 2))), ValueError, r"x: expected a non-empty"),
+    ("float64 x, float32 net", lambda: net(dtype=f32).forward(X), TypeError, r"x: expected dtype float32"),
+    ("float32 y, float64 net", lambda: net().gradients(X, Y.astype(f32)), TypeError, r"y: expected dtype float64"),
+    ("zero-width layer", lambda: net(sizes=(2, 0, 1)), ValueError, r"sizes\[1\]: expected a width >= 1"),
+    ("one size only", lambda: net(sizes=(2,)), ValueError, r"sizes: expected at least 2"),
+    ("sizes not a list", lambda: Network.init(3, "sigmoid", loss="mse", reduction="sum"), TypeError, r"sizes"),
+    ("float width", lambda: net(sizes=(2, 2.5, 1)), TypeError, r"sizes\[1\]: expected an int"),
+    ("unknown activation", lambda: net(activations="swish"), ValueError, r"activations\[0\]: unknown activation 'swish'"),
+    ("wrong number of activations", lambda: net(activations=["tanh"]), ValueError, r"activations: expected one per layer \(2\)"),
+    ("softmax on a hidden layer", lambda: net(sizes=(2, 3, 3), activations=["softmax", "softmax"], loss="softmax_ce"),
+     ValueError, r"activations\[0\]: softmax is only supported on the output layer"),
+    ("unknown loss", lambda: net(loss="hinge"), ValueError, r"loss: unknown loss 'hinge'"),
+    ("bce after identity", lambda: net(activations=["tanh", "identity"], loss="bce"), ValueError, r"loss: bce .* sigmoid"),
+    ("softmax_ce after sigmoid", lambda: net(loss="softmax_ce"), ValueError, r"loss: softmax_ce .* softmax"),
+    ("reduction implicit", lambda: net(reduction=None), ValueError, r"reduction: expected 'sum' or 'mean'"),
+    ("bce targets above 1", lambda: net(loss="bce").gradients(X, np.full((4, 1), 1.5)), ValueError, r"y: .*\[0, 1\]"),
+    ("ce targets not distributions", lambda: net(sizes=(2, 3), activations="softmax", loss="softmax_ce")
+     .gradients(X, ONE_HOT * 2), ValueError, r"y: .*row 0 sums to 2"),
+    ("ce targets negative", lambda: net(sizes=(2, 3), activations="softmax", loss="softmax_ce")
+     .gradients(X, ONE_HOT - 0.5), ValueError, r"y: .*non-negative"),
+    ("W shapes do not chain", lambda: Network([np.zeros((3, 2)), np.zeros((1, 4))], [np.zeros(3), np.zeros(1)],
+                                              "sigmoid", loss="mse", reduction="sum"), ValueError, r"W\[2\]: expected shape \(n, 3\)"),
+    ("b wrong length", lambda: Network([np.zeros((3, 2))], [np.zeros(2)], "sigmoid", loss="mse", reduction="sum"),
+     ValueError, r"b\[1\]: expected shape \(3,\)"),
+    ("W and b mixed dtypes", lambda: Network([np.zeros((3, 2))], [np.zeros(3, f32)], "sigmoid", loss="mse",
+                                             reduction="sum"), TypeError, r"b\[1\]: expected dtype float64"),
+    ("init dtype float16", lambda: net(dtype=np.float16), TypeError, r"dtype: expected float32 or float64"),
+    ("leaky slope negative", lambda: leaky_relu(-0.1), ValueError, r"leaky_relu slope: expected 0 <= slope < 1"),
+    ("sgd negative lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=-1), ValueError, r"lr: expected"),
+    ("sgd zero batch", lambda: sgd(net(), X, Y, epochs=1, batch_size=0, lr=0.1), ValueError, r"batch_size: expected"),
+]
+
+
+@pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_rejected_by_name(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+def test_nothing_is_broadcast():
+    """A (1, k) target against a batch of 4 would broadcast in NumPy; here it is an error."""
+    with pytest.raises(ValueError, match=r"y: expected shape \(4, 1\), got \(1, 1\)"):
+        net().gradients(X, np.zeros((1, 1)))

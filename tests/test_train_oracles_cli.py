@@ -1,0 +1,85 @@
+"""The SGD loop, the finite-difference oracle's own behaviour, and the `backproof` command."""
+import json
+
+import numpy as np
+import pytest
+
+from manual import Network, sgd
+from reference import cli
+from reference.compare import check_case
+from reference.finite_diff import finite_difference_gradients
+from reference.strategies import Case, random_case
+
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sgd_learns_xor_and_keeps_the_dtype(dtype):
+    net = Network.init([2, 4, 1], ["tanh", "sigmoid"], loss="bce", reduction="mean", seed=1, dtype=dtype)
+    x, y = XOR_X.astype(dtype), XOR_Y.astype(dtype)
+    history = sgd(net, x, y, epochs=2000, batch_size=4, lr=1.0, seed=0)
+    assert history[-1] < 0.05 < history[0], history[::400]
+    assert ((net.forward(x).a[-1] > 0.5) == (y > 0.5)).all()
+    assert all(p.dtype == dtype for p in net.W + net.b)
+
+
+def test_sgd_step_is_gradient_descent():
+    """One full-batch epoch moves every parameter by exactly −η·∂C/∂θ of the starting point."""
+    net = Network.init([2, 3, 1], "sigmoid", loss="half_sse", reduction="sum", seed=3)
+    before = [p.copy() for p in net.W + net.b]
+    g = net.gradients(XOR_X, XOR_Y)
+    sgd(net, XOR_X, XOR_Y, epochs=1, batch_size=4, lr=0.5)
+    for p0, p1, d in zip(before, net.W + net.b, g.dW + g.db):
+        np.testing.assert_array_equal(p1, p0 - 0.5 * d)
+
+
+def test_sgd_same_seed_same_numbers():
+    runs = [sgd(Network.init([2, 3, 1], "tanh", loss="mse", reduction="mean", seed=5), XOR_X, XOR_Y,
+                epochs=5, batch_size=2, lr=0.1, seed=9) for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_finite_differences_catch_a_wrong_gradient():
+    case = random_case(np.random.default_rng(4), max_depth=1)
+    grads = case.net.gradients(case.x, case.y)
+    grads.dW[0] = grads.dW[0] * 1.001  # off by 0.1 %
+    report = check_case(case, lambda net, x, y: grads, oracles=("finite differences",))
+    assert not report.ok and "finite differences: dW[1]" in report.failure_message()
+
+
+def test_finite_differences_refuse_to_straddle_a_kink():
+    """z = 0 exactly in a relu layer: every step crosses the kink, so no derivative is claimed."""
+    net = Network([np.array([[1.0]])], [np.array([0.0])], "relu", loss="half_sse", reduction="sum")
+    with pytest.raises(ValueError, match="crosses a relu kink"):
+        finite_difference_gradients(net, np.array([[0.0]]), np.array([[1.0]]))
+
+
+def test_finite_differences_shrink_the_step_near_a_kink():
+    """z = 1e-6 in a relu layer: the default step would cross 0; a halved one does not."""
+    net = Network([np.array([[1.0]])], [np.array([1e-6])], "relu", loss="half_sse", reduction="sum")
+    dW, db = finite_difference_gradients(net, np.array([[0.0]]), np.array([[1.0]]))
+    assert db[0][0] == pytest.approx(1e-6 - 1.0, rel=1e-6)
+
+
+def test_cli_default_run_passes_and_prints_a_table(capsys):
+    assert cli.main(["--count", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "autograd: max rel. error" in out and "5 passed, 0 failed" in out
+
+
+def test_cli_json_and_seed_reproducible(capsys):
+    cli.main(["check", "--count", "3", "--seed", "11", "--json"])
+    first = capsys.readouterr().out
+    cli.main(["check", "--count", "3", "--seed", "11", "--json"])
+    data = json.loads(first)
+    assert first == capsys.readouterr().out
+    assert data["ok"] and len(data["cases"]) == 3 and data["seed"] == 11
+
+
+def test_cli_exits_1_when_a_check_fails(monkeypatch, capsys):
+    def broken(case: Case, *a, **kw):
+        return check_case(case, lambda net, x, y: net.gradients(x, 2 * y), **kw)
+    monkeypatch.setattr(cli, "check_case", broken)
+    assert cli.main(["--count", "3"]) == 1
+    assert "FAIL" in capsys.readouterr().out

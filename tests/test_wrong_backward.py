@@ -1,0 +1,66 @@
+"""The properties catch a wrong backward pass and shrink it to the smallest network that shows it.
+
+Each bug is one equation of manual/network.py swapped for a wrong version (the rest of the
+backward pass is the real one); hypothesis searches the architecture strategy for a case the
+oracles reject and shrinks it. Each test asserts the shrunk network and what the report names.
+"""
+from unittest import mock
+
+import pytest
+from hypothesis import find, settings
+
+import manual.network as network
+from reference.compare import check_case
+from reference.strategies import cases
+
+BUGS = {
+    # BP1 without f'(z[L]): δ[L] = s·(a − y) for every loss and activation, as if always fused
+    "bp1 missing f'": ("bp1_output_error", lambda z, a, y, act, loss, s: s * (a - y)),
+    # BP2 without f'(z[l])
+    "bp2 missing f'": ("bp2_hidden_error", lambda d, W, z, act: d @ W),
+    # BP2 with W[l+1] transposed (column-vector notation pasted into the row layout)
+    "bp2 W not transposed right": ("bp2_hidden_error", lambda d, W, z, act: (d @ W.T) * act.prime(z)),
+    # BP4 with the outer product the wrong way round: shape (in, out) instead of (out, in)
+    "bp4 transposed": ("bp4_weight_grad", lambda d, a_prev: a_prev.T @ d),
+    # BP3 from the first example only, not summed over the batch
+    "bp3 not summed over the batch": ("bp3_bias_grad", lambda d: d[0]),
+}
+
+
+def shrunk_failure(bug: str):
+    name, wrong = BUGS[bug]
+    with mock.patch.object(network, name, wrong):
+        case = find(cases(), lambda c: not check_case(c, oracles=("autograd",)).ok,
+                    settings=settings(max_examples=2000, database=None, deadline=None))
+        report = check_case(case, oracles=("autograd",))
+    assert not report.ok
+    return case, report.failure_message()
+
+
+def depth(case):
+    return len(case.net.W) - 1
+
+
+@pytest.mark.parametrize("bug, max_depth, max_params, batch, names", [
+    ("bp1 missing f'", 0, 2, 1, "delta[1]"),
+    ("bp2 missing f'", 1, 4, 1, "delta[1]"),
+    ("bp2 W not transposed right", 1, 7, 1, "raised ValueError"),
+    ("bp4 transposed", 0, 4, 1, "dW[1]: expected shape"),
+    ("bp3 not summed over the batch", 0, 2, 2, "db[1]"),
+])
+def test_wrong_backward_is_caught_and_shrunk(bug, max_depth, max_params, batch, names):
+    case, message = shrunk_failure(bug)
+    assert depth(case) <= max_depth and case.n_params <= max_params, f"not shrunk: {case.describe()}"
+    assert len(case.x) == batch, f"shrunk to batch {len(case.x)}, expected {batch}: {case.describe()}"
+    assert names in message, message
+    assert case.describe() in message, "the report must name the network"
+
+
+def test_square_layers_still_catch_the_transposed_weight():
+    """With every W square the shapes hide the BP2 transposition; the values must still expose it."""
+    name, wrong = BUGS["bp2 W not transposed right"]
+    with mock.patch.object(network, name, wrong):
+        case = find(cases(max_width=3), lambda c: len(set(c.net.sizes)) == 1 and depth(c) == 1
+                    and not check_case(c, oracles=("autograd",)).ok,
+                    settings=settings(max_examples=3000, database=None, deadline=None))
+    assert case.net.sizes == [2, 2, 2], case.describe()
