@@ -21,16 +21,35 @@ def _one(z: np.ndarray) -> np.ndarray:
     return np.ones_like(z)
 
 
+_SIGMOID_TAIL = -8.0
+
+
 def sigmoid(z):
-    """σ(z) = 1 / (1 + e^{-z}), computed as e^{-|z|} based halves so exp never overflows."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    """σ(z) = 1 / (1 + e^{-z}) = ½ (1 + tanh(z/2)).
+
+    tanh never overflows and is one vectorised pass (absolute error ≈ eps). Below z = −8 the
+    sum 1 + tanh(z/2) cancels and would lose relative accuracy, so there σ(z) = e^z / (1 + e^z)
+    (e^z < e^{-8}: no overflow either).
+    """
+    a = np.tanh(z * 0.5)
+    a *= 0.5
+    a += 0.5
+    tail = z < _SIGMOID_TAIL
+    if tail.any():
+        e = np.exp(z[tail])
+        a[tail] = e / (1 + e)
+    return a
 
 
 def sigmoid_prime(z):
-    """σ'(z) = σ(z)(1 − σ(z)) = e^{-|z|} / (1 + e^{-|z|})² (σ' is even, so |z| is exact)."""
-    e = np.exp(-np.abs(z))
-    return e / (1 + e) ** 2
+    """σ'(z) = σ(z)(1 − σ(z)) = e^{-|z|} / (1 + e^{-|z|})² (σ' is even), accurate where σ saturates."""
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    d = e + 1
+    d *= d
+    e /= d
+    return e
 
 
 def tanh(z):

@@ -31,7 +31,9 @@ from .losses import Loss, check_reduction, get_loss, reduce, reduction_scale
 
 def linear(a_prev, W, b):
     """z[l] = a[l-1] @ W[l].T + b[l]."""
-    return a_prev @ W.T + b
+    z = a_prev @ W.T
+    z += b
+    return z
 
 
 def bp1_output_error(z, a, y, act: Activation, loss: Loss, scale):
@@ -52,7 +54,9 @@ def bp1_output_error(z, a, y, act: Activation, loss: Loss, scale):
 
 def bp2_hidden_error(delta_next, W_next, z, act: Activation):
     """BP2: delta[l] = (delta[l+1] @ W[l+1]) ⊙ f_l'(z[l])  (hidden layers are elementwise)."""
-    return (delta_next @ W_next) * act.prime(z)
+    delta = delta_next @ W_next
+    delta *= act.prime(z)
+    return delta
 
 
 def bp3_bias_grad(delta):
@@ -77,9 +81,10 @@ class Cache:
 
 @dataclass
 class Gradients:
-    """∂C/∂z[l] (delta), ∂C/∂W[l] (dW) and ∂C/∂b[l] (db), layer l at index l-1, and C itself."""
+    """∂C/∂z[l] (delta), ∂C/∂W[l] (dW) and ∂C/∂b[l] (db), layer l at index l-1, and C itself
+    (None where it was not computed)."""
 
-    loss: np.generic
+    loss: np.generic | None
     delta: list[np.ndarray]
     dW: list[np.ndarray]
     db: list[np.ndarray]
@@ -158,7 +163,10 @@ class Network:
     def gradients(self, x, y) -> Gradients:
         """One forward and one backward pass: C, every delta[l], ∂C/∂W[l] and ∂C/∂b[l]."""
         x, y = self.check_xy(x, y)
-        return self._backward(self._forward(x), y)
+        cache = self._forward(x)
+        grads = self._backward(cache, y)
+        grads.loss = self._cost(cache, y)
+        return grads
 
     # -- the passes (inputs already checked)
 
@@ -173,6 +181,7 @@ class Network:
         return reduce(self.loss.per_example(cache.z[-1], cache.a[-1], y), self.reduction)
 
     def _backward(self, cache: Cache, y) -> Gradients:
+        """BP1–BP4 from the forward pass's cache (the cost itself is left out: loss=None)."""
         z, a, L = cache.z, cache.a, len(self.W)
         scale = reduction_scale(self.reduction, y.shape[0], self.dtype)
         delta = [None] * L
@@ -181,7 +190,7 @@ class Network:
             delta[l - 1] = bp2_hidden_error(delta[l], self.W[l], z[l - 1], self.activations[l - 1])
         db = [bp3_bias_grad(d) for d in delta]
         dW = [bp4_weight_grad(d, a_prev) for d, a_prev in zip(delta, a[:-1])]
-        return Gradients(self._cost(cache, y), delta, dW, db)
+        return Gradients(None, delta, dW, db)
 
 
 def _check_activations(activations, L: int) -> list[Activation]:

@@ -30,16 +30,22 @@ def sgd(net: Network, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: 
         order = rng.permutation(len(x))
         for start in range(0, len(x), batch_size):
             batch = order[start:start + batch_size]
-            grads = net._backward(net._forward(x[batch]), y[batch])
-            step(net, grads, eta)
+            train_step(net, x[batch], y[batch], eta)
         history.append(float(net._cost(net._forward(x), y)))
         if on_epoch is not None:
             on_epoch(epoch, history[-1])
     return history
 
 
-def step(net: Network, grads, eta) -> None:
-    """One gradient-descent update of every layer, in place (no new parameter arrays)."""
+def train_step(net: Network, x: np.ndarray, y: np.ndarray, eta) -> None:
+    """One forward pass, one backward pass and one update of every layer, in place.
+
+    x and y must already be checked (`net.check_xy`; `sgd` does it once for the whole data set),
+    and `eta` should be a scalar of the network's dtype.
+    """
+    grads = net._backward(net._forward(x), y)
     for Wl, bl, dW, db in zip(net.W, net.b, grads.dW, grads.db):
-        Wl -= eta * dW
-        bl -= eta * db
+        dW *= eta  # dW and db are fresh arrays: scale them in place, no temporaries
+        Wl -= dW
+        db *= eta
+        bl -= db

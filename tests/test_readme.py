@@ -1,0 +1,19 @@
+"""The README's two set-up commands exist, and CI runs the README's test command verbatim."""
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def commands(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("python3 -m venv .venv && ")]
+
+
+def test_readme_has_exactly_two_setup_commands():
+    found = commands((ROOT / "README.md").read_text())
+    assert len(found) == 2, found
+    assert found[0].endswith("&& backproof") and found[1].endswith("&& pytest"), found
+
+
+def test_ci_runs_the_readme_test_command():
+    readme_test = commands((ROOT / "README.md").read_text())[1]
+    assert commands((ROOT / ".ci/run").read_text()) == [readme_test]
