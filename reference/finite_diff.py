@@ -4,11 +4,17 @@ It uses only the forward pass (in the parameters' own dtype) and never a derivat
 The step h = eps^(1/3)·max(1, |θ|) comes from the dtype (reference/tolerances.py); θ ± h are
 rounded to the dtype first and the difference is divided by the distance actually stepped.
 
+Each derivative comes with an estimate of its truncation error, measured rather than assumed:
+the central difference D(h) is off by about c·h² and D(2h) by 4c·h², so |D(2h) − D(h)| / 3
+estimates D(h)'s error (Richardson). The comparison allows it on top of the rounding tolerance.
+
 A relu-family layer is not differentiable where some z = 0. If a step changes the sign of any z
 in such a layer (it would straddle a kink), the step is halved, up to 20 times, and then an
 error is raised: a finite difference across a kink is not a derivative.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,32 +25,52 @@ from .tolerances import fd_step
 _MAX_HALVINGS = 20
 
 
-def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
-    """(dW, db): central differences of the cost with respect to every W[l] and b[l] entry, float64."""
+@dataclass
+class FiniteDifferences:
+    """Central differences of the cost for every W[l] and b[l] entry (float64), layer l at index l-1,
+    and the estimated truncation error of each."""
+
+    dW: list[np.ndarray]
+    db: list[np.ndarray]
+    dW_truncation: list[np.ndarray]
+    db_truncation: list[np.ndarray]
+
+
+def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> FiniteDifferences:
+    """∂C/∂W[l] and ∂C/∂b[l] by central differences, with their truncation-error estimates."""
     x, y = net.check_xy(x, y)
     pattern0 = _evaluate(net, x, y)[1]
     h0 = fd_step(net.dtype)
 
-    def derivative(param: np.ndarray, idx) -> float:
+    def central(param: np.ndarray, idx, theta, h) -> float | None:
+        """(C(θ+h) − C(θ−h)) / (2h), or None when a step changes a relu sign."""
+        plus, minus = param.dtype.type(theta + h), param.dtype.type(theta - h)
+        param[idx] = plus
+        c_plus, p_plus = _evaluate(net, x, y)
+        param[idx] = minus
+        c_minus, p_minus = _evaluate(net, x, y)
+        param[idx] = theta
+        if not (_same(pattern0, p_plus) and _same(pattern0, p_minus)):
+            return None
+        return (c_plus - c_minus) / (float(plus) - float(minus))
+
+    def derivative(param: np.ndarray, idx) -> tuple[float, float]:
         theta = param[idx]
         h = h0 * max(1.0, abs(float(theta)))
         for _ in range(_MAX_HALVINGS):
-            plus, minus = param.dtype.type(theta + h), param.dtype.type(theta - h)
-            param[idx] = plus
-            c_plus, p_plus = _evaluate(net, x, y)
-            param[idx] = minus
-            c_minus, p_minus = _evaluate(net, x, y)
-            param[idx] = theta
-            if _same(pattern0, p_plus) and _same(pattern0, p_minus):
-                return (c_plus - c_minus) / (float(plus) - float(minus))
+            d_h, d_2h = central(param, idx, theta, h), central(param, idx, theta, 2 * h)
+            if d_h is not None and d_2h is not None:
+                return d_h, abs(d_2h - d_h) / 3
             h /= 2
         raise ValueError(f"finite differences: every step up to h={h:.3g} crosses a relu kink at this point")
 
-    grads = []
-    for params in (net.W, net.b):
-        grads.append([np.array([derivative(p, i) for i in np.ndindex(p.shape)]).reshape(p.shape)
-                      for p in params])
-    return grads[0], grads[1]
+    out = {}
+    for name, params in (("dW", net.W), ("db", net.b)):
+        pairs = [[derivative(p, i) for i in np.ndindex(p.shape)] for p in params]
+        out[name] = [np.array([d for d, _ in v]).reshape(p.shape) for v, p in zip(pairs, params)]
+        out[name + "_truncation"] = [np.array([e for _, e in v]).reshape(p.shape)
+                                     for v, p in zip(pairs, params)]
+    return FiniteDifferences(**out)
 
 
 def _evaluate(net: Network, x, y) -> tuple[float, list[np.ndarray]]:

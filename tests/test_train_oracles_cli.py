@@ -58,8 +58,8 @@ def test_finite_differences_refuse_to_straddle_a_kink():
 def test_finite_differences_shrink_the_step_near_a_kink():
     """z = 1e-6 in a relu layer: the default step would cross 0; a halved one does not."""
     net = Network([np.array([[1.0]])], [np.array([1e-6])], "relu", loss="half_sse", reduction="sum")
-    dW, db = finite_difference_gradients(net, np.array([[0.0]]), np.array([[1.0]]))
-    assert db[0][0] == pytest.approx(1e-6 - 1.0, rel=1e-6)
+    fd = finite_difference_gradients(net, np.array([[0.0]]), np.array([[1.0]]))
+    assert fd.db[0][0] == pytest.approx(1e-6 - 1.0, rel=1e-6)
 
 
 def test_cli_default_run_passes_and_prints_a_table(capsys):
