@@ -101,9 +101,7 @@ class Network:
         if len(W) == 0 or len(W) != len(b):
             raise ValueError(f"W, b: expected one weight and one bias per layer (L >= 1), "
                              f"got {len(W)} weights and {len(b)} biases")
-        dtype = W[0].dtype if isinstance(W[0], np.ndarray) else None
-        if dtype not in FLOAT_DTYPES:
-            check_float_array("W[1]", W[0], (None, None))  # raises the precise error
+        dtype = check_float_array("W[1]", W[0], (None, None)).dtype  # every other array must match it
         for l, (Wl, bl) in enumerate(zip(W, b), start=1):
             fan_in = W[l - 2].shape[0] if l > 1 else None
             check_float_array(f"W[{l}]", Wl, (None, fan_in), dtype)
