@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--max-depth", type=_nonneg_int, default=4, help="most hidden layers (default 4)")
     check.add_argument("--max-width", type=_positive_int, default=8, help="widest layer (default 8)")
     check.add_argument("--max-batch", type=_positive_int, default=6, help="largest batch (default 6)")
+    check.add_argument("--no-symbolic", action="store_true",
+                       help="skip the symbolic (exact SymEngine) oracle, the slowest of the three")
     check.add_argument("--json", action="store_true", help="print JSON instead of a table")
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
@@ -42,10 +44,11 @@ def main(argv: list[str] | None = None) -> int:
 def run_check(args) -> int:
     rng = np.random.default_rng(args.seed)
     limits = dict(max_depth=args.max_depth, max_width=args.max_width, max_batch=args.max_batch)
+    oracles = ("autograd", "finite differences") + (() if args.no_symbolic else ("symbolic",))
     reports = []
     with _progress(args.count, "checking networks", quiet=args.json) as advance:
         for _ in range(args.count):
-            reports.append(check_case(random_case(rng, **limits)))
+            reports.append(check_case(random_case(rng, **limits), oracles=oracles))
             advance()
     if args.json:
         print(json.dumps({"seed": args.seed, "ok": all(r.ok for r in reports),
@@ -70,20 +73,21 @@ def _print_table(reports: list[CaseReport], seed: int) -> None:
 
     table = Table(title=f"manual backprop vs oracles (seed {seed})", title_justify="left")
     for col in ("#", "sizes ×batch", "activations", "loss (reduction)", "dtype",
-                "autograd: max rel. error, layer 1..L", "FD/tol", "result"):
+                "autograd: rel. error, layer 1..L", "symbolic", "FD/tol", "result"):
         table.add_column(col, no_wrap=True)
     for i, r in enumerate(reports, 1):
         net, by = r.case.net, {o.oracle: o for o in r.results}
-        ag, fd = by.get("autograd"), by.get("finite differences")
+        ag, fd, sy = by.get("autograd"), by.get("finite differences"), by.get("symbolic")
         table.add_row(str(i), "-".join(map(str, net.sizes)) + f" ×{len(r.case.x)}",
                       " ".join(_short(f) for f in net.activations), f"{net.loss} ({net.reduction})",
                       str(net.dtype), " ".join(f"{e:.0e}" for e in ag.layer_errors) if ag else "-",
+                      f"{sy.max_error:.0e}" if sy else "-",
                       f"{fd.max_error:.2f}" if fd else "-",
                       "[green]pass[/]" if r.ok else "[bold red]FAIL[/]")
-    console = Console() if sys.stdout.isatty() else Console(width=160)
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     console.print(table)
     failed = [r for r in reports if not r.ok]
-    console.print(f"tolerances: autograd rel. error ≤ {rtol_exact(np.float64):.2g} (float64), "
+    console.print(f"tolerances: autograd and symbolic rel. error ≤ {rtol_exact(np.float64):.2g} (float64), "
                   f"{rtol_exact(np.float32):.2g} (float32); FD / tol ≤ 1 (reference/tolerances.py)")
     console.print(f"{len(reports) - len(failed)} passed, {len(failed)} failed")
     for r in failed:
@@ -91,7 +95,9 @@ def _print_table(reports: list[CaseReport], seed: int) -> None:
 
 
 def _short(f) -> str:
-    return {"sigmoid": "sig", "identity": "id", "softplus": "sp", "softmax": "smax"}.get(str(f), str(f))
+    if f.name == "leaky_relu":
+        return f"lrelu({f.slope:g})"
+    return {"sigmoid": "sig", "identity": "id", "softplus": "sp", "softmax": "smax"}.get(f.name, f.name)
 
 
 class _progress:

@@ -15,6 +15,7 @@ from manual.network import Gradients, Network
 from .autograd import autograd_gradients, gradient_magnitudes
 from .finite_diff import finite_difference_gradients
 from .strategies import Case
+from .symbolic import symbolic_gradients
 from .tolerances import TINY, fd_atol, rtol_exact
 
 Backward = Callable[[Network, np.ndarray, np.ndarray], Gradients]
@@ -154,9 +155,15 @@ class CaseReport:
         return "\n".join(lines)
 
 
+ORACLES = ("autograd", "finite differences", "symbolic")
+
+
 def check_case(case: Case, backward: Backward = manual_backward, *,
                oracles=("autograd", "finite differences")) -> CaseReport:
-    """Run `backward` on the case and compare it with each named oracle."""
+    """Run `backward` on the case and compare it with each named oracle (see ORACLES)."""
+    unknown = set(oracles) - set(ORACLES)
+    if unknown:
+        raise ValueError(f"oracles: unknown {sorted(unknown)}; expected names from {ORACLES}")
     net, x, y = case.net, case.x, case.y
     try:
         got = backward(net, x, y)
@@ -165,9 +172,11 @@ def check_case(case: Case, backward: Backward = manual_backward, *,
                        f"raised {type(exc).__name__}: {exc}")
         return CaseReport(case, [OracleResult("backward", [np.inf] * len(net.W), np.inf, 0.0, [err])])
     results = []
+    magnitudes = gradient_magnitudes(net, x, y)
     if "autograd" in oracles:
-        results.append(compare_to("autograd", net, got, autograd_gradients(net, x, y),
-                                  gradient_magnitudes(net, x, y)))
+        results.append(compare_to("autograd", net, got, autograd_gradients(net, x, y), magnitudes))
+    if "symbolic" in oracles:
+        results.append(compare_to("symbolic", net, got, symbolic_gradients(net, x, y), magnitudes))
     if "finite differences" in oracles:
         results.append(compare_to_finite_differences(net, x, y, got))
     return CaseReport(case, results)
