@@ -71,31 +71,66 @@ def autograd_gradients(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torc
 
 
 def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
-    """The sizes of the terms each backward quantity sums: its rounding error is proportional to them.
-
-    A sum Σ t computed in floating point is off by at most about (#terms)·eps·Σ|t|, however much the
-    terms cancel (δ[L] = a − y near a fit; a softmax layer, whose Σ_k (a_k − y_k) is exactly 0), so
-    errors are measured against these magnitudes, not against the possibly tiny result:
-        M_delta[L] = s·(|a[L]| + |y|) ⊙ |f_L'(z[L])|   (the factor is 1 for a fused pair and softmax,
-                                                       whose Jacobian entries are at most 1)
-        M_delta[l] = (M_delta[l+1] @ |W[l+1]|) ⊙ |f_l'(z[l])|
-        M_db[l]    = Σ_n M_delta[l]_n,     M_dW[l] = M_delta[l].T @ |a[l-1]|
-    a, z and f'(z) come from torch in float64 (f' by autograd of f), not from manual/.
+    """The sizes of the terms each backward quantity is made of: its rounding error is proportional
+    to them, however much the terms cancel (δ[L] = a − y near a fit; Σ_k (a_k − y_k) = 0 through a
+    softmax; z = W·a + b cancelling to nearly 0). Errors are measured against these, not against the
+    possibly tiny result. A running error bound, forward then backward:
+        Zm[l] = A[l-1] @ |W[l]|.T + |b[l]|          (what z[l]'s rounding error is proportional to)
+        A[l]  = |a[l]| + |f'(z[l])| ⊙ Zm[l]          (the same for a[l]; A[0] = |x|)
+                softmax: |a| ⊙ (1 + 2·max_k Zm_k)    (da_i = a_i (dz_i − Σ_k a_k dz_k))
+        F[l]  = |f'(z[l])| + |f''(z[l])| ⊙ Zm[l]     (for f'(z[l]), moved by z[l]'s error)
+        G     = c·(A[L] + |y|)                       (∂C_n/∂a: c = 1 for ½·SSE, 2/K for MSE)
+        M_delta[L] = s·(A[L] + |y|)                        for a fused pair (δ = s(a − y))
+                   = s·G ⊙ F[L]                            elementwise f
+                   = s·(G ⊙ a + a·Σ_i G_i a_i)             softmax: Σ_i G_i |J_ij|, |J_ij| ≤ a_i(1[i=j] + a_j)
+        M_delta[l] = (M_delta[l+1] @ |W[l+1]|) ⊙ F[l]
+        M_db[l] = Σ_n M_delta[l]_n,   M_dW[l] = M_delta[l].T @ A[l-1]
+    a, z, f' and f'' come from torch in float64 (f' and f'' by autograd of f), not from manual/.
     """
-    a = [torch.tensor(np.asarray(x, np.float64))]
-    fprime = []
+    A = [np.abs(np.asarray(x, np.float64))]
+    a = torch.tensor(np.asarray(x, np.float64))
+    Fs = []
     for Wl, bl, act in zip(net.W, net.b, net.activations):
-        z = F.linear(a[-1], torch.tensor(Wl, dtype=torch.float64), torch.tensor(bl, dtype=torch.float64))
-        z.requires_grad_(True)
+        W64, b64 = torch.tensor(Wl, dtype=torch.float64), torch.tensor(bl, dtype=torch.float64)
+        z = F_linear(a, W64, b64)
         out = torch_activation(act, z)
-        d = torch.autograd.grad(out.sum(), z)[0] if act.elementwise else torch.ones_like(z)
-        a.append(out.detach())
-        fprime.append(d.abs().numpy())
-    a = [t.numpy() for t in a]
+        Zm = A[-1] @ np.abs(W64.numpy()).T + np.abs(b64.numpy())
+        a = out.detach()
+        if act.elementwise:
+            d1, d2 = _first_and_second_derivative(out, z)
+            Fs.append(d1 + d2 * Zm)
+            A.append(np.abs(a.numpy()) + d1 * Zm)
+        else:
+            Fs.append(None)
+            A.append(a.numpy() * (1 + 2 * Zm.max(axis=1, keepdims=True)))
     s = 1.0 if net.reduction == "sum" else 1.0 / len(x)
-    top = fprime[-1] if net.loss.fused_with is None else 1.0
-    deltas = [s * (np.abs(a[-1]) + np.abs(np.asarray(y, np.float64))) * top]
+    target = A[-1] + np.abs(np.asarray(y, np.float64))
+    if net.loss.fused_with is not None:
+        top = s * target
+    else:
+        G = target * (2 / target.shape[1] if net.loss.name == "mse" else 1.0)
+        if net.activations[-1].elementwise:
+            top = s * G * Fs[-1]
+        else:
+            p = a.numpy()
+            top = s * (G * p + p * (G * p).sum(axis=1, keepdims=True))
+    deltas = [top]
     for l in range(len(net.W) - 1, 0, -1):
-        deltas.insert(0, (deltas[0] @ np.abs(np.asarray(net.W[l], np.float64))) * fprime[l - 1])
-    return Gradients(loss=None, delta=deltas, dW=[d.T @ np.abs(ap) for d, ap in zip(deltas, a[:-1])],
+        deltas.insert(0, (deltas[0] @ np.abs(np.asarray(net.W[l], np.float64))) * Fs[l - 1])
+    return Gradients(loss=None, delta=deltas, dW=[d.T @ ap for d, ap in zip(deltas, A[:-1])],
                      db=[d.sum(axis=0) for d in deltas])
+
+
+def F_linear(a: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """z = a @ W.T + b as a fresh leaf, so f' and f'' can be taken with respect to it."""
+    return F.linear(a, W, b).detach().requires_grad_(True)
+
+
+def _first_and_second_derivative(out: torch.Tensor, z: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """|f'(z)| and |f''(z)| elementwise, by autograd (double backward) of torch's own f."""
+    (d1,) = torch.autograd.grad(out.sum(), z, create_graph=True)
+    d2 = None
+    if d1.requires_grad:
+        (d2,) = torch.autograd.grad(d1.sum(), z, allow_unused=True)
+    d2 = torch.zeros_like(z) if d2 is None else d2
+    return d1.detach().abs().numpy(), d2.detach().abs().numpy()

@@ -82,14 +82,18 @@ def relative_error(got: np.ndarray, expected: np.ndarray, magnitude=None, tiny=T
 
 
 def compare_to(oracle: str, net: Network, got: Gradients, expected: Gradients,
-               magnitudes: Gradients | None = None, quantities=("delta", "dW", "db")) -> OracleResult:
-    """Check every quantity of every layer of `got` against `expected` with the exact-oracle rtol,
-    errors relative to each tensor's size or the size of the terms it sums (`magnitudes`)."""
-    tol = rtol_exact(net.dtype)
+               magnitudes: Gradients | None = None, quantities=("delta", "dW", "db"),
+               tol: float | None = None, computed_in=None) -> OracleResult:
+    """Check every quantity of every layer of `got` against `expected` with the exact-oracle rtol
+    (or `tol`), errors relative to each tensor's size or the size of the terms it sums (`magnitudes`).
+    `computed_in` is the dtype `got` was computed in (default: the network's); its smallest normal
+    number is the floor below which values carry no relative accuracy."""
+    tol = rtol_exact(net.dtype) if tol is None else tol
+    tiny = float(np.finfo(computed_in or net.dtype).tiny)
     L = len(net.W)
     result = OracleResult(oracle, [0.0] * L, 0.0, tol)
     if got.loss is not None:  # a user's backward may return gradients only
-        err, _ = relative_error(np.float64(got.loss), np.float64(expected.loss), tiny=float(np.finfo(net.dtype).tiny))
+        err, _ = relative_error(np.float64(got.loss), np.float64(expected.loss), tiny=tiny)
         result.loss_error = err
         if not err <= tol:
             result.mismatches.append(Mismatch(oracle, "loss", None, None, float(got.loss),
@@ -109,7 +113,7 @@ def compare_to(oracle: str, net: Network, got: Gradients, expected: Gradients,
                 result.mismatches.append(Mismatch(oracle, q, l, None, None, None, np.inf, tol, problem))
                 result.layer_errors[l - 1] = np.inf
                 continue
-            err, idx = relative_error(g, r, m, tiny=float(np.finfo(net.dtype).tiny))
+            err, idx = relative_error(g, r, m, tiny=tiny)
             result.layer_errors[l - 1] = max(result.layer_errors[l - 1], err)
             if not err <= tol:
                 result.mismatches.append(Mismatch(oracle, q, l, idx, float(g[idx]), float(r[idx]), err, tol))

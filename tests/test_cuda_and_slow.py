@@ -1,26 +1,42 @@
-"""The CUDA comparison (skipped with a reason when no GPU is present) and the slow sweeps."""
+"""The CUDA comparison (skipped with a reason when no GPU is present; its code path also runs on the
+CPU) and the slow sweeps."""
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 
-from reference.autograd import autograd_gradients, gradient_magnitudes
-from reference.compare import assert_case, compare_to, manual_backward
+from reference.compare import assert_case
+from reference.cuda import compare_with_cuda, cuda_available, no_cuda_reason
 from reference.strategies import cases
 
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
-                                reason="no CUDA GPU: torch.cuda.is_available() is False")
+needs_cuda = pytest.mark.skipif(not cuda_available(), reason=no_cuda_reason())
+
+
+def assert_all_ok(results):
+    failures = [str(m) for r in results for m in r.mismatches]
+    assert not failures, "\n".join(failures)
 
 
 @pytest.mark.cuda
 @needs_cuda
-@given(cases())
-def test_manual_equals_autograd_on_cuda_float64(case):
-    """The same networks on CUDA float64 tensors (TF32 does not touch float64 products)."""
-    net, x, y = case.net, case.x, case.y
-    result = compare_to("autograd (cuda float64)", net, manual_backward(net, x, y),
-                        autograd_gradients(net, x, y, device="cuda"), gradient_magnitudes(net, x, y))
-    assert result.ok, "\n".join(map(str, result.mismatches))
+@given(cases(dtypes=("float64",)))
+def test_cuda_float64_float32_and_tf32_agree_with_manual(case):
+    """The same networks on CUDA tensors: float64, float32, float32 with TF32 products."""
+    assert_all_ok(compare_with_cuda(case))
+
+
+@given(cases(max_depth=2, dtypes=("float64",)))
+def test_the_cuda_comparison_code_path_runs_on_the_cpu(case):
+    """Where there is no GPU the same comparison runs with device="cpu", so its code is exercised."""
+    results = compare_with_cuda(case, device="cpu")
+    assert [r.oracle for r in results] == ["cuda float64", "cuda float32", "cuda float32 tf32"]
+    assert_all_ok(results)
+
+
+def test_the_float32_tolerance_catches_what_float32_cannot_explain():
+    """A 1e-3 relative error is beyond float32 rounding (4.9e-4) but within TF32's (6.3e-2)."""
+    from reference.cuda import tolerance
+    assert tolerance("float32", False) < 1e-3 < tolerance("float32", True)
 
 
 @pytest.mark.slow

@@ -6,10 +6,13 @@ autograd with the derived tolerance (reference/tolerances.py); dW and db also ag
 differences.
 """
 import numpy as np
+import pytest
 from hypothesis import given
 
-from reference.compare import assert_case
-from reference.strategies import cases
+from reference.autograd import autograd_gradients, gradient_magnitudes
+from reference.compare import assert_case, check_case
+from reference.strategies import cases, random_case
+from reference.tolerances import rtol_exact
 
 
 @given(cases())
@@ -44,3 +47,30 @@ def test_targets_equal_to_outputs_give_zero_gradients(case):
     for name in ("delta", "dW", "db"):
         for l, g in enumerate(getattr(grads, name), start=1):
             assert not g.any(), f"{name}[{l}] = {g} at the minimum ({case.describe()})"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_small_error_in_one_entry_is_caught(seed):
+    """The error scale (the size of the summed terms) does not hide a wrong digit: one entry of
+    one float64 gradient off by 1e-10 relative fails."""
+    case = random_case(np.random.default_rng(seed), dtypes=("float64",))
+    grads = case.net.gradients(case.x, case.y)
+    l = len(grads.dW) - 1
+    idx = np.unravel_index(np.argmax(np.abs(grads.dW[l])), grads.dW[l].shape)
+    grads.dW[l][idx] *= 1 + 1e-10
+    report = check_case(case, lambda net, x, y: grads, oracles=("autograd",))
+    assert not report.ok and f"dW[{l + 1}] at index {tuple(map(int, idx))}" in report.failure_message()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("seed", range(5))
+def test_the_tolerance_is_where_it_says(seed, dtype):
+    """An error of 2× the tolerance (in units of the error scale) fails; one of 0.5× passes."""
+    case = random_case(np.random.default_rng(seed), dtypes=(dtype,))
+    ref = autograd_gradients(case.net, case.x, case.y)
+    scale = max(float(gradient_magnitudes(case.net, case.x, case.y).db[0].max()), float(np.abs(ref.db[0]).max()))
+    for multiple, should_pass in ((0.5, True), (2.0, False)):
+        grads = case.net.gradients(case.x, case.y)
+        grads.db[0] = (ref.db[0] + multiple * rtol_exact(dtype) * scale).astype(dtype)
+        report = check_case(case, lambda net, x, y: grads, oracles=("autograd",))
+        assert report.ok == should_pass, f"{multiple}× the tolerance: {report.failure_message()}"
