@@ -8,10 +8,12 @@ import sys
 import numpy as np
 
 from .compare import CaseReport, check_case
+from .cuda import compare_with_cuda, cuda_available
 from .strategies import random_case
 from .tolerances import rtol_exact
 
 DEFAULT_COUNT = 40
+CUDA_COLUMN = "CUDA f64 f32 tf32 (err/tol)"
 DEFAULT_SEED = 2026
 
 
@@ -45,10 +47,14 @@ def run_check(args) -> int:
     rng = np.random.default_rng(args.seed)
     limits = dict(max_depth=args.max_depth, max_width=args.max_width, max_batch=args.max_batch)
     oracles = ("autograd", "finite differences") + (() if args.no_symbolic else ("symbolic",))
+    gpu = cuda_available()
     reports = []
     with _progress(args.count, "checking networks", quiet=args.json) as advance:
         for _ in range(args.count):
-            reports.append(check_case(random_case(rng, **limits), oracles=oracles))
+            report = check_case(random_case(rng, **limits), oracles=oracles)
+            if gpu and report.case.net.dtype == np.float64:  # CUDA runs its own float32 from float64
+                report.results.extend(compare_with_cuda(report.case))
+            reports.append(report)
             advance()
     if args.json:
         print(json.dumps({"seed": args.seed, "ok": all(r.ok for r in reports),
@@ -72,17 +78,19 @@ def _print_table(reports: list[CaseReport], seed: int) -> None:
     from rich.table import Table
 
     table = Table(title=f"manual backprop vs oracles (seed {seed})", title_justify="left")
+    gpu = any(o.oracle.startswith("cuda") for r in reports for o in r.results)
     for col in ("#", "sizes ×batch", "activations", "loss (reduction)", "dtype",
-                "autograd: rel. error, layer 1..L", "symbolic", "FD/tol", "result"):
+                "autograd: rel. error, layer 1..L", "symbolic", "FD/tol") + (CUDA_COLUMN,) * gpu + ("result",):
         table.add_column(col, no_wrap=True)
     for i, r in enumerate(reports, 1):
         net, by = r.case.net, {o.oracle: o for o in r.results}
         ag, fd, sy = by.get("autograd"), by.get("finite differences"), by.get("symbolic")
+        cuda = " ".join(f"{o.max_error / o.tol:.2f}" for o in r.results if o.oracle.startswith("cuda")) or "-"
         table.add_row(str(i), "-".join(map(str, net.sizes)) + f" ×{len(r.case.x)}",
                       " ".join(_short(f) for f in net.activations), f"{net.loss} ({net.reduction})",
                       str(net.dtype), " ".join(f"{e:.0e}" for e in ag.layer_errors) if ag else "-",
                       f"{sy.max_error:.0e}" if sy else "-",
-                      f"{fd.max_error:.2f}" if fd else "-",
+                      f"{fd.max_error:.2f}" if fd else "-", *((cuda,) if gpu else ()),
                       "[green]pass[/]" if r.ok else "[bold red]FAIL[/]")
     console = Console() if sys.stdout.isatty() else Console(width=200)
     console.print(table)

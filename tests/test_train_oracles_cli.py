@@ -77,6 +77,15 @@ def test_cli_json_and_seed_reproducible(capsys):
     assert data["ok"] and len(data["cases"]) == 3 and data["seed"] == 11
 
 
+def test_cli_shows_the_cuda_column_when_a_gpu_is_present(monkeypatch, capsys):
+    """Simulated here (CI has no GPU): the comparison itself runs on the CPU."""
+    from reference.cuda import compare_with_cuda
+    monkeypatch.setattr(cli, "cuda_available", lambda: True)
+    monkeypatch.setattr(cli, "compare_with_cuda", lambda case: compare_with_cuda(case, device="cpu"))
+    assert cli.main(["--count", "4", "--no-symbolic"]) == 0
+    assert cli.CUDA_COLUMN.split()[0] in capsys.readouterr().out
+
+
 def test_cli_exits_1_when_a_check_fails(monkeypatch, capsys):
     def broken(case: Case, *a, **kw):
         return check_case(case, lambda net, x, y: net.gradients(x, 2 * y), **kw)
