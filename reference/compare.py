@@ -108,7 +108,7 @@ def compare_to(oracle: str, net: Network, got: Gradients, expected: Gradients,
             continue
         mags = getattr(magnitudes, q) if magnitudes is not None else [None] * L
         for l, (g, r, m) in enumerate(zip(given, ref, mags), start=1):
-            problem = _structural_problem(g, r, net.dtype)
+            problem = structural_problem(g, r, net.dtype)
             if problem:
                 result.mismatches.append(Mismatch(oracle, q, l, None, None, None, np.inf, tol, problem))
                 result.layer_errors[l - 1] = np.inf
@@ -129,7 +129,7 @@ def compare_to_finite_differences(net: Network, x, y, got: Gradients) -> OracleR
     for q in ("dW", "db"):
         refs, truncations = getattr(fd, q), getattr(fd, q + "_truncation")
         for l, (g, r, t) in enumerate(zip(getattr(got, q), refs, truncations), start=1):
-            problem = _structural_problem(g, r, net.dtype)
+            problem = structural_problem(g, r, net.dtype)
             if problem:
                 result.mismatches.append(Mismatch(result.oracle, q, l, None, None, None, np.inf, 0.0, problem))
                 result.layer_errors[l - 1] = np.inf
@@ -192,19 +192,23 @@ def assert_case(case: Case, backward: Backward = manual_backward, **kw) -> CaseR
     return report
 
 
-def _structural_problem(g, r: np.ndarray, dtype) -> str:
+def structural_problem(g, r: np.ndarray, dtype) -> str:
+    """What is wrong with `g` other than its values (type, shape, dtype, non-finite), or ""."""
     if not isinstance(g, np.ndarray):
-        return f"expected a numpy array of shape {r.shape}, got {type(g).__name__}"
+        return f"expected a numpy array of shape {r.shape} and dtype {np.dtype(dtype)}, got {_describe(g)}"
     if g.shape != r.shape:
         return f"expected shape {r.shape}, got {g.shape}"
     if g.dtype != dtype:
-        return f"expected dtype {dtype} (the parameters' dtype), got {g.dtype}"
+        return f"expected dtype {np.dtype(dtype)} (the parameters' dtype), got {g.dtype}"
     if not np.isfinite(g).all():
-        return f"non-finite value {g[~np.isfinite(g)][0]} (expected finite values, like the oracle)"
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(g))[0])
+        return f"non-finite value {g[bad]} at index {bad} (the oracle's value is {r[bad]:.17g})"
     if not np.isfinite(r).all():
         return "the oracle's value is not finite"
     return ""
 
 
 def _describe(v) -> str:
+    if isinstance(v, np.ndarray):
+        return f"ndarray of shape {v.shape}"
     return f"{type(v).__name__} of length {len(v)}" if hasattr(v, "__len__") else type(v).__name__

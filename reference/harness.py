@@ -40,7 +40,7 @@ from manual.losses import LOSSES, REDUCTIONS
 from manual.network import Gradients, Network
 
 from .autograd import autograd_gradients, gradient_magnitudes
-from .compare import Mismatch, relative_error
+from .compare import _describe, relative_error, structural_problem
 from .strategies import Case, cases
 from .symbolic import symbolic_gradients
 from .tolerances import rtol_exact
@@ -170,7 +170,7 @@ def _check_one(backprop: Callable, case: Case, user: "_Layout") -> Counterexampl
                                       f"{' (empty: bias=' + repr(user.bias) + ')' if not want else ''}, "
                                       f"got {_kind(got)}")
             for i, (g, r, m) in enumerate(zip(got, want, scales[name])):
-                problem = _problem(g, r)
+                problem = structural_problem(g, r, np.float64)
                 if problem:
                     return counterexample(f"{name}[{i}]", oracle, problem)
                 err, idx = relative_error(g, r, m)
@@ -197,23 +197,7 @@ class _Layout:
         return weights, [bl.reshape(-1, 1).copy() if self.layout == "columns" else bl.copy() for bl in b]
 
 
-def _problem(g, r: np.ndarray) -> str:
-    if not isinstance(g, np.ndarray):
-        return f"expected a numpy array of shape {r.shape} and dtype float64, got {_kind(g)}"
-    if g.shape != r.shape:
-        return f"expected shape {r.shape}, got {g.shape}"
-    if g.dtype != np.float64:
-        return f"expected dtype float64 (the parameters' dtype), got {g.dtype}"
-    if not np.isfinite(g).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(g))[0])
-        return f"non-finite value {g[bad]} at index {bad} (the oracle's value is {r[bad]:.17g})"
-    return ""
-
-
-def _kind(v) -> str:
-    if isinstance(v, np.ndarray):
-        return f"ndarray of shape {v.shape}"
-    return f"{type(v).__name__} of length {len(v)}" if hasattr(v, "__len__") else type(v).__name__
+_kind = _describe
 
 
 def _check_arguments(backprop, activation, loss, reduction, layout, weight_shape, bias, max_examples, seed):
