@@ -85,11 +85,13 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients
                    = s·(G ⊙ a + a·Σ_i G_i a_i)             softmax: Σ_i G_i |J_ij|, |J_ij| ≤ a_i(1[i=j] + a_j)
         M_delta[l] = (M_delta[l+1] @ |W[l+1]|) ⊙ F[l]
         M_db[l] = Σ_n M_delta[l]_n,   M_dW[l] = M_delta[l].T @ A[l-1]
+        M_loss = Σ |∂C/∂a[L]| ⊙ (A[L] + |y|) + Σ |∂C/∂z[L]| ⊙ Zm[L] + s·Σ_n (|C_n| + Σ_k |y ⊙ z[L]|)
+                 (the loss as a function of a[L] for squared errors, of z[L] for the cross-entropies)
     a, z, f' and f'' come from torch in float64 (f' and f'' by autograd of f), not from manual/.
     """
     A = [np.abs(np.asarray(x, np.float64))]
     a = torch.tensor(np.asarray(x, np.float64))
-    Fs = []
+    Fs, Zm = [], None
     for Wl, bl, act in zip(net.W, net.b, net.activations):
         W64, b64 = torch.tensor(Wl, dtype=torch.float64), torch.tensor(bl, dtype=torch.float64)
         z = F_linear(a, W64, b64)
@@ -117,8 +119,22 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients
     deltas = [top]
     for l in range(len(net.W) - 1, 0, -1):
         deltas.insert(0, (deltas[0] @ np.abs(np.asarray(net.W[l], np.float64))) * Fs[l - 1])
-    return Gradients(loss=None, delta=deltas, dW=[d.T @ ap for d, ap in zip(deltas, A[:-1])],
-                     db=[d.sum(axis=0) for d in deltas])
+    return Gradients(loss=_loss_magnitude(net, z, a, y, A[-1], Zm, s), delta=deltas,
+                     dW=[d.T @ ap for d, ap in zip(deltas, A[:-1])], db=[d.sum(axis=0) for d in deltas])
+
+
+def _loss_magnitude(net: Network, z: torch.Tensor, a: torch.Tensor, y, A_L, Zm_L, s: float) -> float:
+    zL = z.detach().clone().requires_grad_(True)
+    aL = a.detach().clone().requires_grad_(True)
+    yt = torch.tensor(np.asarray(y, np.float64))
+    per_example = torch_per_example_loss(net.loss.name, zL, aL, yt)
+    ga, gz = torch.autograd.grad(per_example.sum() * s, (aL, zL), allow_unused=True)
+    total = s * float((per_example.detach().abs().sum() + (yt * zL.detach()).abs().sum()).item())
+    if ga is not None:
+        total += float((ga.abs().numpy() * (A_L + np.abs(yt.numpy()))).sum())
+    if gz is not None:
+        total += float((gz.abs().numpy() * Zm_L).sum())
+    return total
 
 
 def F_linear(a: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -93,7 +93,8 @@ def compare_to(oracle: str, net: Network, got: Gradients, expected: Gradients,
     L = len(net.W)
     result = OracleResult(oracle, [0.0] * L, 0.0, tol)
     if got.loss is not None:  # a user's backward may return gradients only
-        err, _ = relative_error(np.float64(got.loss), np.float64(expected.loss), tiny=tiny)
+        err, _ = relative_error(np.float64(got.loss), np.float64(expected.loss),
+                                None if magnitudes is None else magnitudes.loss, tiny=tiny)
         result.loss_error = err
         if not err <= tol:
             result.mismatches.append(Mismatch(oracle, "loss", None, None, float(got.loss),
