@@ -7,11 +7,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}; shift || true
 failed=0
+log=$(mktemp)
 for seed in $(seq 1 "$runs"); do
-  out=$(python3 -m pytest -q -p no:cacheprovider --hypothesis-seed="$seed" "$@" 2>&1 | tail -n 1)
-  status=${PIPESTATUS[0]}
-  echo "seed $seed: $out"
-  [ "$status" -eq 0 ] || failed=$((failed + 1))
+  python3 -m pytest -q -p no:cacheprovider --hypothesis-seed="$seed" "$@" > "$log" 2>&1
+  status=$?
+  echo "seed $seed: $(tail -n 1 "$log")"
+  [ "$status" -eq 0 ] || { failed=$((failed + 1)); grep -E "^(E |FAILED)" "$log" | head -20; }
 done
+rm -f "$log"
 echo "$((runs - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
