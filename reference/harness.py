@@ -37,7 +37,7 @@ import numpy as np
 
 from manual.activations import ACTIVATIONS, Activation
 from manual.losses import LOSSES, REDUCTIONS
-from manual.network import Gradients, Network
+from manual.network import Network
 
 from .autograd import autograd_gradients, gradient_magnitudes
 from .compare import _describe, relative_error, structural_problem

@@ -1,8 +1,6 @@
 """The CUDA comparison (skipped with a reason when no GPU is present; its code path also runs on the
 CPU) and the slow sweeps."""
-import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 
 from reference.compare import assert_case
