@@ -117,10 +117,11 @@ def check_backprop(backprop: Callable, *, activation: str | Sequence[str] = "sig
         count += 1
         return _check_one(backprop, case, user) is not None
 
-    from hypothesis import find, settings
+    from hypothesis import Phase, find, settings
     from hypothesis.errors import NoSuchExample
-    try:
-        case = find(strategy, fails, settings=settings(max_examples=max_examples, database=None, deadline=None),
+    try:  # every phase, shrinking included, whatever the active profile says
+        case = find(strategy, fails, settings=settings(max_examples=max_examples, database=None, deadline=None,
+                                                       phases=tuple(Phase)),
                     random=random.Random(seed) if seed is not None else None)
     except NoSuchExample:
         return Report(True, count, settings_used)

@@ -8,8 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q "mutmut==3.8.1"
 rm -rf mutants
-HYPOTHESIS_PROFILE=mutation python3 -m mutmut run "$@" || true
-python3 -m mutmut results --all true > mutation-results.txt || python3 -m mutmut results > mutation-results.txt
+HYPOTHESIS_PROFILE=mutation python3 -m mutmut run "$@"
+python3 -m mutmut results --all true > mutation-results.txt
 total=$(grep -c ": " mutation-results.txt || true)
+killed=$(grep -c ": killed" mutation-results.txt || true)
 survived=$(grep -c ": survived" mutation-results.txt || true)
-echo "mutants: $total, survived: $survived (list in mutation-results.txt)"
+echo "mutants: $total, killed: $killed, survived: $survived (each listed in mutation-results.txt)"

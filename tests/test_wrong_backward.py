@@ -7,7 +7,7 @@ oracles reject and shrinks it. Each test asserts the shrunk network and what the
 from unittest import mock
 
 import pytest
-from hypothesis import find, settings
+from hypothesis import Phase, find, settings
 
 import manual.network as network
 from reference.compare import check_case
@@ -19,7 +19,7 @@ def shrunk_failure(bug: str):
     name, wrong = BUGS[bug]
     with mock.patch.object(network, name, wrong):
         case = find(cases(), lambda c: not check_case(c, oracles=("autograd",)).ok,
-                    settings=settings(max_examples=2000, database=None, deadline=None))
+                    settings=settings(max_examples=2000, database=None, deadline=None, phases=tuple(Phase)))
         report = check_case(case, oracles=("autograd",))
     assert not report.ok
     return case, report.failure_message()
@@ -50,5 +50,5 @@ def test_square_layers_still_catch_the_transposed_weight():
     with mock.patch.object(network, name, wrong):
         case = find(cases(max_width=3), lambda c: len(set(c.net.sizes)) == 1 and depth(c) == 1
                     and not check_case(c, oracles=("autograd",)).ok,
-                    settings=settings(max_examples=3000, database=None, deadline=None))
+                    settings=settings(max_examples=3000, database=None, deadline=None, phases=tuple(Phase)))
     assert case.net.sizes == [2, 2, 2], case.describe()
