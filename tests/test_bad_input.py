@@ -59,6 +59,12 @@ CASES = [
     ("leaky slope negative", lambda: leaky_relu(-0.1), ValueError, r"leaky_relu slope: expected 0 <= slope < 1"),
     ("sgd negative lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=-1), ValueError, r"lr: expected"),
     ("sgd zero batch", lambda: sgd(net(), X, Y, epochs=1, batch_size=0, lr=0.1), ValueError, r"batch_size: expected"),
+    ("sgd zero epochs", lambda: sgd(net(), X, Y, epochs=0, batch_size=2, lr=0.1), ValueError, r"^epochs: expected"),
+    ("sgd float epochs", lambda: sgd(net(), X, Y, epochs=2.0, batch_size=2, lr=0.1), ValueError, r"^epochs: expected an int"),
+    ("sgd bool epochs", lambda: sgd(net(), X, Y, epochs=True, batch_size=2, lr=0.1), ValueError, r"^epochs: expected an int"),
+    ("sgd zero lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=0.0), ValueError, r"^lr: expected .* > 0"),
+    ("sgd string lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr="0.1"), ValueError, r"^lr: expected"),
+    ("sgd bool lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=True), ValueError, r"^lr: expected"),
 ]
 
 

@@ -40,6 +40,16 @@ def test_sgd_same_seed_same_numbers():
     assert runs[0] == runs[1]
 
 
+def test_sgd_reports_each_epoch_and_defaults_to_seed_0():
+    calls = []
+    history = sgd(Network.init([2, 3, 1], "tanh", loss="mse", reduction="mean", seed=5), XOR_X, XOR_Y,
+                  epochs=3, batch_size=2, lr=0.1, on_epoch=lambda epoch, cost: calls.append((epoch, cost)))
+    assert calls == [(0, history[0]), (1, history[1]), (2, history[2])]
+    seeded = sgd(Network.init([2, 3, 1], "tanh", loss="mse", reduction="mean", seed=5), XOR_X, XOR_Y,
+                 epochs=3, batch_size=2, lr=0.1, seed=0)
+    assert history == seeded  # the documented default seed is 0: the same numbers every run
+
+
 def test_finite_differences_catch_a_wrong_gradient():
     case = random_case(np.random.default_rng(4), max_depth=1)
     grads = case.net.gradients(case.x, case.y)
