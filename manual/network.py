@@ -158,13 +158,19 @@ class Network:
         x, y = self.check_xy(x, y)
         return self._cost(self._forward(x), y)
 
-    def gradients(self, x, y) -> Gradients:
-        """One forward and one backward pass: C, every delta[l], ∂C/∂W[l] and ∂C/∂b[l]."""
-        x, y = self.check_xy(x, y)
-        cache = self._forward(x)
+    def backward(self, cache: Cache, y) -> Gradients:
+        """The backward pass from a forward pass's cache: C, every delta[l] (BP1, BP2), ∂C/∂b[l]
+        (BP3) and ∂C/∂W[l] (BP4)."""
+        if not isinstance(cache, Cache):
+            raise TypeError(f"cache: expected the Cache that forward() returned, got {type(cache).__name__}")
+        self.check_xy(cache.a[0], y)
         grads = self._backward(cache, y)
         grads.loss = self._cost(cache, y)
         return grads
+
+    def gradients(self, x, y) -> Gradients:
+        """One forward and one backward pass: C, every delta[l], ∂C/∂W[l] and ∂C/∂b[l]."""
+        return self.backward(self.forward(x), y)
 
     # -- the passes (inputs already checked)
 
