@@ -17,3 +17,13 @@ def test_readme_has_exactly_two_setup_commands():
 def test_ci_runs_the_readme_test_command():
     readme_test = commands((ROOT / "README.md").read_text())[1]
     assert commands((ROOT / ".ci/run").read_text()) == [readme_test]
+
+
+def test_readme_usage_example_runs():
+    import re
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```python\n(import numpy as np\n.*?)```", text, re.S).group(1)
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # the README's own example, as a user runs it
+    g = namespace["g"]
+    assert len(g.dW) == 2 and g.dW[0].shape == (8, 4) and g.loss > 0
