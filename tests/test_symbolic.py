@@ -5,6 +5,7 @@
 * symbolic identities: manual's own BP1–BP4 functions, run on arrays of SymPy expressions with
   symbolic weights, inputs and targets, simplify to exactly the direct derivative of the cost.
 """
+from random import Random
 from unittest import mock
 
 import numpy as np
@@ -42,7 +43,8 @@ def test_symbolic_oracle_catches_a_wrong_backward(bug):
     name, wrong = BUGS[bug]
     with mock.patch.object(network, name, wrong):
         case = find(cases(**SMALL), lambda c: not check_case(c, oracles=("symbolic",)).ok,
-                    settings=settings(max_examples=1000, database=None, deadline=None, phases=tuple(Phase)))
+                    settings=settings(max_examples=1000, database=None, deadline=None, phases=tuple(Phase)),
+                    random=Random(0))  # a fixed search: what it shrinks to is reproducible
         message = check_case(case, oracles=("symbolic",)).failure_message()
     assert ("symbolic:" in message or "raised" in message) and case.n_params <= 7, message
 

@@ -4,6 +4,7 @@ Each bug is one equation of manual/network.py swapped for a wrong version (the r
 backward pass is the real one); hypothesis searches the architecture strategy for a case the
 oracles reject and shrinks it. Each test asserts the shrunk network and what the report names.
 """
+from random import Random
 from unittest import mock
 
 import pytest
@@ -19,7 +20,8 @@ def shrunk_failure(bug: str):
     name, wrong = BUGS[bug]
     with mock.patch.object(network, name, wrong):
         case = find(cases(), lambda c: not check_case(c, oracles=("autograd",)).ok,
-                    settings=settings(max_examples=2000, database=None, deadline=None, phases=tuple(Phase)))
+                    settings=settings(max_examples=2000, database=None, deadline=None, phases=tuple(Phase)),
+                    random=Random(0))  # a fixed search: what it shrinks to is reproducible
         report = check_case(case, oracles=("autograd",))
     assert not report.ok
     return case, report.failure_message()
@@ -50,5 +52,6 @@ def test_square_layers_still_catch_the_transposed_weight():
     with mock.patch.object(network, name, wrong):
         case = find(cases(max_width=3), lambda c: len(set(c.net.sizes)) == 1 and depth(c) == 1
                     and not check_case(c, oracles=("autograd",)).ok,
-                    settings=settings(max_examples=3000, database=None, deadline=None, phases=tuple(Phase)))
+                    settings=settings(max_examples=3000, database=None, deadline=None, phases=tuple(Phase)),
+                    random=Random(0))  # a fixed search: what it shrinks to is reproducible
     assert case.net.sizes == [2, 2, 2], case.describe()
