@@ -145,9 +145,12 @@ class Network:
 
     def check_xy(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         x = self.check_x(x)
-        y = check_float_array("y", y, (x.shape[0], self.sizes[-1]), self.dtype)
+        return x, self.check_y(y, x.shape[0])
+
+    def check_y(self, y, n: int) -> np.ndarray:
+        y = check_float_array("y", y, (n, self.sizes[-1]), self.dtype)
         check_targets(self.loss.name, y)
-        return x, y
+        return y
 
     def forward(self, x) -> Cache:
         """The forward pass: a[0] = x, then z[l] = a[l-1] @ W[l].T + b[l] and a[l] = f_l(z[l])."""
@@ -163,7 +166,7 @@ class Network:
         (BP3) and ∂C/∂W[l] (BP4)."""
         if not isinstance(cache, Cache):
             raise TypeError(f"cache: expected the Cache that forward() returned, got {type(cache).__name__}")
-        self.check_xy(cache.a[0], y)
+        self.check_y(y, cache.a[0].shape[0])  # x was checked by forward()
         grads = self._backward(cache, y)
         grads.loss = self._cost(cache, y)
         return grads

@@ -51,12 +51,12 @@ class SymbolicNetwork:
         self.W = [_matrix(f"W{l}", Wl.shape) for l, Wl in enumerate(net.W, 1)]
         self.b = [_matrix(f"b{l}", (1, bl.shape[0]))[0] for l, bl in enumerate(net.b, 1)]
         self.x, self.y = _matrix("x", x.shape), _matrix("y", y.shape)
-        self.point: dict = {}
+        point = {}  # every symbol's exact value
         for symbols, values in [(self.x, x), (self.y, y)] + list(zip(self.W, net.W)):
-            self.point.update(zip(_flat(symbols), map(exact, np.asarray(values).ravel())))
+            point.update(zip(_flat(symbols), map(exact, np.asarray(values).ravel())))
         for symbols, values in zip(self.b, net.b):
-            self.point.update(zip(symbols, map(exact, values)))
-        self._evaluator = Evaluator({s: _mp(v) for s, v in self.point.items()})
+            point.update(zip(symbols, map(exact, values)))
+        self._evaluator = Evaluator({s: _mp(v) for s, v in point.items()})
         self.branches: list = [None] * len(net.W)  # relu branch of every unit, read off the point
         self.z_values: list = []                    # z[l] at the point (mpmath), for the Z[l] symbols
         self.cost = self._cost_from(0, self.x, record=True)
