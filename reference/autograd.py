@@ -94,7 +94,7 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients
     Fs, Zm = [], None
     for Wl, bl, act in zip(net.W, net.b, net.activations):
         W64, b64 = torch.tensor(Wl, dtype=torch.float64), torch.tensor(bl, dtype=torch.float64)
-        z = F_linear(a, W64, b64)
+        z = _leaf_linear(a, W64, b64)
         out = torch_activation(act, z)
         Zm = A[-1] @ np.abs(W64.numpy()).T + np.abs(b64.numpy())
         a = out.detach()
@@ -137,7 +137,7 @@ def _loss_magnitude(net: Network, z: torch.Tensor, a: torch.Tensor, y, A_L, Zm_L
     return total
 
 
-def F_linear(a: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def _leaf_linear(a: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """z = a @ W.T + b as a fresh leaf, so f' and f'' can be taken with respect to it."""
     return F.linear(a, W, b).detach().requires_grad_(True)
 
