@@ -15,7 +15,7 @@ variables, drawn at random inside their domain. ∂A/∂B is the true derivative
 B along the definitions (B's own definition cut, so B varies freely), computed by SymPy's `diff`
 and the chain rule over the definitions. Index notation is instantiated: for each declared size
 (depth ≥ 3 and unequal widths among them) every free index takes every value its first side
-allows, every sum runs over its range, and symbols become `Indexed` atoms such as w[2, 1, 3].
+allows, every sum runs over its range, and each entry becomes one SymPy symbol, such as w[2,1,3].
 
 Verification. Each claim is evaluated with mpmath at 50 digits at several seeded random points;
 a residual beyond 10^-25 of the sides' size is a FAIL, printed with file:line, the equation, the
@@ -254,7 +254,7 @@ def _markers(comment: str, where: str) -> dict:
     if not body.rstrip().endswith("-->"):
         raise DocumentError(where, "a check: marker must be one comment `<!-- check: ... -->`")
     found = {}
-    for part in body.rstrip()[:-3].split(";"):
+    for part in re.split(r";\s*(?=(?:%s)\b)" % "|".join(MARKERS), body.rstrip()[:-3]):
         word, _, rest = part.strip().partition(" ")
         reason = rest.strip().lstrip("—-:").strip()
         if word not in MARKERS:
@@ -515,7 +515,7 @@ class World:
         elif fam.layers is None and not fam.slots:
             a = sp.Symbol(fam.name)
         else:
-            a = sp.IndexedBase(fam.name)[((layer,) if fam.layers else ()) + tuple(idx)]
+            a = sp.Symbol(f"{fam.name}[{','.join(map(str, ((layer,) if fam.layers else ()) + tuple(idx)))}]")
         self.registry.setdefault(a, (fam, layer, tuple(idx)))
         return a
 
@@ -621,7 +621,8 @@ class World:
     def holds(self, cond: Node, env: dict) -> bool:
         sides, ops = cond.args
         vals = [self.ival(s, env) for s in sides]
-        return all({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b}[op]
+        return all({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b,
+                    "!=": a != b}[op]
                    for a, op, b in zip(vals, ops, vals[1:]))
 
     # ---------------------------------------------------------------- integer expressions
@@ -789,7 +790,7 @@ class World:
         if not isinstance(expr, sp.Basic) or expr.is_Number:
             return sp.Integer(0)
         total = sp.Integer(0)
-        for s in expr.atoms(sp.Indexed, sp.Symbol):
+        for s in expr.free_symbols:
             if s not in self.registry:
                 continue
             ds = sp.Integer(1) if s == t else self._d_atom(s, t)
@@ -808,11 +809,17 @@ class World:
         if isinstance(expr, sp.MatrixBase):
             return expr.applyfunc(self.full)
         subs = {}
-        for s in expr.atoms(sp.Indexed, sp.Symbol):
+        for s in expr.free_symbols:
             if s in self.registry and not self.is_input(s):
                 if s not in self._full:
                     self._full[s] = self.full(self.definition_of(s))
                 subs[s] = self._full[s]
+        return expr.xreplace(subs) if subs else expr
+
+    def expand_once(self, expr):
+        """expr with each defined atom replaced by its definition (one level)."""
+        subs = {s: self.definition_of(s) for s in expr.free_symbols
+                if s in self.registry and not self.is_input(s)}
         return expr.xreplace(subs) if subs else expr
 
     def value(self, expr):
@@ -838,7 +845,7 @@ class World:
 
 def _atoms(expr, registry) -> list:
     exprs = list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
-    return [s for e in exprs if isinstance(e, sp.Basic) for s in e.atoms(sp.Indexed, sp.Symbol) if s in registry]
+    return [s for e in exprs if isinstance(e, sp.Basic) for s in e.free_symbols if s in registry]
 
 
 def _in_order(n: Node, var: str):
@@ -1154,22 +1161,28 @@ class _Checker:
         return None
 
     def _proved(self, sides, conds) -> bool:
+        """Exact: for every index value on the first size, each side minus the first is 0. The
+        difference is first expanded with the defined symbols kept as independent atoms (sound: zero
+        for all atom values is zero at theirs), then, with every definition substituted, given to
+        `sympy.simplify`, all under one time limit per equation."""
         w = self.instances[0][0]
         stop = time.monotonic() + PROOF_SECONDS
         try:
             for assign in self._assignments(w, sides, conds):
-                exprs = [w.full(w.ev(s, assign)) for s in sides]
+                exprs = [w.ev(s, assign) for s in sides]
                 for e in exprs[1:]:
                     diff = exprs[0] - e
                     for entry in (list(diff) if isinstance(diff, sp.MatrixBase) else [diff]):
-                        if entry == 0:
-                            continue
-                        left = stop - time.monotonic()
-                        if left <= 0 or _simplify_within(entry, left) != 0:
+                        if not self._zero(w, entry, stop):
                             return False
         except _Timeout:
             return False
         return True
+
+    def _zero(self, w: World, entry, stop: float) -> bool:
+        if entry == 0 or sp.expand(entry) == 0:  # zero with the defined symbols as free atoms
+            return True
+        return _within(sp.simplify, w.full(entry), stop - time.monotonic()) == 0
 
     def _tie(self, target: str, sides, conds) -> str | None:
         from . import ties
@@ -1212,16 +1225,15 @@ class _Checker:
 
 def _pick(w: World, lhs: Node, assign: dict) -> tuple:
     """The subscripts (not the layer) that name the entry the left side is: z^l_j → (j,),
-    ∂C/∂w^l_{jk} → (j, k)."""
-    node = lhs.args[1] if lhs.kind == "deriv" else lhs
-    if node.kind != "atom":
-        return ()
-    return tuple(w.ival(s, assign) for s in node.args[2])
+    ∂C/∂w^l_{jk} → (j, k), ∂a_j/∂z_k → (j, k)."""
+    nodes = [lhs.args[0], lhs.args[1]] if lhs.kind == "deriv" else [lhs]
+    return tuple(w.ival(s, assign) for n in nodes if n.kind == "atom" for s in n.args[2])
 
 
-def _simplify_within(expr, seconds: float):
-    """sympy.simplify(expr), or None when it takes longer than `seconds` (main thread only)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+def _within(fn, expr, seconds: float):
+    """fn(expr), or None when it takes longer than `seconds` (a SIGALRM; main thread only)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread() \
+            or not hasattr(signal, "setitimer"):
         return None
 
     def stop(signum, frame):
@@ -1230,7 +1242,7 @@ def _simplify_within(expr, seconds: float):
     old = signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return sp.simplify(expr)
+        return fn(expr)
     except _Timeout:
         return None
     finally:
@@ -1265,8 +1277,6 @@ def _show_value(v) -> str:
 
 
 def _show_sym(s) -> str:
-    if isinstance(s, sp.Indexed):
-        return f"{s.base}[{','.join(map(str, s.indices))}]"
     return str(s)
 
 

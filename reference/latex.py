@@ -65,7 +65,7 @@ sumlimits: SUB1 | SUBG NAME "}" | SUBG NAME EQ expr "}" (SUP1 | SUPG expr "}")
 ROWSEP: "\\\\"
 TAG: /\\tag\{[^{}]*\}/
 EQ: "="
-CMP: "<" | ">" | "\\le" | "\\leq" | "\\ge" | "\\geq" | "\\lt" | "\\gt"
+CMP: "<" | ">" | "\\le" | "\\leq" | "\\ge" | "\\geq" | "\\lt" | "\\gt" | "\\ne" | "\\neq"
 TEXT: /\\text\{[^{}]*\}/
 PLUS: "+"
 MINUS: "-"
@@ -255,7 +255,8 @@ class _Build(Transformer):
     def cmp(self, meta, items):
         tok = items[0]
         return {"<": "<", "\\lt": "<", ">": ">", "\\gt": ">", "\\le": "<=", "\\leq": "<=",
-                "\\ge": ">=", "\\geq": ">=", "=": "=="}[str(tok)]
+                "\\ge": ">=", "\\geq": ">=", "=": "==",
+                "\\ne": "!=", "\\neq": "!="}[str(tok)]
 
     # ------------------------------------------------------------------ atoms
     def name(self, meta, items):

@@ -94,19 +94,21 @@ def _linear(fn, v: View, at: dict, spec):
 
 
 def _bp1(fn, v: View, at: dict, spec):
+    from manual.activations import get_activation
     loss, _, reduction = (spec or "half_sse").partition(",")
+    act = {"softmax_ce": "softmax", "bce": "sigmoid"}.get(loss)
+    act = get_activation(act) if act else v.activation("f")
     L = v.L
-    act = v.activation("softmax" if loss == "softmax_ce" else "sigma" if loss == "bce" else "f")
-    y = v.rows("y")
-    delta = fn(v.rows("z", L), v.rows("a", L), y, act, _loss(loss, "half_sse"), _scale(v, reduction or None))
-    return v.like("delta", delta)
+    delta = fn(v.rows("z", L), v.rows("a", L), v.rows("y"), act, _loss(loss, "half_sse"),
+               _scale(v, reduction or None))
+    return v.like("z", delta)
 
 
 def _bp2(fn, v: View, at: dict, spec):
     l = at["l"]
     if l >= v.L:
         raise NotApplicable()
-    return v.like("delta", fn(v.rows("delta", l + 1), v.array("w", l + 1), v.rows("z", l), v.activation("f")))
+    return v.like("z", fn(v.rows("delta", l + 1), v.array("w", l + 1), v.rows("z", l), v.activation("f")))
 
 
 def _bp3(fn, v: View, at: dict, spec):
