@@ -227,10 +227,11 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
             continue
         if tok.type in ("math_block", "math_block_label", "amsmath"):
             start = line_starts[tok.map[0]]
-            offset = text.find(tok.content, start)
+            body = tok.content.strip()
+            offset = text.find(body, start)
             line = text.count("\n", 0, offset) + 1
             column = offset - line_starts[line - 1] + 1
-            equations.append(Marked(tok.content, line, column, pending[0] if pending else {}))
+            equations.append(Marked(body, line, column, pending[0] if pending else {}))
             pending = None
             continue
         if pending is not None and tok.type not in ("paragraph_close",):

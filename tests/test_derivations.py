@@ -1,0 +1,277 @@
+"""The derivation checker: every document passes, every mutated claim is rejected at its file:line,
+ties to manual/ catch a drifted or renamed function, and bad documents are located errors."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import manual.network
+from reference.cli import main
+from reference.derivations import check_document, check_documents, read_document
+from reference.latex import MAX_TOKENS
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = sorted(p for p in (ROOT / "derivations").glob("*.md") if p.name != "README.md")
+HEADER = """---
+checker:
+  sizes: [[2, 3]]
+  symbols:
+    x: {sub: ["n(0)"]}
+    t: {}
+---
+"""
+
+
+@pytest.fixture(scope="module")
+def reports():
+    return {Path(r.path).name: r for r in check_documents(DOCS)}
+
+
+def test_there_are_documents():
+    assert {"backprop.md", "activations-and-losses.md", "batch-and-bias.md"} <= {p.name for p in DOCS}
+
+
+@pytest.mark.parametrize("doc", [p.name for p in DOCS])
+def test_document_passes(reports, doc):
+    r = reports[doc]
+    bad = [f"{o.where} {o.status}: {o.detail}" for o in r.outcomes if not o.ok]
+    assert r.ok, (r.error, bad)
+    c = r.counts
+    assert c["checked"] + c["proved"] >= 5 and c["expected-wrong"] >= 1
+    assert all(o.detail for o in r.outcomes if o.status in ("expected-wrong", "unchecked"))
+
+
+def test_bp1_to_bp4_are_tied_to_manual(reports):
+    tied = {o.tie.split("[")[0] for r in reports.values() for o in r.outcomes if o.tie and o.ok}
+    for fn in ("linear", "bp1_output_error", "bp2_hidden_error", "bp3_bias_grad", "bp4_weight_grad"):
+        assert f"manual.network.{fn}" in tied
+    for fn in ("manual.activations.sigmoid_prime", "manual.activations.tanh_prime",
+               "manual.activations.softmax_jacobian", "manual.losses.half_sse_grad", "manual.losses.mse_grad"):
+        assert fn in tied
+
+
+def test_every_document_checked_within_15_seconds(reports):
+    assert sum(r.seconds for r in reports.values()) <= 15
+
+
+# ----------------------------------------------------------------------------- mutated claims
+
+def _split_top(text: str):
+    """(start, end) of the last side of the first chain: after the last top-level '=' and before
+    the conditions (', \\quad') or the \\tag."""
+    depth, eqs = 0, []
+    for i, ch in enumerate(text):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if ch == "=" and depth == 0:
+            eqs.append(i)
+    end = len(text)
+    for stop in (", \\quad", "\\tag"):
+        if stop in text:
+            end = min(end, text.index(stop))
+    return eqs[-1] + 1, end
+
+
+def _wrap(rhs: str, before: str, after: str) -> str:
+    """rhs inside before...after, its surrounding whitespace (and so the line numbers) kept."""
+    core = rhs.strip()
+    i = rhs.index(core)
+    return rhs[:i] + before + core + after + rhs[i + len(core):]
+
+
+def _sign(rhs: str) -> str:
+    for a, b in ((" + ", " - "), (" - ", " + ")):
+        if a in rhs:
+            return rhs.replace(a, b, 1)
+    return _wrap(rhs, " -\\left(", "\\right)")
+
+
+def _swap(rhs: str) -> str | None:
+    m = re.search(r"_\{([a-z])([a-z])\}", rhs)
+    if m and m.group(1) != m.group(2):
+        return rhs[:m.start()] + f"_{{{m.group(2)}{m.group(1)}}}" + rhs[m.end():]
+    letters = [(m.start(), m.group(1)) for m in re.finditer(r"_([ijk])(?![a-z])", rhs)]
+    distinct = list(dict.fromkeys(ch for _, ch in letters))
+    if len(distinct) < 2:
+        return None
+    pos = letters[0][0]
+    return rhs[:pos] + "_" + distinct[1] + rhs[pos + 2:]
+
+
+def _drop(rhs: str) -> str:
+    m = re.search(r"(f|\\sigma)'\(", rhs)
+    if m:  # drop the derivative factor, parentheses balanced
+        depth, i = 0, m.end() - 1
+        while True:
+            depth += rhs[i] == "("
+            depth -= rhs[i] == ")"
+            i += 1
+            if depth == 0:
+                break
+        return rhs[:m.start()] + rhs[i:]
+    return _wrap(rhs, " 2 \\left(", "\\right)")
+
+
+MUTATIONS = {"sign flipped": _sign, "subscripts swapped": _swap, "factor dropped": _drop}
+
+
+def _mutate(doc: Path, mutation, tmp_path: Path) -> tuple[Path, dict]:
+    """The document with every claim's last side mutated; {line: mutated equation}."""
+    _, equations = read_document(doc)
+    text = doc.read_text()
+    expected = {}
+    for eq in reversed(equations):
+        if eq.markers.keys() & {"definition", "wrong", "unchecked"}:
+            continue
+        start, end = _split_top(eq.text)
+        new_rhs = mutation(eq.text[start:end])
+        if new_rhs is None:
+            continue
+        mutated = eq.text[:start] + new_rhs + eq.text[end:]
+        offset = text.index(eq.text, sum(len(line) + 1 for line in text.split("\n")[:eq.line - 1]) - eq.column + 1)
+        text = text[:offset] + mutated + text[offset + len(eq.text):]
+        expected[eq.line] = mutated
+    out = tmp_path / doc.name
+    out.write_text(text)
+    return out, expected
+
+
+@pytest.mark.parametrize("kind", list(MUTATIONS))
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_mutated_claim_is_rejected_at_its_line(doc, kind, tmp_path):
+    path, expected = _mutate(doc, MUTATIONS[kind], tmp_path)
+    assert expected  # claims with no subscripts have no swap mutant
+    report = check_document(path, prove=False)
+    rejected = {int(o.where.split(":")[1]) for o in report.outcomes if not o.ok}
+    survivors = {line: eq for line, eq in expected.items() if line not in rejected}
+    assert not survivors, f"{kind}: these mutated claims passed: {survivors}"
+    for o in report.outcomes:
+        if not o.ok:
+            assert re.match(rf"{re.escape(str(path))}:\d+:\d+$", o.where)
+
+
+def test_a_failure_prints_the_point_and_both_sides(tmp_path):
+    path, _ = _mutate(ROOT / "derivations" / "backprop.md", _sign, tmp_path)
+    fail = next(o for o in check_document(path, prove=False).outcomes if o.status == "FAIL" and "inputs:" in o.detail)
+    assert "left side  =" in fail.detail and "right side =" in fail.detail
+    assert re.search(r"w\[1,1,1\] = -?\d", fail.detail) and "at n = [" in fail.detail
+
+
+# ----------------------------------------------------------------------------- ties to manual/
+
+def _bp2_without_transpose(delta_next, W_next, z, act):
+    return (delta_next @ W_next.T[: W_next.shape[1], : delta_next.shape[1]]) * act.prime(z) \
+        if W_next.shape[0] == W_next.shape[1] else np.zeros_like(z)
+
+
+def test_a_drifted_manual_function_fails_its_tie(monkeypatch):
+    monkeypatch.setattr(manual.network, "bp2_hidden_error", _bp2_without_transpose)
+    report = check_document(ROOT / "derivations" / "backprop.md", prove=False)
+    failed = [o for o in report.outcomes if o.status == "FAIL"]
+    assert [o.tie for o in failed] == ["manual.network.bp2_hidden_error"]
+    assert "disagrees with the equation" in failed[0].detail
+
+
+def test_a_renamed_manual_function_fails_its_tie(monkeypatch):
+    monkeypatch.delattr(manual.network, "bp4_weight_grad")
+    report = check_document(ROOT / "derivations" / "backprop.md", prove=False)
+    failed = [o for o in report.outcomes if o.status == "FAIL"]
+    assert len(failed) == 1 and "does not exist" in failed[0].detail
+
+
+# ----------------------------------------------------------------------------- bad documents
+
+def _doc(tmp_path, body: str, header: str = HEADER) -> Path:
+    p = tmp_path / "doc.md"
+    p.write_text(header + body)
+    return p
+
+
+def _single_problem(path) -> str:
+    r = check_document(path, prove=False)
+    assert not r.ok
+    problems = [f"{o.where} {o.detail}" for o in r.outcomes if not o.ok] + ([r.error] if r.error else [])
+    return "\n".join(problems)
+
+
+@pytest.mark.parametrize("body, line, col, words", [
+    ("\n$$\nt = \\frac{1}{t\n$$\n", 10, 15, "ends early"),
+    ("\n$$\nt = t \\foo\n$$\n", 10, 7, "cannot read"),
+    ("\n$$\nt = q\n$$\n", 10, 5, "unknown symbol 'q'"),
+    ("\n$$\nt = tt\n$$\n", 10, 5, "write `t t` for a product"),
+    ("\n$$\nt = x_3\n$$\n", 10, 1, "outside 1..2"),
+    ("\n$$\nt = t + t) \n$$\n", 10, 10, "unexpected ')'"),
+])
+def test_malformed_equations_are_located_errors(tmp_path, body, line, col, words):
+    problem = _single_problem(_doc(tmp_path, body + "\n$$\nt = t\n$$\n"))
+    assert f"doc.md:{line}:{col}" in problem and words in problem
+
+
+def test_unbalanced_double_dollar(tmp_path):
+    problem = _single_problem(_doc(tmp_path, "\n$$\nt = t\n$$\n\n$$\nt = 2 t\n"))
+    assert "doc.md:13" in problem and "unbalanced $$" in problem
+
+
+def test_a_document_with_no_checked_equation_is_an_error(tmp_path):
+    problem = _single_problem(_doc(tmp_path, "\n<!-- check: unchecked — just prose -->\n$$\nt = 2\n$$\n"))
+    assert "no equation was checked" in problem
+
+
+def test_a_huge_equation_is_refused_not_run(tmp_path):
+    huge = " + ".join(["t"] * MAX_TOKENS)
+    problem = _single_problem(_doc(tmp_path, f"\n$$\nt = {huge}\n$$\n\n$$\nt = t\n$$\n"))
+    assert "doc.md:10:1" in problem and "tokens" in problem
+
+
+def test_python_in_an_equation_is_rejected_not_run(tmp_path):
+    marker = tmp_path / "ran"
+    code = f"__import__('pathlib').Path({str(marker)!r}).touch()"
+    problem = _single_problem(_doc(tmp_path, f"\n$$\nt = {code}\n$$\n\n$$\nt = t\n$$\n"))
+    assert "doc.md:10:5" in problem and not marker.exists()
+
+
+def test_no_eval_exec_or_sympify_in_the_checker():
+    for name in ("derivations.py", "latex.py", "ties.py"):
+        source = (ROOT / "reference" / name).read_text()
+        assert not re.search(r"\b(eval|exec|sympify|parse_expr|parse_latex)\s*\(", source), name
+
+
+@pytest.mark.parametrize("markers, words", [
+    ("<!-- check: wrong — it is not -->", "marked wrong, but it holds"),
+    ("<!-- check: unchecked -->", "needs a reason"),
+    ("<!-- check: wrng — typo -->", "unknown marker 'wrng'"),
+    ("<!-- check: implements manual.network.nothing -->", "no tie adapter"),
+])
+def test_markers_are_checked(tmp_path, markers, words):
+    problem = _single_problem(_doc(tmp_path, f"\n{markers}\n$$\nt = t\n$$\n\n$$\nt = t\n$$\n"))
+    assert words in problem and "doc.md:" in problem
+
+
+def test_a_marker_must_precede_an_equation(tmp_path):
+    problem = _single_problem(_doc(tmp_path, "\n<!-- check: definition -->\n\nprose\n\n$$\nt = t\n$$\n"))
+    assert "doc.md:9" in problem and "right before" in problem
+
+
+@pytest.mark.parametrize("front, words", [
+    ("---\nchecker:\n  sizes: [[0, 2]]\n---\n", "checker.sizes"),
+    ("---\nchecker:\n  symbols:\n    w: {layers: 1..Q}\n---\n", "layers: expected a range"),
+    ("---\nchecker:\n  symbols:\n    L: {}\n---\n", "reserved"),
+    ("---\nchecker:\n  colour: blue\n---\n", "unknown checker keys"),
+    ("no front matter\n", "front matter must have"),
+])
+def test_bad_front_matter(tmp_path, front, words):
+    problem = _single_problem(_doc(tmp_path, "\n$$\n1 = 1\n$$\n", header=front))
+    assert words in problem and "doc.md:" in problem
+
+
+def test_cli_exit_status(tmp_path, capsys):
+    good = _doc(tmp_path, "\n$$\nt + t = 2 t\n$$\n")
+    assert main(["derivations", str(good)]) == 0
+    assert "1 checked (1 proved)" in capsys.readouterr().out
+    bad = tmp_path / "bad.md"
+    bad.write_text(HEADER + "\n$$\nt + t = 3 t\n$$\n\n$$\nt = t\n$$\n")
+    assert main(["derivations", "--no-prove", str(bad)]) == 1
+    assert f"FAIL {bad}:10:1" in capsys.readouterr().out
