@@ -13,6 +13,7 @@ from .cuda import compare_with_cuda, cuda_available
 from .strategies import random_case
 from .tolerances import rtol_exact
 
+
 DEFAULT_COUNT = 40
 CUDA_COLUMN = "CUDA f64 f32 tf32 (err/tol)"
 DEFAULT_SEED = 2026
@@ -62,7 +63,10 @@ DERIVATIONS = Path(__file__).resolve().parents[1] / "derivations"
 
 def run_derivations(args) -> int:
     from .derivations import as_json, check_documents, render
-    paths = args.paths or [DERIVATIONS if DERIVATIONS.is_dir() else Path("derivations")]
+    default = DERIVATIONS if DERIVATIONS.is_dir() else Path("derivations")
+    if default.is_absolute() and default.is_relative_to(Path.cwd()):
+        default = default.relative_to(Path.cwd())
+    paths = args.paths or [default]
     try:
         with _progress(len(paths), "checking documents", quiet=args.json) as advance:
             reports = check_documents(paths, prove=not args.no_prove, on_document=lambda r: advance())

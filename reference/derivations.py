@@ -31,8 +31,8 @@ from __future__ import annotations
 import itertools
 import random
 import re
-import signal
-import threading
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -50,7 +50,7 @@ from .latex import LatexError, Node, parse
 from .symbolic import DIGITS, Evaluator
 
 RESIDUAL = mpmath.mpf(10) ** -25   # relative: the sides agree to 25 of the 50 digits computed
-PROOF_SECONDS = 0.5                # sympy.simplify time limit per equation
+PROOF_SECONDS = 0.5                # time limit of the sympy.simplify proof attempt, per equation
 EQUATION_SECONDS = 20.0            # evaluation time limit per equation (issue 9: never a hang)
 BUILTIN_FUNCTIONS = {"exp": sp.exp, "ln": sp.log, "log": sp.log, "tanh": sp.tanh}
 ANY = ("sigmoid", "tanh", "softplus")  # what an activation declared `any` is instantiated as
@@ -1162,28 +1162,26 @@ class _Checker:
         return None
 
     def _proved(self, sides, conds) -> bool:
-        """Exact: for every index value on the first size, each side minus the first is 0. The
+        """Exact: for every index value on the first size, each side minus the first is 0. Each
         difference is first expanded with the defined symbols kept as independent atoms (sound: zero
         for all atom values is zero at theirs), then, with every definition substituted, given to
-        `sympy.simplify`, all under one time limit per equation."""
+        `sympy.simplify`. The attempt runs in a forked child process that is killed after
+        PROOF_SECONDS, so no proof attempt can hang the checker."""
         w = self.instances[0][0]
-        stop = time.monotonic() + PROOF_SECONDS
         try:
+            entries = []
             for assign in self._assignments(w, sides, conds):
                 exprs = [w.ev(s, assign) for s in sides]
                 for e in exprs[1:]:
                     diff = exprs[0] - e
-                    for entry in (list(diff) if isinstance(diff, sp.MatrixBase) else [diff]):
-                        if not self._zero(w, entry, stop):
-                            return False
+                    entries.extend(list(diff) if isinstance(diff, sp.MatrixBase) else [diff])
         except _Timeout:
             return False
-        return True
-
-    def _zero(self, w: World, entry, stop: float) -> bool:
-        if entry == 0 or sp.expand(entry) == 0:  # zero with the defined symbols as free atoms
+        entries = [e for e in entries if e != 0]
+        if not entries:
             return True
-        return _within(sp.simplify, w.full(entry), stop - time.monotonic()) == 0
+        return _in_child(lambda: all(sp.expand(e) == 0 or sp.simplify(w.full(e)) == 0 for e in entries),
+                         PROOF_SECONDS)
 
     def _tie(self, target: str, sides, conds) -> str | None:
         from . import ties
@@ -1231,24 +1229,19 @@ def _pick(w: World, lhs: Node, assign: dict) -> tuple:
     return tuple(w.ival(s, assign) for n in nodes if n.kind == "atom" for s in n.args[2])
 
 
-def _within(fn, expr, seconds: float):
-    """fn(expr), or None when it takes longer than `seconds` (a SIGALRM; main thread only)."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread() \
-            or not hasattr(signal, "setitimer"):
-        return None
-
-    def stop(signum, frame):
-        raise _Timeout()
-
-    old = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        return fn(expr)
-    except _Timeout:
-        return None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+def _in_child(predicate, seconds: float) -> bool:
+    """predicate() run in a forked process; False if it is false, fails or outlives `seconds`."""
+    if not hasattr(os, "fork"):
+        return False
+    ctx = multiprocessing.get_context("fork")
+    child = ctx.Process(target=lambda: os._exit(0 if predicate() else 1), daemon=True)
+    child.start()
+    child.join(seconds)
+    if child.exitcode is None:
+        child.kill()
+        child.join()
+        return False
+    return child.exitcode == 0
 
 
 def _differ(a, b) -> str | None:
