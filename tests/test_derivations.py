@@ -271,3 +271,10 @@ def test_cli_exit_status(tmp_path, capsys):
     bad.write_text(HEADER + "\n$$\nt + t = 3 t\n$$\n\n$$\nt = t\n$$\n")
     assert main(["derivations", "--no-prove", str(bad)]) == 1
     assert f"FAIL {bad}:10:1" in capsys.readouterr().out
+
+
+def test_an_equation_over_its_time_bound_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    import reference.derivations as d
+    monkeypatch.setattr(d, "EQUATION_SECONDS", 0.0)
+    problem = _single_problem(_doc(tmp_path, "\n$$\nt + t = 2 t\n$$\n"))
+    assert "doc.md:10:1" in problem and "took longer than 0 s" in problem
