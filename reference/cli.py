@@ -49,13 +49,52 @@ def main(argv: list[str] | None = None) -> int:
     ders.add_argument("--no-prove", action="store_true", help="skip the sympy.simplify proof attempts")
     ders.add_argument("-v", "--verbose", action="store_true", help="list every equation, not only failures")
     ders.add_argument("--json", action="store_true", help="print JSON instead of the report")
+    ex = sub.add_parser("example", help="source 003's worked example, every number to 9 digits",
+                        description="The 2-2-2 step-by-step example source 003 follows (Mazur's inputs, "
+                                    "weights, biases, targets, learning rate 0.5), computed with BP1-BP4: "
+                                    "activations, total error, every gradient and updated weight, next "
+                                    "to the published figures. Exit status 1 if any disagrees.")
+    _common(ex, plot=False)
+    tr = sub.add_parser("train", help="train xor, not, nand, digits or mnist; plot the curves",
+                        description="Train one of the demo recipes (manual/demos.py) with seeded SGD, "
+                                    "print the cost and accuracy per epoch and plot them. digits is "
+                                    "scikit-learn's bundled set (offline); mnist reads the four IDX files "
+                                    "from --mnist-dir.")
+    tr.add_argument("task", choices=["xor", "not", "nand", "digits", "mnist"])
+    tr.add_argument("--epochs", type=_positive_int, help="override the recipe's epochs")
+    tr.add_argument("--lr", type=_positive_float, help="override the recipe's learning rate")
+    tr.add_argument("--batch-size", type=_positive_int, help="override the recipe's batch size")
+    tr.add_argument("--mnist-dir", help="folder with train-images-idx3-ubyte[.gz] and the other three")
+    _common(tr)
+    de = sub.add_parser("descent", help="gradient descent on x^4 - 3x^3 + 2 (source 004)",
+                        description="Gradient descent on f(x) = x^4 - 3x^3 + 2 from x = 4 with step 0.01 "
+                                    "until x moves less than 1e-5 (source 004); the minimum is 9/4.")
+    de.add_argument("--start", type=float, default=4.0, help="starting x (default 4)")
+    de.add_argument("--step", type=_positive_float, default=0.01, help="step size (default 0.01)")
+    de.add_argument("--precision", type=_positive_float, default=1e-5, help="stop when |dx| <= this (default 1e-5)")
+    _common(de)
+    su = sub.add_parser("surface", help="quadratic vs cross-entropy cost surfaces of source 004's NOT net",
+                        description="Plot the quadratic and cross-entropy costs of the one-input NOT "
+                                    "network a = sigmoid(w1 + w2 x) over a grid of (w1, w2).")
+    su.add_argument("--span", type=_positive_float, default=10.0, help="grid from -span to span (default 10)")
+    _common(su)
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["check", *argv]  # `backproof [options]` means `backproof check [options]`
     args = parser.parse_args(argv)
     if args.command == "derivations":
         return run_derivations(args)
+    if args.command in ("example", "train", "descent", "surface"):
+        from . import demos_cli
+        return getattr(demos_cli, f"run_{args.command}")(args)
     return run_check(args)
+
+
+def _common(p, plot: bool = True) -> None:
+    p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    if plot:
+        p.add_argument("--plot", metavar="PNG", help="where to write the picture (default plots/<command>.png)")
 
 
 DERIVATIONS = Path(__file__).resolve().parents[1] / "derivations"
@@ -168,6 +207,13 @@ def _positive_int(s: str) -> int:
     v = int(s)
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {s}")
+    return v
+
+
+def _positive_float(s: str) -> float:
+    v = float(s)
+    if not (v > 0 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {s}")
     return v
 
 

@@ -1,0 +1,64 @@
+"""Source 004 (004_17a4aeef49c46129.txt): gradient descent on f(x) = x⁴ − 3x³ + 2, and the
+one-input NOT network whose cost surfaces compare the quadratic cost with cross-entropy.
+
+Descent: from x = 4 with step 0.01, stopping when x moves less than 10⁻⁵ (the source's code; its
+text first tries a step of 0.001). f′(x) = 4x³ − 9x² = x²(4x − 9), so the minimum is at x = 9/4.
+
+The NOT network: a = σ(w₁·1 + w₂·x), a bias unit (constant input 1) with weight w₁ and the input x
+with weight w₂, trained on x = 0 → 1, x = 1 → 0. Its two costs over the m = 2 examples:
+    quadratic       C = (1/2m) Σ (a − y)²
+    cross-entropy   C = −(1/m) Σ [y ln a + (1 − y) ln(1 − a)]
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import sigmoid
+
+START, STEP, PRECISION = 4.0, 0.01, 1e-5
+MINIMUM = 9 / 4
+NOT_X = np.array([0.0, 1.0])
+NOT_Y = np.array([1.0, 0.0])
+
+
+def f(x):
+    """f(x) = x⁴ − 3x³ + 2."""
+    return x ** 4 - 3 * x ** 3 + 2
+
+
+def f_prime(x):
+    """f′(x) = 4x³ − 9x²."""
+    return 4 * x ** 3 - 9 * x ** 2
+
+
+def descent(x: float = START, step: float = STEP, precision: float = PRECISION,
+            max_steps: int = 100_000) -> list[float]:
+    """Every x visited by x ← x − step·f′(x) until |Δx| ≤ precision (or max_steps, an error)."""
+    for name, v in (("step", step), ("precision", precision)):
+        if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
+            raise ValueError(f"{name}: expected a finite number > 0, got {v!r}")
+    path = [float(x)]
+    for _ in range(max_steps):
+        with np.errstate(over="ignore", invalid="ignore"):
+            new = path[-1] - step * f_prime(np.float64(path[-1]))
+        if not np.isfinite(new):
+            raise ValueError(f"descent diverged from x = {path[0]} with step {step}")
+        path.append(float(new))
+        if abs(path[-1] - path[-2]) <= precision:
+            return path
+    raise ValueError(f"descent did not settle within {max_steps} steps")
+
+
+def not_output(w1, w2, x=NOT_X):
+    """a = σ(w₁ + w₂·x) for each example (w1, w2 may be grids: the examples go on a new last axis)."""
+    w1, w2 = np.asarray(w1, float)[..., None], np.asarray(w2, float)[..., None]
+    return sigmoid(w1 + w2 * x)
+
+
+def not_costs(w1, w2) -> tuple[np.ndarray, np.ndarray]:
+    """(quadratic, cross-entropy) cost of the NOT network at (w1, w2); grids give surfaces."""
+    a, y, m = not_output(w1, w2), NOT_Y, len(NOT_Y)
+    quadratic = ((a - y) ** 2).sum(axis=-1) / (2 * m)
+    with np.errstate(divide="ignore"):
+        ce = -(y * np.log(a) + (1 - y) * np.log1p(-a)).sum(axis=-1) / m
+    return quadratic, ce

@@ -1,0 +1,115 @@
+"""The demo subcommands of `backproof`: example, train, descent, surface."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from .cli import _progress
+
+
+def _console() -> Console:
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
+def run_example(args) -> int:
+    from manual.source_003 import PUBLISHED, worked_example
+    values = worked_example()
+    rows = []
+    for name, v in values.items():
+        published = PUBLISHED.get(name)
+        digits = len(repr(published).split(".")[1].lstrip("0")) if published is not None else None
+        ok = None if published is None else float(f"{v:.{digits}g}") == published
+        rows.append((name, v, published, ok))
+    if args.json:
+        print(json.dumps({"ok": all(r[3] is not False for r in rows),
+                          "values": {n: {"value": v, "published": p, "agrees": ok} for n, v, p, ok in rows}},
+                         indent=2))
+    else:
+        table = Table(title="source 003: the 2-2-2 step-by-step example (learning rate 0.5)", title_justify="left")
+        for col in ("quantity", "backproof (9 significant digits)", "published", "agrees"):
+            table.add_column(col)
+        for n, v, p, ok in rows:
+            table.add_row(n, f"{v:.9g}", "-" if p is None else repr(p),
+                          "-" if ok is None else "[green]yes[/]" if ok else "[bold red]NO[/]")
+        _console().print(table)
+    return 0 if all(r[3] is not False for r in rows) else 1
+
+
+def run_train(args) -> int:
+    from manual.demos import RECIPES, train
+    from . import plots
+    recipe = RECIPES[args.task]
+    epochs = args.epochs or recipe.epochs
+    every = max(1, epochs // 20)
+    console = _console()
+    try:
+        with _progress(epochs, f"training {args.task}", quiet=args.json) as advance:
+            run = train(args.task, seed=args.seed, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                        mnist_dir=args.mnist_dir, on_epoch=lambda e, c: advance())
+    except (FileNotFoundError, ValueError) as e:
+        print(f"backproof train: {e}", file=sys.stderr)
+        return 2
+    plot = Path(args.plot or f"plots/{args.task}.png")
+    written = [plots.training_curves(run, plot)]
+    if args.task == "xor":
+        written.append(plots.decision_boundary(run, plot.with_name(plot.stem + "-boundary.png")))
+    summary = {"task": args.task, "seed": args.seed, "sizes": list(recipe.sizes), "epochs": epochs,
+               "loss": run.loss[-1], "train_accuracy": run.train_accuracy[-1],
+               "test_accuracy": run.test_accuracy[-1], "plots": [str(p) for p in written]}
+    if args.json:
+        print(json.dumps({**summary, "history": {"loss": run.loss, "train_accuracy": run.train_accuracy,
+                                                 "test_accuracy": run.test_accuracy}}, indent=2))
+        return 0
+    table = Table(title=f"{args.task}: {recipe.sizes} {'-'.join(recipe.activations)}, {recipe.loss} "
+                        f"({recipe.reduction}), batch {args.batch_size or recipe.batch_size}, "
+                        f"lr {args.lr or recipe.lr}, seed {args.seed}", title_justify="left")
+    for col in ("epoch", "cost", "train accuracy", "held-out accuracy" if args.task in ("digits", "mnist")
+                else "truth-table accuracy"):
+        table.add_column(col, justify="right")
+    for e in range(len(run.loss)):
+        if (e + 1) % every == 0 or e == 0:
+            table.add_row(str(e + 1), f"{run.loss[e]:.6g}", f"{run.train_accuracy[e]:.4f}", f"{run.test_accuracy[e]:.4f}")
+    console.print(table)
+    console.print("plots: " + ", ".join(map(str, written)))
+    return 0
+
+
+def run_descent(args) -> int:
+    from manual.source_004 import MINIMUM, descent, f
+    from . import plots
+    try:
+        path = descent(args.start, args.step, args.precision)
+    except ValueError as e:
+        print(f"backproof descent: {e}", file=sys.stderr)
+        return 2
+    plot = plots.descent_path(path, args.plot or "plots/descent.png")
+    result = {"start": args.start, "step": args.step, "precision": args.precision, "steps": len(path) - 1,
+              "x": path[-1], "f(x)": f(path[-1]), "minimum": MINIMUM, "plot": str(plot)}
+    if args.json:
+        print(json.dumps({**result, "path": path}, indent=2))
+    else:
+        _console().print(f"x⁴ − 3x³ + 2 from x = {args.start:g}, step {args.step:g}: {len(path) - 1} steps, "
+                         f"x = {path[-1]:.9g} (the minimum is 9/4 = 2.25; |x − 9/4| = "
+                         f"{abs(path[-1] - MINIMUM):.2g}), f(x) = {f(path[-1]):.9g}\nplot: {plot}")
+    return 0
+
+
+def run_surface(args) -> int:
+    from manual.source_004 import not_costs
+    from . import plots
+    plot = plots.cost_surfaces(args.plot or "plots/surface.png", span=args.span)
+    corner = not_costs(-args.span, args.span)  # a(0) ≈ 0 where the target is 1: badly wrong
+    result = {"plot": str(plot), "span": args.span, "w1": -args.span, "w2": args.span,
+              "quadratic": float(corner[0]), "cross_entropy": float(corner[1])}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        _console().print(f"NOT net a = σ(w1 + w2·x) over (w1, w2) in [−{args.span:g}, {args.span:g}]²; at "
+                         f"(w1, w2) = ({-args.span:g}, {args.span:g}), badly wrong, the quadratic cost is "
+                         f"{float(corner[0]):.4g} (it can never exceed 1/2, and is flat there) and "
+                         f"cross-entropy is {float(corner[1]):.4g} (it grows with the error)\nplot: {plot}")
+    return 0

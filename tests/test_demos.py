@@ -1,0 +1,176 @@
+"""Issue 8 and the worked sources: data loaders, training demos, plots, the demo subcommands."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from manual import data
+from manual.demos import accuracy, train
+from manual.source_003 import PUBLISHED, network, worked_example, INPUTS, TARGETS
+from manual.source_004 import MINIMUM, PRECISION, descent, f, not_costs
+from reference.autograd import autograd_gradients
+from reference.cli import main
+
+
+# ----------------------------------------------------------------------------- MNIST IDX
+
+def _mnist_dir(tmp_path, n_train=12, n_test=5, compress=False, **broken):
+    rng = np.random.default_rng(0)
+    parts = {"train": n_train, "test": n_test}
+    for key, name in data.MNIST_FILES.items():
+        part, kind = key.split("_")
+        n = parts[part]
+        arr = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8) if kind == "images" else \
+            rng.integers(0, 10, n).astype(np.uint8)
+        arr = broken.get(key, arr)
+        data.write_idx(tmp_path / (name + (".gz" if compress else "")), arr, compress=compress)
+    return tmp_path
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_mnist_loader_reads_raw_and_gzip(tmp_path, compress):
+    x, y, xt, yt = data.load_mnist(_mnist_dir(tmp_path, compress=compress))
+    assert x.shape == (12, 784) and y.shape == (12, 10) and xt.shape == (5, 784) and yt.shape == (5, 10)
+    assert x.dtype == np.float64 and 0 <= x.min() and x.max() <= 1 and (y.sum(axis=1) == 1).all()
+    raw = data.read_idx(next(tmp_path.glob("train-images*")))
+    assert np.array_equal(x, raw.reshape(12, -1) / 255.0)
+
+
+def test_mnist_missing_files_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte.*expected the four files"):
+        data.load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"\x01\x02\x08\x01\x00\x00\x00\x01\x00", "magic number"),
+    (b"\x00\x00\x07\x01\x00\x00\x00\x01\x00", "unknown IDX data type"),
+    (b"\x00\x00\x08\x03\x00\x00", "truncated"),
+    (b"\x00\x00\x08\x01\x00\x00\x00\x05\x00\x00", "5 bytes of data"),
+    (b"\x1f\x8b\x08\x00garbage", "corrupt gzip"),
+])
+def test_corrupt_idx_files_are_clear_errors(tmp_path, content, words):
+    p = tmp_path / "bad"
+    p.write_bytes(content)
+    with pytest.raises(data.IDXError, match=words):
+        data.read_idx(p)
+
+
+def test_mnist_counts_and_labels_are_validated(tmp_path):
+    with pytest.raises(data.IDXError, match="12 images but 3 labels"):
+        data.load_mnist(_mnist_dir(tmp_path, train_labels=np.zeros(3, np.uint8)))
+    with pytest.raises(data.IDXError, match="a label is 11"):
+        data.load_mnist(_mnist_dir(tmp_path, test_labels=np.full(5, 11, np.uint8)))
+
+
+def test_idx_round_trip_keeps_other_types(tmp_path):
+    a = np.arange(24, dtype=np.float64).reshape(2, 3, 4) / 7
+    data.write_idx(tmp_path / "f", a)
+    assert np.array_equal(data.read_idx(tmp_path / "f"), a)
+
+
+# ----------------------------------------------------------------------------- training
+
+def test_digits_recipe_reaches_90_percent_held_out():
+    run = train("digits", seed=0)
+    assert run.net.sizes == [64, 30, 30, 10]
+    assert run.test_accuracy[-1] >= 0.9
+    x_test, y_test = run.data[2], run.data[3]
+    assert len(x_test) == 449 and accuracy(run.net, x_test, y_test) == run.test_accuracy[-1]
+
+
+@pytest.mark.parametrize("gate", ["xor", "nand", "not"])
+def test_gates_learn_their_truth_tables(gate):
+    run = train(gate, seed=0)
+    x, y = data.truth_table(gate)
+    assert np.array_equal(run.net.forward(x).a[-1] > 0.5, y > 0.5)
+
+
+def test_same_seed_same_numbers_and_a_different_seed_differs():
+    a, b, c = (train("xor", seed=s, epochs=30).loss for s in (3, 3, 4))
+    assert a == b and a != c
+
+
+def test_bad_task_and_missing_mnist_dir():
+    with pytest.raises(ValueError, match="task: expected one of"):
+        train("parity")
+    with pytest.raises(ValueError, match="mnist_dir"):
+        train("mnist")
+
+
+# ----------------------------------------------------------------------------- sources 003 and 004
+
+def test_source_003_example_matches_the_published_figures_to_their_digits():
+    values = worked_example()
+    for name, published in PUBLISHED.items():
+        digits = len(repr(published).split(".")[1].lstrip("0"))
+        assert float(f"{values[name]:.{digits}g}") == published, name
+
+
+def test_source_003_gradients_equal_autograd_and_shared_bias_sums():
+    net = network()
+    ours, ref = net.gradients(INPUTS, TARGETS), autograd_gradients(net, INPUTS, TARGETS)
+    for l in range(2):
+        np.testing.assert_allclose(ours.dW[l], ref.dW[l], rtol=1e-14, atol=0)
+    values = worked_example()
+    assert values["dE/db2"] == pytest.approx(float(ref.db[1].sum()), rel=1e-14)
+
+
+def test_source_004_minimum_is_9_over_4_and_descent_reaches_it():
+    x = sp.Symbol("x")
+    fx = x ** 4 - 3 * x ** 3 + 2
+    critical = sp.solve(sp.diff(fx, x), x)
+    assert set(critical) == {0, sp.Rational(9, 4)}
+    assert sp.diff(fx, x, 2).subs(x, sp.Rational(9, 4)) > 0 and sp.diff(fx, x, 2).subs(x, 0) == 0
+    path = descent()
+    assert path[0] == 4 and abs(path[-1] - MINIMUM) < 100 * PRECISION
+    assert f(path[-1]) == pytest.approx(float(fx.subs(x, sp.Rational(9, 4))), abs=1e-6)
+
+
+def test_quadratic_cost_is_bounded_where_cross_entropy_grows():
+    q, ce = not_costs(np.array([-20.0, -10.0]), np.array([20.0, 10.0]))
+    assert (q <= 0.5).all() and ce[0] > ce[1] > 5
+
+
+# ----------------------------------------------------------------------------- the subcommands
+
+def _png(path) -> tuple:
+    import matplotlib.image
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return matplotlib.image.imread(path).shape
+
+
+def test_cli_example(capsys):
+    assert main(["example", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["values"]["w5+"]["agrees"] and f"{out['values']['E_total']['value']:.9g}" == "0.298371109"
+
+
+def test_cli_train_xor_writes_both_plots(tmp_path, capsys):
+    plot = tmp_path / "xor.png"
+    assert main(["train", "xor", "--epochs", "200", "--plot", str(plot), "--seed", "1"]) == 0
+    assert "plots:" in capsys.readouterr().out
+    h, w, _ = _png(plot)
+    assert h > 100 and w > 100 and _png(tmp_path / "xor-boundary.png")[0] > 100
+
+
+def test_cli_train_mnist_from_idx_files(tmp_path, capsys):
+    folder = _mnist_dir(tmp_path / "mnist", compress=True) if (tmp_path / "mnist").mkdir() is None else None
+    assert main(["train", "mnist", "--mnist-dir", str(folder), "--epochs", "2", "--json",
+                 "--plot", str(tmp_path / "m.png")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sizes"] == [784, 30, 30, 10] and len(out["history"]["loss"]) == 2
+    assert main(["train", "mnist", "--mnist-dir", str(tmp_path / "nowhere")]) == 2
+    assert "train-images-idx3-ubyte" in capsys.readouterr().err
+
+
+def test_cli_descent_and_surface(tmp_path, capsys):
+    assert main(["descent", "--json", "--plot", str(tmp_path / "d.png")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["steps"] == len(out["path"]) - 1 and abs(out["x"] - 2.25) < 1e-3
+    assert main(["surface", "--plot", str(tmp_path / "s.png")]) == 0
+    assert "cross-entropy" in capsys.readouterr().out
+    assert _png(tmp_path / "d.png")[0] > 100 and _png(tmp_path / "s.png")[0] > 100
+    assert main(["descent", "--step", "1", "--plot", str(tmp_path / "x.png")]) == 2  # diverges: a clear error
