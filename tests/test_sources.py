@@ -1,0 +1,176 @@
+"""Sources 000, 001, 002: the corrected code against the oracles, and each defect of the original
+re-stated in our own code and shown wrong (or unable to run) at a concrete point."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+
+from manual import source_000, source_001, source_002
+from manual.activations import sigmoid, sigmoid_prime
+from manual.network import Network
+from reference.autograd import autograd_gradients
+
+EXACT = 1e-12  # float64 against float64 autograd on these small nets: a few ulps of O(1) terms
+
+
+def _oracle(weights, biases, x, t):
+    """autograd's ∂C/∂W (our (out, in) layout) for a sigmoid net with ½·SSE summed."""
+    net = Network([w.T.copy() for w in weights], [np.asarray(b, float).ravel().copy() for b in biases],
+                  "sigmoid", loss="half_sse", reduction="sum")
+    return autograd_gradients(net, np.atleast_2d(x).astype(float), np.atleast_2d(t).astype(float))
+
+
+# ----------------------------------------------------------------------------- 000
+
+@pytest.mark.parametrize("n_in, hidden, nodes, n_out", [(2, 0, 1, 1), (2, 1, 3, 1), (3, 3, 2, 4), (1, 2, 5, 2)])
+def test_000_equals_autograd_for_any_sizes(n_in, hidden, nodes, n_out):
+    net = source_000.MultiLayerNet(n_in, hidden, nodes, n_out, seed=7)
+    rng = np.random.default_rng(1)
+    x, t = rng.uniform(-1, 1, n_in), rng.uniform(0, 1, n_out)
+    error, dw, db, _ = net.gradients(x, t)
+    ref = _oracle(net.weights, net.biases, x, t)
+    assert error == pytest.approx(float(ref.loss), rel=EXACT)
+    for l in range(len(dw)):
+        np.testing.assert_allclose(dw[l].T, ref.dW[l], rtol=EXACT, atol=EXACT)
+        np.testing.assert_allclose(db[l], ref.db[l], rtol=EXACT, atol=EXACT)
+
+
+def test_000_learns_the_source_pattern_table():
+    net = source_000.MultiLayerNet(2, 2, 3, 1, seed=0)
+    history = net.train()
+    assert history[-1] < 0.01 < history[0]
+    assert [bool(net.predict(x)[0] > 0.5) for x, _ in source_000.NAND_PATTERNS] == [True, True, True, False]
+
+
+def test_000_reasons_the_original_class_cannot_run():
+    with pytest.raises(TypeError):
+        np.ones(4, 1)                      # the second argument is the dtype
+    with pytest.raises(TypeError):
+        np.random.rand((4, 1, 1))          # sizes are separate arguments
+    assert not hasattr(builtins, "xrange")  # Python 2 only
+    assert list(range(4, -1)) == []         # the backward loop: counts up from 4 to -1, never runs
+
+
+def _hidden_delta_after_output_update(net, x, t, eta):
+    """The original's order: update the output weights first, then compute the hidden δ with them."""
+    zs, a = net.forward(x)
+    d_out = (a[-1] - t) * sigmoid_prime(zs[-1])
+    w_new = net.weights[-1] - eta * np.outer(a[-2], d_out)
+    return sigmoid_prime(zs[-2]) * (w_new @ d_out)
+
+
+def _hidden_delta_accumulated_on_stale_values(net, x, t):
+    """The original's accumulation: δ starts at ones and `+=` over an extra loop index."""
+    zs, a = net.forward(x)
+    d_out = (a[-1] - t) * sigmoid_prime(zs[-1])
+    w = net.weights[-1]
+    delta = np.ones(w.shape[0])
+    for _ in range(w.shape[0]):  # the extra index i
+        for j in range(w.shape[0]):
+            for k in range(len(d_out)):
+                delta[j] += sigmoid_prime(zs[-2])[j] * d_out[k] * w[j, k]
+    return delta
+
+
+def test_000_wrong_loops_disagree_with_autograd():
+    net = source_000.MultiLayerNet(2, 1, 3, 2, seed=3)
+    x, t = np.array([0.0, 1.0]), np.array([1.0, 0.0])
+    right = _oracle(net.weights, net.biases, x, t).delta[0][0]
+    assert np.allclose(net.gradients(x, t)[3][0], right, rtol=EXACT)
+    assert not np.allclose(_hidden_delta_after_output_update(net, x, t, eta=0.5), right, rtol=1e-3)
+    assert not np.allclose(_hidden_delta_accumulated_on_stale_values(net, x, t), right, rtol=1e-3)
+
+
+def test_000_gradient_is_an_outer_product_not_an_elementwise_one():
+    net = source_000.MultiLayerNet(2, 1, 3, 2, seed=3)
+    x, t = np.array([0.0, 1.0]), np.array([1.0, 0.0])
+    zs, a = net.forward(x)
+    d_out = (a[-1] - t) * sigmoid_prime(zs[-1])
+    with pytest.raises(ValueError):
+        d_out * a[-2]                      # (2,) * (3,): the source's product cannot even broadcast
+    np.testing.assert_allclose(np.outer(a[-2], d_out).T, _oracle(net.weights, net.biases, x, t).dW[-1], rtol=EXACT)
+
+
+# ----------------------------------------------------------------------------- 001
+
+def _source_update(weight1, weight2, lr):
+    """The source's working update, re-stated: (in, out) weights, derv applied to the activation."""
+    a1 = sigmoid(source_001.X @ weight1)
+    a2 = sigmoid(a1 @ weight2)
+    d2 = (source_001.Y - a2) * (a2 * (1 - a2))
+    d1 = (d2 * weight2.T) * (a1 * (1 - a1))
+    return weight1 + lr * source_001.X.T @ d1, weight2 + lr * a1.T @ d2, d2
+
+
+def test_001_working_update_is_gradient_descent_on_half_sse():
+    W = source_001.initial_weights()
+    w1, w2 = W[0].T.copy(), W[1].T.copy()
+    for _ in range(5):
+        ours = source_001.gradients(W)
+        ref = _oracle([W[0].T, W[1].T], source_001.NO_BIAS, source_001.X, source_001.Y)
+        np.testing.assert_allclose(ours[3], ref.dW[0], rtol=EXACT, atol=EXACT)
+        np.testing.assert_allclose(ours[4], ref.dW[1], rtol=EXACT, atol=EXACT)
+        W = [W[0] - ours[3], W[1] - ours[4]]
+        w1, w2, _ = _source_update(w1, w2, 1.0)
+        np.testing.assert_allclose(W[0], w1.T, rtol=1e-12)
+        np.testing.assert_allclose(W[1], w2.T, rtol=1e-12)
+
+
+def test_001_trains_to_the_pattern():
+    _, a2 = source_001.train()
+    assert np.array_equal(a2 > 0.5, source_001.Y > 0.5)
+
+
+def test_001_what_the_source_calls_dC_dw2_is_minus_delta_not_the_gradient():
+    W = source_001.initial_weights()
+    _, _, delta2, _, dW2 = source_001.gradients(W)
+    _, _, dC_dw2 = _source_update(W[0].T.copy(), W[1].T.copy(), 1.0)
+    np.testing.assert_allclose(dC_dw2, -delta2, rtol=EXACT)     # −δ², one row per example
+    assert dC_dw2.shape == dW2.T.shape                         # same shape only because 4 examples = 4 units
+    assert not np.allclose(dC_dw2, dW2.T, rtol=0.1)            # but not the gradient
+
+
+def test_001_the_hadamard_formula_is_not_the_gradient():
+    W = source_001.initial_weights()
+    a2, _, delta2, _, dW2 = source_001.gradients(W)
+    a1 = sigmoid(source_001.X @ W[0].T)
+    hadamard = (a2 - source_001.Y) * (a2 * (1 - a2)) * a1.T     # "(a² − y) * σ′(z²) * (a¹)ᵀ" elementwise
+    assert hadamard.shape == (4, 4) != dW2.shape                # broadcast to a 4×4, not the 1×4 gradient
+    np.testing.assert_allclose(delta2.T @ a1, dW2, rtol=EXACT)  # the gradient: outer products summed
+
+
+def test_001_proposed_update_with_sigma_of_z_is_not_the_gradient_step():
+    W = source_001.initial_weights()
+    _, _, _, _, dW2 = source_001.gradients(W)
+    a1 = sigmoid(source_001.X @ W[0].T)
+    proposed = W[1].T - 1.0 * a1 * dW2.T                        # W − γ σ(z^{l-1}) ∂C/∂w, as written
+    assert proposed.shape != W[1].T.shape
+
+
+def test_001_derv_sigmoid_must_be_given_the_activation():
+    z = np.linspace(-2, 2, 9)
+    a = sigmoid(z)
+    np.testing.assert_allclose(a * (1 - a), sigmoid_prime(z), rtol=1e-14)
+    assert not np.allclose(z * (1 - z), sigmoid_prime(z), rtol=0.1)
+
+
+# ----------------------------------------------------------------------------- 002
+
+@pytest.mark.parametrize("sizes, m", [([3, 4, 2], 5), ([2, 3, 3, 2], 1), ([4, 1, 3], 3)])
+def test_002_column_network_equals_autograd(sizes, m):
+    rng = np.random.default_rng(sum(sizes) + m)
+    weights = [rng.standard_normal((n, k)) for n, k in zip(sizes[1:], sizes[:-1])]
+    biases = [rng.standard_normal((n, 1)) for n in sizes[1:]]
+    X, Y = rng.standard_normal((sizes[0], m)), rng.uniform(0, 1, (sizes[-1], m))
+    dW, db = source_002.column_gradients(weights, biases, X, Y)
+    ref = _oracle([w.T for w in weights], biases, X.T, Y.T)
+    for l in range(len(weights)):
+        np.testing.assert_allclose(dW[l], ref.dW[l], rtol=EXACT, atol=EXACT)
+        np.testing.assert_allclose(db[l].ravel(), ref.db[l], rtol=EXACT, atol=EXACT)
+
+
+def test_002_rejects_mismatched_batches():
+    with pytest.raises(ValueError, match="same m"):
+        source_002.column_gradients([np.ones((1, 2))], [np.ones((1, 1))], np.ones((2, 3)), np.ones((1, 2)))
