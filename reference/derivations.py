@@ -398,8 +398,7 @@ class Resolver:
         fam = self.model.families.get(name) if name else None
         if fam is not None:
             if fam.labels is not None:
-                label = "".join(str(a.args[0]) for a in sub.args) if sub and all(
-                    a.kind in ("name", "number") for a in sub.args) else None
+                label = re.sub(r"^_\{?|\}$|\s", "", sub.text) if sub else None
                 if label not in fam.labels:
                     raise _Located(f"{name} takes one of the labels {', '.join(fam.labels)} as its subscript",
                                    n.pos)
@@ -510,7 +509,8 @@ class World:
 
     # ---------------------------------------------------------------- atoms
     def atom(self, fam: Family, layer, idx: tuple, pos):
-        self._check_range(fam, layer, idx, pos)
+        if fam.labels is None:
+            self._check_range(fam, layer, idx, pos)
         if fam.labels is not None:
             a = sp.Symbol(f"{fam.name}_{idx[0]}")
         elif fam.layers is None and not fam.slots:
@@ -584,10 +584,13 @@ class World:
         for d in reversed(self.definitions):
             if d.family != fam.name:
                 continue
-            env = self._bind(d, layer, idx)
-            if env is None:
+            if d.lhs.kind == "label":
+                if d.lhs.args[1] != idx[0]:
+                    continue
+                value = self.ev(d.rhs, {})
+            elif (env := self._bind(d, layer, idx)) is None:
                 continue
-            if len(d.lhs.args[2]) == len(idx):
+            elif len(d.lhs.args[2]) == len(idx):
                 value = self.ev(d.rhs, env)
             else:  # an array definition: the entry at the remaining subscripts
                 key = (d.order, tuple(sorted(env.items())))
@@ -1036,6 +1039,9 @@ class _Checker:
             if "definition" in eq.markers:
                 rows.append(self._definition(chain, text))
                 continue
+            if "unchecked" in eq.markers:  # it must parse, but it need not mean anything
+                rows.append((None, ((), ()), text, chain.pos))
+                continue
             r = Resolver(self.model)
             sides = tuple(r(s) for s in chain.sides)
             conds = tuple(r(c) for c in chain.conditions)
@@ -1056,6 +1062,9 @@ class _Checker:
             return fname, Definition(fname, lhs, body, conds, 0, param), text, chain.pos
         r = Resolver(self.model)
         left = r(lhs)
+        if left.kind == "label":
+            fam = self.model.families[left.args[0]]
+            return fam.name, Definition(fam.name, left, r(rhs), (), 0), text, chain.pos
         if left.kind != "atom":
             raise _Located("a definition's left side is a declared symbol with index letters, "
                            "like z^l_j, a^0_j or C (or a function declared `defined`, like \\sigma(t))", lhs.pos)
@@ -1102,7 +1111,7 @@ class _Checker:
         for worlds in self.instances:
             for w in worlds:
                 w.add(d)
-        if d.param is None:  # evaluate every entry it defines once, so a bad index shows here
+        if d.param is None and d.lhs.kind == "atom":  # evaluate every entry it defines once
             w = self.instances[0][0]
             for assign in self._assignments(w, (d.lhs,), d.conditions):
                 try:

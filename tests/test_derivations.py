@@ -92,6 +92,9 @@ def _swap(rhs: str) -> str | None:
     letters = [(m.start(), m.group(1)) for m in re.finditer(r"_([ijk])(?![a-z])", rhs)]
     distinct = list(dict.fromkeys(ch for _, ch in letters))
     if len(distinct) < 2:
+        m = re.search(r"_\{([oh])([12])\}", rhs)  # labelled units (source 003): o1 <-> o2, h1 <-> h2
+        if m:
+            return rhs[:m.start()] + f"_{{{m.group(1)}{3 - int(m.group(2))}}}" + rhs[m.end():]
         return None
     pos = letters[0][0]
     return rhs[:pos] + "_" + distinct[1] + rhs[pos + 2:]
