@@ -62,3 +62,41 @@ def not_costs(w1, w2) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore"):
         ce = -(y * np.log(a) + (1 - y) * np.log1p(-a)).sum(axis=-1) / m
     return quadratic, ce
+
+
+# ----------------------------------------------------------------------------- the XOR network
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+XOR_Y = np.array([[0, 1, 1, 0]], dtype=np.float64).T
+
+
+def xor_initial(seed: int = 0, n_in: int = 2, n_hidden: int = 3, n_out: int = 1):
+    """θ1 of shape (n_in + 1, n_hidden) and θ2 of shape (n_hidden + 1, n_out): the last row of each
+    holds the weights of the bias unit (a constant 1 appended to the layer's input), scaled as the
+    source scales them (½·sqrt(6 / (fan_in + fan_out)) times a standard normal)."""
+    rng = np.random.default_rng(seed)
+    theta1 = 0.5 * np.sqrt(6 / (n_in + n_hidden)) * rng.standard_normal((n_in + 1, n_hidden))
+    theta2 = 0.5 * np.sqrt(6 / (n_hidden + n_out)) * rng.standard_normal((n_hidden + 1, n_out))
+    return theta1, theta2
+
+
+def xor_gradients(theta1, theta2, x=XOR_X, y=XOR_Y):
+    """(a3, ∂C/∂θ1, ∂C/∂θ2) for the mean cross-entropy over the batch, batch in rows, bias units
+    appended as a last column of ones. The output δ is a − y (cross-entropy with a sigmoid output);
+    the hidden δ is BP2 with the bias unit's column dropped (no δ flows back from a constant)."""
+    m = len(x)
+    a1 = np.hstack([x, np.ones((m, 1))])                   # (m, 3)
+    a2 = np.hstack([sigmoid(a1 @ theta1), np.ones((m, 1))])  # (m, 4)
+    a3 = sigmoid(a2 @ theta2)                              # (m, 1)
+    delta3 = (a3 - y) / m
+    delta2 = (delta3 @ theta2.T) * a2 * (1 - a2)           # (m, 4), last column: the bias unit
+    return a3, a1.T @ delta2[:, :-1], a2.T @ delta3
+
+
+def train_xor(seed: int = 0, lr: float = 0.1, epochs: int = 10_000):
+    """The source's recipe: full-batch descent on the mean gradient, learning rate 0.1."""
+    theta1, theta2 = xor_initial(seed)
+    for _ in range(epochs):
+        _, g1, g2 = xor_gradients(theta1, theta2)
+        theta1, theta2 = theta1 - lr * g1, theta2 - lr * g2
+    return theta1, theta2, xor_gradients(theta1, theta2)[0]

@@ -395,7 +395,7 @@ class Resolver:
             if sub or not sup:
                 raise _Located("e takes only a superscript: e^{x}", n.pos)
             return _ir("exp", self._one(sup), pos=n.pos)
-        fam = self.model.families.get(name) if name else None
+        fam = self.model.families.get(name) if name and name not in self.params else None
         if fam is not None:
             if fam.labels is not None:
                 label = re.sub(r"^_\{?|\}$|\s", "", sub.text) if sub else None

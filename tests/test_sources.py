@@ -174,3 +174,38 @@ def test_002_column_network_equals_autograd(sizes, m):
 def test_002_rejects_mismatched_batches():
     with pytest.raises(ValueError, match="same m"):
         source_002.column_gradients([np.ones((1, 2))], [np.ones((1, 1))], np.ones((2, 3)), np.ones((1, 2)))
+
+
+# ----------------------------------------------------------------------------- 004
+
+def test_004_xor_gradients_equal_autograd_and_the_shapes_are_the_texts():
+    from manual import source_004 as s4
+    theta1, theta2 = s4.xor_initial(seed=5)
+    assert theta1.shape == (3, 3) and theta2.shape == (4, 1)       # the text's θ1 3x3, θ2 4x1
+    _, g1, g2 = s4.xor_gradients(theta1, theta2)
+    assert g1.shape == theta1.shape != (3, 2) and g2.shape == theta2.shape != (3, 1)  # not the code comments
+    net = Network([theta1[:2].T.copy(), theta2[:3].T.copy()], [theta1[2].copy(), theta2[3].copy()],
+                  "sigmoid", loss="bce", reduction="mean")
+    ref = autograd_gradients(net, s4.XOR_X, s4.XOR_Y)
+    np.testing.assert_allclose(g1[:2].T, ref.dW[0], rtol=EXACT, atol=EXACT)
+    np.testing.assert_allclose(g1[2], ref.db[0], rtol=EXACT, atol=EXACT)
+    np.testing.assert_allclose(g2[:3].T, ref.dW[1], rtol=EXACT, atol=EXACT)
+    np.testing.assert_allclose(g2[3], ref.db[1], rtol=EXACT, atol=EXACT)
+
+
+def test_004_xor_trains_to_the_truth_table():
+    from manual import source_004 as s4
+    _, _, a3 = s4.train_xor(seed=0)
+    assert np.array_equal(a3 > 0.5, s4.XOR_Y > 0.5)
+
+
+def test_004_one_weight_net_text_gradient_drops_the_input_factor():
+    from manual import source_004 as s4  # noqa: F401  (the module's data and weights, in our own words)
+    x, y, w = np.array([0.1, 0.25, 0.5, 0.75, 1.0]), np.zeros(5), 5.0
+    h = sigmoid(w * x)
+    eps = 1e-6
+    cost = lambda v: ((sigmoid(v * x) - y) ** 2).sum() / (2 * len(x))   # the text's 1/(2m)
+    numeric = (cost(w + eps) - cost(w - eps)) / (2 * eps)
+    right = ((h - y) * h * (1 - h) * x).mean()
+    text = ((h - y) * h * (1 - h)).mean()
+    assert abs(numeric - right) < 1e-8 and abs(numeric - text) > 1e-3
