@@ -113,3 +113,48 @@ def run_surface(args) -> int:
                          f"{float(corner[0]):.4g} (it can never exceed 1/2, and is flat there) and "
                          f"cross-entropy is {float(corner[1]):.4g} (it grows with the error)\nplot: {plot}")
     return 0
+
+
+def run_source(args) -> int:
+    """Each corrected source's demo, then where its checked document is."""
+    n = args.number
+    doc = f"derivations/source-{n}.md"
+    if n == "003":
+        code = run_example(args)
+        if not args.json:
+            print(f"errata: {doc}")
+        return code
+    if n == "002":
+        args.task, args.epochs, args.lr, args.batch_size, args.mnist_dir = "digits", None, None, None, None
+        args.plot = args.plot or "plots/source-002.png"
+        code = run_train(args)
+        if not args.json:
+            print(f"(the source's MNIST run: backproof train mnist --mnist-dir DIR)\nerrata: {doc}")
+        return code
+    if n == "000":
+        from manual.source_000 import NAND_PATTERNS, MultiLayerNet
+        net = MultiLayerNet(2, 2, 3, 1, seed=args.seed)
+        history = net.train()
+        result = {"patterns": [[x, t, float(net.predict(x)[0])] for x, t in NAND_PATTERNS],
+                  "error": history[-1], "first_error": history[0]}
+        text = "\n".join(f"  {x} -> {out:.3f} (target {t[0]})" for x, t, out in result["patterns"])
+        text = f"source 000: 2 inputs, 2 hidden layers of 3, 1 output; total error {history[0]:.4f} -> {history[-1]:.6f}\n{text}"
+    elif n == "001":
+        from manual.source_001 import train as train_001
+        W, a2 = train_001(seed=1 if args.seed == 0 else args.seed)
+        result = {"outputs": a2.ravel().tolist()}
+        text = "source 001: 3-4-1, no biases, lr 1, 1000 iterations, seed 1; outputs " + \
+            " ".join(f"{v:.3f}" for v in a2.ravel()) + " (targets 0 1 1 0)"
+    else:  # 004
+        from manual.source_004 import XOR_Y, descent, train_xor
+        path = descent()
+        _, _, a3 = train_xor(seed=args.seed)
+        result = {"descent_steps": len(path) - 1, "descent_x": path[-1], "xor_outputs": a3.ravel().tolist()}
+        text = (f"source 004: descent from 4 reaches x = {path[-1]:.6f} in {len(path) - 1} steps (minimum 9/4); "
+                f"XOR 2-3-1 with bias units: " + " ".join(f"{v:.3f}" for v in a3.ravel()) +
+                f" (targets {' '.join(str(int(v)) for v in XOR_Y.ravel())})")
+    if args.json:
+        print(json.dumps({"source": n, **result, "errata": doc}, indent=2, default=float))
+    else:
+        _console().print(f"{text}\nerrata: {doc}")
+    return 0

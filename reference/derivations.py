@@ -81,6 +81,10 @@ class OutOfRange(_Located):
     """An index outside its declared range (a FAIL of the claim, not a malformed document)."""
 
 
+class ShapeError(_Located):
+    """Operands whose shapes do not fit (a FAIL of the claim: as written it is not even defined)."""
+
+
 class _Timeout(Exception):
     pass
 
@@ -430,11 +434,12 @@ class Resolver:
 
     def _indices(self, sub, fam: Family) -> tuple:
         items = list(sub.args)
-        if len(items) == 1 and items[0].kind == "name" and len(items[0].args[0]) > 1:
-            letters = items[0].args[0]
-            if all(ch in self.model.indices for ch in letters):
-                line, col = items[0].pos
-                items = [Node("name", (ch,), (line, col + i), ch) for i, ch in enumerate(letters)]
+        raw = re.sub(r"^_\{?|\}$", "", sub.text)
+        if len(items) == 1 and len(raw) > 1 and all(ch in self.model.indices or ch.isdigit() for ch in raw):
+            # _{jk}, _{k1}: one index per character, as in w_{jk}
+            line, col = items[0].pos
+            items = [Node("number" if ch.isdigit() else "name", (ch,), (line, col + i), ch)
+                     for i, ch in enumerate(raw)]
         if len(items) > len(fam.slots):
             raise _Located(f"{fam.name} takes {len(fam.slots)} subscript(s), got {len(items)}", sub.pos)
         return tuple(self(i) for i in items)
@@ -874,14 +879,14 @@ def _binary(kind: str, x, y, pos):
     mx, my = isinstance(x, sp.MatrixBase), isinstance(y, sp.MatrixBase)
     if kind in ("add", "sub", "hadamard"):
         if mx != my or (mx and x.shape != y.shape):
-            raise _Located(f"{'+' if kind == 'add' else '-' if kind == 'sub' else '⊙'} of shapes "
+            raise ShapeError(f"{'+' if kind == 'add' else '-' if kind == 'sub' else '⊙'} of shapes "
                            f"{_shape(x)} and {_shape(y)}: nothing is broadcast", pos)
         if kind == "hadamard":
             return x.multiply_elementwise(y) if mx else x * y
         return x + y if kind == "add" else x - y
     if kind == "mul":
         if mx and my and x.shape[1] != y.shape[0]:
-            raise _Located(f"matrix product of shapes {_shape(x)} and {_shape(y)}", pos)
+            raise ShapeError(f"matrix product of shapes {_shape(x)} and {_shape(y)}", pos)
         return x * y
     if kind == "div":
         if my:
@@ -1004,6 +1009,7 @@ class _Checker:
                            for p in range(self.model.points)]
                           for n, m in zip(self.model.sizes, self.model.batch)]
         self.deferred: list = []
+        self.proofs: list = []   # proof attempts running in child processes
         for eq, rows in parsed:
             if rows is None:
                 continue
@@ -1017,6 +1023,8 @@ class _Checker:
                 except _Located as e:
                     outcome = Outcome(eq.where(self.path, e.pos), text, "ERROR", e.message)
                 report.outcomes.append(outcome)
+        while self.proofs:
+            self._settle(self.proofs.pop(0))
         for outcome, d in self.deferred:
             deadline[0] = time.monotonic() + EQUATION_SECONDS
             try:
@@ -1103,8 +1111,10 @@ class _Checker:
             problem = self._tie(tie, sides, conds)
             if problem:
                 return Outcome(where, text, "FAIL", problem, tie)
-        status = "proved" if self.prove and self._proved(sides, conds) else "checked"
-        return Outcome(where, text, status, "", tie)
+        outcome = Outcome(where, text, "checked", "", tie)
+        if self.prove:
+            self._prove_later(outcome, sides, conds)
+        return outcome
 
     def _add_definition(self, eq, d: Definition, text, where) -> Outcome:
         d.order = sum(len(w[0].definitions) for w in self.instances[:1])
@@ -1160,7 +1170,7 @@ class _Checker:
                 for w in worlds:
                     try:
                         exprs = [w.ev(s, assign) for s in sides]
-                    except OutOfRange as e:
+                    except (OutOfRange, ShapeError) as e:
                         return _Failure(e.message, w, assign)
                     values = [w.value(e) for e in exprs]
                     for i in range(1, len(values)):
@@ -1170,12 +1180,13 @@ class _Checker:
                                             [values[0], values[i]], [exprs[0], exprs[i]])
         return None
 
-    def _proved(self, sides, conds) -> bool:
-        """Exact: for every index value on the first size, each side minus the first is 0. Each
-        difference is first expanded with the defined symbols kept as independent atoms (sound: zero
-        for all atom values is zero at theirs), then, with every definition substituted, given to
-        `sympy.simplify`. The attempt runs in a forked child process that is killed after
-        PROOF_SECONDS, so no proof attempt can hang the checker."""
+    def _prove_later(self, outcome: Outcome, sides, conds) -> None:
+        """Try to prove the claim exactly: for every index value on the first size, each side minus
+        the first is 0. Each difference is first expanded with the defined symbols kept as
+        independent atoms (sound: zero for all atom values is zero at theirs), then, with every
+        definition substituted, given to `sympy.simplify`. The attempt runs in a forked child
+        process, killed PROOF_SECONDS after it starts, so no proof can hang the checker; up to
+        one child per CPU runs while the checker goes on with the next equations."""
         w = self.instances[0][0]
         try:
             entries = []
@@ -1185,12 +1196,30 @@ class _Checker:
                     diff = exprs[0] - e
                     entries.extend(list(diff) if isinstance(diff, sp.MatrixBase) else [diff])
         except _Timeout:
-            return False
+            return
         entries = [e for e in entries if e != 0]
         if not entries:
-            return True
-        return _in_child(lambda: all(sp.expand(e) == 0 or sp.simplify(w.full(e)) == 0 for e in entries),
-                         PROOF_SECONDS)
+            outcome.status = "proved"
+            return
+        if not hasattr(os, "fork"):
+            return
+        while len(self.proofs) >= (os.cpu_count() or 1):
+            self._settle(self.proofs.pop(0))
+        child = multiprocessing.get_context("fork").Process(
+            target=lambda: os._exit(0 if all(sp.expand(e) == 0 or sp.simplify(w.full(e)) == 0
+                                             for e in entries) else 1), daemon=True)
+        child.start()
+        self.proofs.append((outcome, child, time.monotonic()))
+
+    @staticmethod
+    def _settle(proof) -> None:
+        outcome, child, started = proof
+        child.join(max(0.0, started + PROOF_SECONDS - time.monotonic()))
+        if child.exitcode is None:
+            child.kill()
+            child.join()
+        elif child.exitcode == 0:
+            outcome.status = "proved"
 
     def _tie(self, target: str, sides, conds) -> str | None:
         from . import ties
@@ -1236,21 +1265,6 @@ def _pick(w: World, lhs: Node, assign: dict) -> tuple:
     ∂C/∂w^l_{jk} → (j, k), ∂a_j/∂z_k → (j, k)."""
     nodes = [lhs.args[0], lhs.args[1]] if lhs.kind == "deriv" else [lhs]
     return tuple(w.ival(s, assign) for n in nodes if n.kind == "atom" for s in n.args[2])
-
-
-def _in_child(predicate, seconds: float) -> bool:
-    """predicate() run in a forked process; False if it is false, fails or outlives `seconds`."""
-    if not hasattr(os, "fork"):
-        return False
-    ctx = multiprocessing.get_context("fork")
-    child = ctx.Process(target=lambda: os._exit(0 if predicate() else 1), daemon=True)
-    child.start()
-    child.join(seconds)
-    if child.exitcode is None:
-        child.kill()
-        child.join()
-        return False
-    return child.exitcode == 0
 
 
 def _differ(a, b) -> str | None:

@@ -174,3 +174,20 @@ def test_cli_descent_and_surface(tmp_path, capsys):
     assert "cross-entropy" in capsys.readouterr().out
     assert _png(tmp_path / "d.png")[0] > 100 and _png(tmp_path / "s.png")[0] > 100
     assert main(["descent", "--step", "1", "--plot", str(tmp_path / "x.png")]) == 2  # diverges: a clear error
+
+
+@pytest.mark.parametrize("number", ["000", "001", "002", "003", "004"])
+def test_cli_runs_each_corrected_source(number, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["source", number, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    if number == "000":
+        assert [p[2] > 0.5 for p in out["patterns"]] == [True, True, True, False]
+    elif number == "001":
+        assert [v > 0.5 for v in out["outputs"]] == [False, True, True, False]
+    elif number == "002":
+        assert out["test_accuracy"] >= 0.9
+    elif number == "003":
+        assert out["ok"]
+    else:
+        assert [v > 0.5 for v in out["xor_outputs"]] == [False, True, True, False] and abs(out["descent_x"] - 2.25) < 1e-3

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from manual import Network, sgd
-from reference import cli
+from reference import check_cli, cli
 from reference.compare import check_case
 from reference.finite_diff import finite_difference_gradients
 from reference.strategies import Case, random_case
@@ -90,15 +90,15 @@ def test_cli_json_and_seed_reproducible(capsys):
 def test_cli_shows_the_cuda_column_when_a_gpu_is_present(monkeypatch, capsys):
     """Simulated here (CI has no GPU): the comparison itself runs on the CPU."""
     from reference.cuda import compare_with_cuda
-    monkeypatch.setattr(cli, "cuda_available", lambda: True)
-    monkeypatch.setattr(cli, "compare_with_cuda", lambda case: compare_with_cuda(case, device="cpu"))
+    monkeypatch.setattr(check_cli, "cuda_available", lambda: True)
+    monkeypatch.setattr(check_cli, "compare_with_cuda", lambda case: compare_with_cuda(case, device="cpu"))
     assert cli.main(["--count", "4", "--no-symbolic"]) == 0
-    assert cli.CUDA_COLUMN.split()[0] in capsys.readouterr().out
+    assert check_cli.CUDA_COLUMN.split()[0] in capsys.readouterr().out
 
 
 def test_cli_exits_1_when_a_check_fails(monkeypatch, capsys):
     def broken(case: Case, *a, **kw):
         return check_case(case, lambda net, x, y: net.gradients(x, 2 * y), **kw)
-    monkeypatch.setattr(cli, "check_case", broken)
+    monkeypatch.setattr(check_cli, "check_case", broken)
     assert cli.main(["--count", "3"]) == 1
     assert "FAIL" in capsys.readouterr().out

@@ -1,0 +1,80 @@
+"""`backproof check`: the sweep of random networks against the oracles, as a table or JSON."""
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+from .cli import _progress
+from .compare import CaseReport, check_case
+from .cuda import compare_with_cuda, cuda_available
+from .strategies import random_case
+from .tolerances import rtol_exact
+
+CUDA_COLUMN = "CUDA f64 f32 tf32 (err/tol)"
+
+
+def run_check(args) -> int:
+    rng = np.random.default_rng(args.seed)
+    limits = dict(max_depth=args.max_depth, max_width=args.max_width, max_batch=args.max_batch)
+    oracles = ("autograd", "finite differences") + (() if args.no_symbolic else ("symbolic",))
+    gpu = cuda_available()
+    reports = []
+    with _progress(args.count, "checking networks", quiet=args.json) as advance:
+        for _ in range(args.count):
+            report = check_case(random_case(rng, **limits), oracles=oracles)
+            if gpu and report.case.net.dtype == np.float64:  # CUDA runs its own float32 from float64
+                report.results.extend(compare_with_cuda(report.case))
+            reports.append(report)
+            advance()
+    if args.json:
+        print(json.dumps({"seed": args.seed, "ok": all(r.ok for r in reports),
+                          "cases": [_as_json(r) for r in reports]}, indent=2))
+    else:
+        _print_table(reports, args.seed)
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def _as_json(r: CaseReport) -> dict:
+    net = r.case.net
+    return {"sizes": net.sizes, "activations": [str(f) for f in net.activations], "loss": net.loss.name,
+            "reduction": net.reduction, "batch": len(r.case.x), "dtype": str(net.dtype), "ok": r.ok,
+            "oracles": {o.oracle: {"layer_errors": o.layer_errors, "loss_error": o.loss_error,
+                                   "tolerance": o.tol, "mismatches": [str(m) for m in o.mismatches]}
+                        for o in r.results}}
+
+
+def _print_table(reports: list[CaseReport], seed: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"manual backprop vs oracles (seed {seed})", title_justify="left")
+    gpu = any(o.oracle.startswith("cuda") for r in reports for o in r.results)
+    for col in ("#", "sizes ×batch", "activations", "loss (reduction)", "dtype",
+                "autograd: rel. error, layer 1..L", "symbolic", "FD/tol") + (CUDA_COLUMN,) * gpu + ("result",):
+        table.add_column(col, no_wrap=True)
+    for i, r in enumerate(reports, 1):
+        net, by = r.case.net, {o.oracle: o for o in r.results}
+        ag, fd, sy = by.get("autograd"), by.get("finite differences"), by.get("symbolic")
+        cuda = " ".join(f"{o.max_error / o.tol:.2f}" for o in r.results if o.oracle.startswith("cuda")) or "-"
+        table.add_row(str(i), "-".join(map(str, net.sizes)) + f" ×{len(r.case.x)}",
+                      " ".join(_short(f) for f in net.activations), f"{net.loss} ({net.reduction})",
+                      str(net.dtype), " ".join(f"{e:.0e}" for e in ag.layer_errors) if ag else "-",
+                      f"{sy.max_error:.0e}" if sy else "-",
+                      f"{fd.max_error:.2f}" if fd else "-", *((cuda,) if gpu else ()),
+                      "[green]pass[/]" if r.ok else "[bold red]FAIL[/]")
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console.print(table)
+    failed = [r for r in reports if not r.ok]
+    console.print(f"tolerances: autograd and symbolic rel. error ≤ {rtol_exact(np.float64):.2g} (float64), "
+                  f"{rtol_exact(np.float32):.2g} (float32); FD / tol ≤ 1 (reference/tolerances.py)")
+    console.print(f"{len(reports) - len(failed)} passed, {len(failed)} failed")
+    for r in failed:
+        console.print(r.failure_message(), markup=False)
+
+
+def _short(f) -> str:
+    if f.name == "leaky_relu":
+        return f"lrelu({f.slope:g})"
+    return {"sigmoid": "sig", "identity": "id", "softplus": "sp", "softmax": "smax"}.get(f.name, f.name)
