@@ -191,3 +191,19 @@ def test_cli_runs_each_corrected_source(number, tmp_path, capsys, monkeypatch):
         assert out["ok"]
     else:
         assert [v > 0.5 for v in out["xor_outputs"]] == [False, True, True, False] and abs(out["descent_x"] - 2.25) < 1e-3
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: data.truth_table("xnor"), ValueError, "name: expected one of"),
+    (lambda: data.one_hot(np.array([0, 10]), 10), ValueError, "labels"),
+    (lambda: data.load_digits(test_fraction=1.5), ValueError, "test_fraction"),
+    (lambda: data.write_idx("/tmp/x", np.array(["a"])), TypeError, "no IDX type"),
+    (lambda: descent(step=-1.0), ValueError, "step"),
+    (lambda: descent(precision=float("nan")), ValueError, "precision"),
+    (lambda: __import__("manual.source_000", fromlist=["x"]).MultiLayerNet(0, 1, 1), ValueError, "n_inputs"),
+    (lambda: __import__("manual.source_000", fromlist=["x"]).MultiLayerNet(2, 1, 2).gradients([1, 2], [1, 2]),
+     ValueError, "t: expected 1 targets"),
+])
+def test_bad_input_to_the_demo_code(call, error, words):
+    with pytest.raises(error, match=words):
+        call()

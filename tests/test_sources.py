@@ -209,3 +209,20 @@ def test_004_one_weight_net_text_gradient_drops_the_input_factor():
     right = ((h - y) * h * (1 - h) * x).mean()
     text = ((h - y) * h * (1 - h)).mean()
     assert abs(numeric - right) < 1e-8 and abs(numeric - text) > 1e-3
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_in=st.integers(1, 4), hidden=st.integers(0, 3), nodes=st.integers(1, 4), n_out=st.integers(1, 3),
+       seed=st.integers(0, 2**16))
+def test_000_equals_autograd_for_arbitrary_sizes(n_in, hidden, nodes, n_out, seed):
+    net = source_000.MultiLayerNet(n_in, hidden, nodes, n_out, seed=seed)
+    rng = np.random.default_rng(seed)
+    x, t = rng.uniform(-1, 1, n_in), rng.uniform(0, 1, n_out)
+    _, dw, db, _ = net.gradients(x, t)
+    ref = _oracle(net.weights, net.biases, x, t)
+    for l in range(len(dw)):
+        np.testing.assert_allclose(dw[l].T, ref.dW[l], rtol=EXACT, atol=EXACT)
+        np.testing.assert_allclose(db[l], ref.db[l], rtol=EXACT, atol=EXACT)
