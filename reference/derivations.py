@@ -709,8 +709,6 @@ class World:
         rest = len(fam.slots) - len(idx)
         if rest == 0:
             return self.atom(fam, layer, idx, n.pos)
-        if fam.layers is not None and layer not in self.layer_range(fam):
-            self._check_range(fam, layer, idx, n.pos)
         self._check_range(fam, layer, idx, n.pos)
         ranges = [self.slot_range(fam, s, layer) for s in range(len(idx), len(fam.slots))]
         if rest == 1:
@@ -823,12 +821,6 @@ class World:
                 if s not in self._full:
                     self._full[s] = self.full(self.definition_of(s))
                 subs[s] = self._full[s]
-        return expr.xreplace(subs) if subs else expr
-
-    def expand_once(self, expr):
-        """expr with each defined atom replaced by its definition (one level)."""
-        subs = {s: self.definition_of(s) for s in expr.free_symbols
-                if s in self.registry and not self.is_input(s)}
         return expr.xreplace(subs) if subs else expr
 
     def value(self, expr):
