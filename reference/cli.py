@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ders.add_argument("paths", nargs="*", metavar="PATH",
                       help="documents or directories (default: the derivations/ folder)")
     ders.add_argument("--no-prove", action="store_true", help="skip the sympy.simplify proof attempts")
+    ders.add_argument("--seed", type=int, help="replace every document's seed: other random points")
     ders.add_argument("-v", "--verbose", action="store_true", help="list every equation, not only failures")
     ders.add_argument("--json", action="store_true", help="print JSON instead of the report")
     ex = sub.add_parser("example", help="source 003's worked example, every number to 9 digits",
@@ -110,7 +111,8 @@ def run_derivations(args) -> int:
     paths = args.paths or [default]
     try:
         with _progress(len(paths), "checking documents", quiet=args.json) as advance:
-            reports = check_documents(paths, prove=not args.no_prove, on_document=lambda r: advance())
+            reports = check_documents(paths, prove=not args.no_prove, seed=args.seed,
+                                      on_document=lambda r: advance())
     except FileNotFoundError as e:
         print(f"backproof derivations: {e}", file=sys.stderr)
         return 2

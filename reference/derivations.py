@@ -947,11 +947,12 @@ class _Failure:
     exprs: list | None = None
 
 
-def check_documents(paths, *, prove: bool = True, on_document=None) -> list[DocReport]:
-    """Check every document (a directory means its *.md files except README.md)."""
+def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_document=None) -> list[DocReport]:
+    """Check every document (a directory means its *.md files except README.md); `seed` replaces
+    each document's own seed (other random points, same verdicts)."""
     reports = []
     for path in expand_paths(paths):
-        reports.append(check_document(path, prove=prove))
+        reports.append(check_document(path, prove=prove, seed=seed))
         if on_document:
             on_document(reports[-1])
     return reports
@@ -969,11 +970,11 @@ def expand_paths(paths) -> list[Path]:
     return out
 
 
-def check_document(path, *, prove: bool = True) -> DocReport:
+def check_document(path, *, prove: bool = True, seed: int | None = None) -> DocReport:
     start = time.monotonic()
     report = DocReport(str(path))
     try:
-        _Checker(str(path), prove).run(report)
+        _Checker(str(path), prove, seed).run(report)
     except DocumentError as e:
         report.error = str(e)
     report.seconds = time.monotonic() - start
@@ -981,11 +982,13 @@ def check_document(path, *, prove: bool = True) -> DocReport:
 
 
 class _Checker:
-    def __init__(self, path: str, prove: bool):
-        self.path, self.prove = path, prove
+    def __init__(self, path: str, prove: bool, seed: int | None = None):
+        self.path, self.prove, self.seed = path, prove, seed
 
     def run(self, report: DocReport):
         self.model, equations = read_document(self.path)
+        if self.seed is not None:
+            self.model.seed = self.seed
         parsed = []
         for eq in equations:
             try:

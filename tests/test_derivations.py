@@ -2,6 +2,7 @@
 ties to manual/ catch a drifted or renamed function, and bad documents are located errors."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -297,3 +298,15 @@ def test_a_function_parameter_shadows_a_declared_symbol(tmp_path):
     body = "\n<!-- check: definition -->\n$$\nf(t) = t^2\n$$\n\n$$\nf(3) = 9\n$$\n"
     report = check_document(_doc(tmp_path, body, header=header), prove=False)
     assert report.ok and report.counts["checked"] == 1
+
+
+def test_seed_moves_the_points_not_the_verdicts(capsys):
+    doc = str(ROOT / "derivations" / "source-003.md")
+    outs = []
+    for seed in (5, 5, 6):
+        assert main(["derivations", "--no-prove", "--json", "--seed", str(seed), doc]) == 0
+        outs.append(json.loads(capsys.readouterr().out))
+    wrong = [[e["detail"] for e in o["documents"][0]["equations"] if e["status"] == "expected-wrong"] for o in outs]
+    assert wrong[0] == wrong[1] != wrong[2]
+    assert [e["status"] for e in outs[0]["documents"][0]["equations"]] == \
+        [e["status"] for e in outs[2]["documents"][0]["equations"]]
