@@ -57,10 +57,11 @@ def not_output(w1, w2, x=NOT_X):
 
 def not_costs(w1, w2) -> tuple[np.ndarray, np.ndarray]:
     """(quadratic, cross-entropy) cost of the NOT network at (w1, w2); grids give surfaces."""
+    from scipy.special import xlog1py, xlogy  # y ln a with 0 ln 0 = 0: a saturated output stays finite
     a, y, m = not_output(w1, w2), NOT_Y, len(NOT_Y)
     quadratic = ((a - y) ** 2).sum(axis=-1) / (2 * m)
-    with np.errstate(divide="ignore"):
-        ce = -(y * np.log(a) + (1 - y) * np.log1p(-a)).sum(axis=-1) / m
+    with np.errstate(divide="ignore"):  # ln 0 = −inf where the output is saturated the wrong way
+        ce = -(xlogy(y, a) + xlog1py(1 - y, -a)).sum(axis=-1) / m
     return quadratic, ce
 
 
