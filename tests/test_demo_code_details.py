@@ -219,3 +219,17 @@ def test_mnist_structure_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte, train-labels-idx1-ubyte, "
                                                 "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte"):
         data.load_mnist(tmp_path / "nothing")
+
+
+def test_train_is_network_init_then_sgd_with_the_same_seed():
+    from manual.train import sgd
+    run = demos.train("digits", seed=5, epochs=1)
+    recipe = demos.RECIPES["digits"]
+    net = Network.init(recipe.sizes, list(recipe.activations), loss=recipe.loss, reduction=recipe.reduction, seed=5)
+    x, y, _, _ = data.load_digits(5)
+    history = sgd(net, x, y, epochs=1, batch_size=recipe.batch_size, lr=recipe.lr, seed=5)
+    assert history == run.loss and all(np.array_equal(a, b) for a, b in zip(net.W, run.net.W))
+    shuffled_otherwise = Network.init(recipe.sizes, list(recipe.activations), loss=recipe.loss,
+                                      reduction=recipe.reduction, seed=5)
+    sgd(shuffled_otherwise, x, y, epochs=1, batch_size=recipe.batch_size, lr=recipe.lr, seed=0)
+    assert not np.array_equal(shuffled_otherwise.W[0], run.net.W[0])  # so the seed does reach the shuffle
