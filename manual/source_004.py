@@ -51,7 +51,7 @@ def descent(x: float = START, step: float = STEP, precision: float = PRECISION,
 
 def not_output(w1, w2, x=NOT_X):
     """a = σ(w₁ + w₂·x) for each example (w1, w2 may be grids: the examples go on a new last axis)."""
-    w1, w2 = np.asarray(w1, float)[..., None], np.asarray(w2, float)[..., None]
+    w1, w2 = np.asarray(w1)[..., None], np.asarray(w2)[..., None]
     return sigmoid(w1 + w2 * x)
 
 
@@ -60,8 +60,7 @@ def not_costs(w1, w2) -> tuple[np.ndarray, np.ndarray]:
     from scipy.special import xlog1py, xlogy  # y ln a with 0 ln 0 = 0: a saturated output stays finite
     a, y, m = not_output(w1, w2), NOT_Y, len(NOT_Y)
     quadratic = ((a - y) ** 2).sum(axis=-1) / (2 * m)
-    with np.errstate(divide="ignore"):  # ln 0 = −inf where the output is saturated the wrong way
-        ce = -(xlogy(y, a) + xlog1py(1 - y, -a)).sum(axis=-1) / m
+    ce = -(xlogy(y, a) + xlog1py(1 - y, -a)).sum(axis=-1) / m   # +inf where saturated the wrong way
     return quadratic, ce
 
 

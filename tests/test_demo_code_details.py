@@ -66,6 +66,7 @@ def test_001_weights_come_from_the_seeded_legacy_generator():
     W = source_001.initial_weights()
     assert np.array_equal(W[0], w1.T) and np.array_equal(W[1], w2.T)
     assert not np.array_equal(source_001.train(iterations=1, seed=2)[0][0], source_001.train(iterations=1)[0][0])
+    assert np.array_equal(source_001.train(iterations=1, seed=1)[0][0], source_001.train(iterations=1)[0][0])
 
 
 def test_002_bias_gradients_are_columns():
@@ -146,6 +147,7 @@ def test_accuracy_thresholds_and_argmax():
     assert demos.accuracy(net, x, np.array([[0.0], [0.5]])) == 1.0
     net.b[0][:] = 0.6
     assert demos.accuracy(net, x, np.array([[1.0], [0.0]])) == 0.5
+    assert demos.accuracy(net, x, np.array([[1.0], [1.0]])) == 1.0
     net2 = Network([np.eye(2)], [np.zeros(2)], "identity", loss="half_sse", reduction="sum")
     assert demos.accuracy(net2, np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[1.0, 0.0], [1.0, 0.0]])) == 0.5
 
@@ -233,3 +235,23 @@ def test_train_is_network_init_then_sgd_with_the_same_seed():
                                       reduction=recipe.reduction, seed=5)
     sgd(shuffled_otherwise, x, y, epochs=1, batch_size=recipe.batch_size, lr=recipe.lr, seed=0)
     assert not np.array_equal(shuffled_otherwise.W[0], run.net.W[0])  # so the seed does reach the shuffle
+
+
+def test_defaults_are_the_documented_ones(tmp_path):
+    assert all(np.array_equal(a, b) for a, b in zip(data.load_digits(), data.load_digits(0)))
+    assert all(np.array_equal(a, b) for a, b in zip(demos.load_task("digits"), demos.load_task("digits", seed=0)))
+    assert demos.train("xor", epochs=2).loss == demos.train("xor", seed=0, epochs=2).loss
+    assert source_000.MultiLayerNet(2, 1, 2).sizes == [2, 2, 1]
+    data.write_idx(tmp_path / "raw", np.zeros(3, np.uint8))
+    assert (tmp_path / "raw").read_bytes()[:4] == b"\x00\x00\x08\x01"   # not gzipped unless asked
+    default, explicit = source_004.train_xor(), source_004.train_xor(seed=0, lr=0.1, epochs=10_000)
+    assert np.array_equal(default[0], explicit[0])
+    with pytest.raises(ValueError, match=r"^descent did not settle within 100000 steps$"):
+        source_004.descent(step=1e-5, precision=1e-14)
+
+
+def test_descent_from_a_huge_start_is_a_clear_error_not_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="diverged"):
+            source_004.descent(1e155, step=1.0)   # f'(x) = inf − inf = nan
