@@ -200,6 +200,13 @@ def test_idx_header_boundaries(tmp_path):
     assert np.array_equal(data.read_idx(p), big)
 
 
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.float32, np.float64, np.int8])
+def test_idx_round_trip_of_every_type(tmp_path, dtype):
+    a = (np.arange(-6, 6) * 3).astype(dtype).reshape(3, 4)
+    data.write_idx(tmp_path / "t", a)
+    assert np.array_equal(data.read_idx(tmp_path / "t"), a)
+
+
 def test_write_idx_compresses_when_asked(tmp_path):
     data.write_idx(tmp_path / "g", np.zeros((2, 2), np.uint8), compress=True)
     raw = (tmp_path / "g").read_bytes()
@@ -242,6 +249,7 @@ def test_defaults_are_the_documented_ones(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(demos.load_task("digits"), demos.load_task("digits", seed=0)))
     assert demos.train("xor", epochs=2).loss == demos.train("xor", seed=0, epochs=2).loss
     assert source_000.MultiLayerNet(2, 1, 2).sizes == [2, 2, 1]
+    assert np.array_equal(source_000.MultiLayerNet(2, 1, 2).weights[0], source_000.MultiLayerNet(2, 1, 2, seed=0).weights[0])
     data.write_idx(tmp_path / "raw", np.zeros(3, np.uint8))
     assert (tmp_path / "raw").read_bytes()[:4] == b"\x00\x00\x08\x01"   # not gzipped unless asked
     default, explicit = source_004.train_xor(), source_004.train_xor(seed=0, lr=0.1, epochs=10_000)
