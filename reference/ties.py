@@ -15,6 +15,7 @@ import importlib
 from typing import Callable
 
 import numpy as np
+import sympy as sp
 
 from .tolerances import rtol_exact
 
@@ -33,8 +34,7 @@ class View:
     def array(self, name: str, layer: int | None = None) -> np.ndarray:
         """The family at `layer` with its declared subscripts as axes (float64)."""
         fam = self._family(name)
-        import sympy as sp
-        node_atoms = self.w._atom_value(_AtomNode(name, layer), {})
+        node_atoms = self.w._atom_value(_atom_node(name, layer), {})
         if isinstance(node_atoms, sp.MatrixBase):
             vals = self.w.value(node_atoms)
             arr = np.array([[float(v) for v in row] for row in vals])
@@ -70,7 +70,7 @@ class View:
         return fam
 
 
-def _AtomNode(name, layer):
+def _atom_node(name, layer):
     from .derivations import _ir
     return _ir("atom", name, None if layer is None else _ir("num", layer), ())
 
@@ -168,7 +168,7 @@ def compare(got, want, pick: tuple = ()) -> str | None:
     if isinstance(want, list):
         want_arr = np.array([[float(x) for x in row] for row in want])
         if got.shape != want_arr.shape:
-            if got.size == want_arr.size and want_arr.shape[1] == 1 or want_arr.shape[0] == 1:
+            if got.size == want_arr.size and 1 in want_arr.shape:  # a vector as a row or column
                 got = got.reshape(want_arr.shape)
             else:
                 return f"shape {got.shape} against the equation's {want_arr.shape}"
