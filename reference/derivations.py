@@ -1092,7 +1092,7 @@ class _Checker:
             return Outcome(where, text, "unchecked", eq.markers["unchecked"])
         if len(sides) < 2:
             raise _Located("an equation needs `=`")
-        failure = self._verify(sides, conds)
+        failure, evaluated = self._verify(sides, conds)
         if "wrong" in eq.markers:
             if failure is None:
                 return Outcome(where, text, "FAIL", "marked wrong, but it holds at every point checked "
@@ -1103,12 +1103,12 @@ class _Checker:
             return Outcome(where, text, "FAIL", self._describe(failure))
         tie = eq.markers.get("implements")
         if tie:
-            problem = self._tie(tie, sides, conds)
+            problem = self._tie(tie, sides, conds, evaluated)
             if problem:
                 return Outcome(where, text, "FAIL", problem, tie)
         outcome = Outcome(where, text, "checked", "", tie)
         if self.prove:
-            self._prove_later(outcome, sides, conds)
+            self._prove_later(outcome, evaluated)
         return outcome
 
     def _add_definition(self, eq, d: Definition, text, where) -> Outcome:
@@ -1159,23 +1159,27 @@ class _Checker:
             raise _Located(f"no value of the indices {', '.join(names)} is allowed ({w.inst})")
         return out
 
-    def _verify(self, sides, conds) -> _Failure | None:
+    def _verify(self, sides, conds) -> tuple[_Failure | None, list]:
+        """(the first failure or None, every (world, assignment, side expressions) evaluated), so
+        the proof attempt and the tie reuse the expressions instead of building them again."""
+        evaluated = []
         for worlds in self.instances:
             for assign in self._assignments(worlds[0], sides, conds):
                 for w in worlds:
                     try:
                         exprs = [w.ev(s, assign) for s in sides]
                     except (OutOfRange, ShapeError) as e:
-                        return _Failure(e.message, w, assign)
+                        return _Failure(e.message, w, assign), evaluated
+                    evaluated.append((w, assign, exprs))
                     values = [w.value(e) for e in exprs]
                     for i in range(1, len(values)):
                         problem = _differ(values[0], values[i])
                         if problem:
                             return _Failure(f"side 1 and side {i + 1} differ: {problem}", w, assign,
-                                            [values[0], values[i]], [exprs[0], exprs[i]])
-        return None
+                                            [values[0], values[i]], [exprs[0], exprs[i]]), evaluated
+        return None, evaluated
 
-    def _prove_later(self, outcome: Outcome, sides, conds) -> None:
+    def _prove_later(self, outcome: Outcome, evaluated: list) -> None:
         """Try to prove the claim exactly: for every index value on the first size, each side minus
         the first is 0. Each difference is first expanded with the defined symbols kept as
         independent atoms (sound: zero for all atom values is zero at theirs), then, with every
@@ -1183,15 +1187,12 @@ class _Checker:
         process, killed PROOF_SECONDS after it starts, so no proof can hang the checker; up to
         one child per CPU runs while the checker goes on with the next equations."""
         w = self.instances[0][0]
-        try:
-            entries = []
-            for assign in self._assignments(w, sides, conds):
-                exprs = [w.ev(s, assign) for s in sides]
+        entries = []
+        for world, _, exprs in evaluated:
+            if world is w:
                 for e in exprs[1:]:
                     diff = exprs[0] - e
                     entries.extend(list(diff) if isinstance(diff, sp.MatrixBase) else [diff])
-        except _Timeout:
-            return
         entries = [e for e in entries if e != 0]
         if not entries:
             outcome.status = "proved"
@@ -1216,24 +1217,30 @@ class _Checker:
         elif child.exitcode == 0:
             outcome.status = "proved"
 
-    def _tie(self, target: str, sides, conds) -> str | None:
+    def _tie(self, target: str, sides, conds, evaluated: list | None = None) -> str | None:
+        """Run the manual/ function the equation names on every evaluated instance and compare it
+        with the equation's last side. A function that raises is a failure, not a crash."""
         from . import ties
         try:
             fn = ties.resolve(target)
         except (LookupError, ImportError, AttributeError) as e:
             return str(e)
-        for worlds in self.instances:
-            for assign in self._assignments(worlds[0], sides, conds):
-                for w in worlds:
-                    want = w.value(w.ev(sides[-1], assign))
-                    try:
-                        got = fn(ties.View(w), dict(assign))
-                    except ties.NotApplicable:
-                        continue
-                    problem = ties.compare(got, want, _pick(w, sides[0], assign))
-                    if problem:
-                        return (f"{target} disagrees with the equation at {w.inst}, "
-                                f"{_show_assign(assign)}, point {w.point + 1}: {problem}")
+        if evaluated is None:  # a definition: nothing was evaluated for it yet
+            evaluated = [(w, assign, [w.ev(sides[-1], assign)]) for worlds in self.instances
+                         for assign in self._assignments(worlds[0], sides, conds) for w in worlds]
+        for w, assign, exprs in evaluated:
+            want = w.value(exprs[-1])
+            try:
+                got = fn(ties.View(w), dict(assign))
+            except ties.NotApplicable:
+                continue
+            except Exception as e:  # noqa: BLE001 - whatever the function does wrong is reported
+                return (f"{target} raised {type(e).__name__}: {e} at {w.inst}, {_show_assign(assign)}, "
+                        f"point {w.point + 1}")
+            problem = ties.compare(got, want, _pick(w, sides[0], assign))
+            if problem:
+                return (f"{target} disagrees with the equation at {w.inst}, "
+                        f"{_show_assign(assign)}, point {w.point + 1}: {problem}")
         return None
 
     def _describe(self, f: _Failure) -> str:

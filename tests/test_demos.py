@@ -13,6 +13,7 @@ from manual.source_003 import PUBLISHED, network, worked_example, INPUTS, TARGET
 from manual.source_004 import MINIMUM, PRECISION, descent, f, not_costs
 from reference.autograd import autograd_gradients
 from reference.cli import main
+from reference.tolerances import rtol_exact
 
 
 # ----------------------------------------------------------------------------- MNIST IDX
@@ -113,9 +114,9 @@ def test_source_003_gradients_equal_autograd_and_shared_bias_sums():
     net = network()
     ours, ref = net.gradients(INPUTS, TARGETS), autograd_gradients(net, INPUTS, TARGETS)
     for l in range(2):
-        np.testing.assert_allclose(ours.dW[l], ref.dW[l], rtol=1e-14, atol=0)
+        np.testing.assert_allclose(ours.dW[l], ref.dW[l], rtol=rtol_exact(np.float64), atol=0)
     values = worked_example()
-    assert values["dE/db2"] == pytest.approx(float(ref.db[1].sum()), rel=1e-14)
+    assert values["dE/db2"] == pytest.approx(float(ref.db[1].sum()), rel=rtol_exact(np.float64))
 
 
 def test_source_004_minimum_is_9_over_4_and_descent_reaches_it():
@@ -157,7 +158,8 @@ def test_cli_train_xor_writes_both_plots(tmp_path, capsys):
 
 
 def test_cli_train_mnist_from_idx_files(tmp_path, capsys):
-    folder = _mnist_dir(tmp_path / "mnist", compress=True) if (tmp_path / "mnist").mkdir() is None else None
+    (tmp_path / "mnist").mkdir()
+    folder = _mnist_dir(tmp_path / "mnist", compress=True)
     assert main(["train", "mnist", "--mnist-dir", str(folder), "--epochs", "2", "--json",
                  "--plot", str(tmp_path / "m.png")]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -6,10 +6,10 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import manual.network
+from bugs import BUGS
 from reference.cli import main
 from reference.derivations import check_document, check_documents, read_document
 from reference.latex import MAX_TOKENS
@@ -136,7 +136,8 @@ def _mutate(doc: Path, mutation, tmp_path: Path) -> tuple[Path, dict]:
         if new_rhs is None:
             continue
         mutated = eq.text[:start] + new_rhs + eq.text[end:]
-        offset = text.index(eq.text, sum(len(line) + 1 for line in text.split("\n")[:eq.line - 1]) - eq.column + 1)
+        line_start = sum(len(line) + 1 for line in text.split("\n")[:eq.line - 1])
+        offset = text.index(eq.text, line_start + eq.column - 1)
         text = text[:offset] + mutated + text[offset + len(eq.text):]
         expected[eq.line] = mutated
     out = tmp_path / doc.name
@@ -169,17 +170,17 @@ def test_a_failure_prints_the_point_and_both_sides(tmp_path):
 
 # ----------------------------------------------------------------------------- ties to manual/
 
-def _bp2_without_transpose(delta_next, W_next, z, act):
-    return (delta_next @ W_next.T[: W_next.shape[1], : delta_next.shape[1]]) * act.prime(z) \
-        if W_next.shape[0] == W_next.shape[1] else np.zeros_like(z)
-
-
-def test_a_drifted_manual_function_fails_its_tie(monkeypatch):
-    monkeypatch.setattr(manual.network, "bp2_hidden_error", _bp2_without_transpose)
-    report = check_document(ROOT / "derivations" / "backprop.md", prove=False)
-    failed = [o for o in report.outcomes if o.status == "FAIL"]
-    assert [o.tie for o in failed] == ["manual.network.bp2_hidden_error"]
-    assert "disagrees with the equation" in failed[0].detail
+@pytest.mark.parametrize("bug", list(BUGS))
+def test_each_known_backprop_bug_fails_its_tie(bug, monkeypatch):
+    """tests/bugs.py's wrong BP1–BP4 (the same ones the oracles are fed) put into manual.network:
+    the document equation tied to that function fails, naming it. Some bugs raise on unequal
+    widths (W not transposed): that is a failure too, never a crash of the checker."""
+    name, wrong = BUGS[bug]
+    monkeypatch.setattr(manual.network, name, wrong)
+    docs = [ROOT / "derivations" / "backprop.md", ROOT / "derivations" / "batch-and-bias.md"]
+    failed = [o for r in check_documents(docs, prove=False) for o in r.outcomes if o.status == "FAIL"]
+    assert failed and {o.tie.split("[")[0] for o in failed} == {f"manual.network.{name}"}
+    assert all(("disagrees with the equation" in o.detail or " raised " in o.detail) for o in failed)
 
 
 def test_a_renamed_manual_function_fails_its_tie(monkeypatch):

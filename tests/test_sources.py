@@ -11,8 +11,19 @@ from manual import source_000, source_001, source_002
 from manual.activations import sigmoid, sigmoid_prime
 from manual.network import Network
 from reference.autograd import autograd_gradients
+from reference.tolerances import rtol_exact
 
-EXACT = 1e-12  # float64 against float64 autograd on these small nets: a few ulps of O(1) terms
+RTOL = rtol_exact(np.float64)  # the project's float64 tolerance (reference/tolerances.py)
+
+
+def close(got, want):
+    """|got − want| ≤ RTOL · max|want| entrywise: normwise relative error within the derived
+    float64 tolerance (entries much smaller than the largest are held to the same absolute bound)."""
+    got, want = np.asarray(got, float), np.asarray(want, float)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    bound = RTOL * max(np.abs(want).max(initial=0.0), np.finfo(float).tiny)
+    worst = np.abs(got - want).max(initial=0.0)
+    assert worst <= bound, f"max |got − want| = {worst:.3g} > {bound:.3g}"
 
 
 def _oracle(weights, biases, x, t):
@@ -31,10 +42,10 @@ def test_000_equals_autograd_for_any_sizes(n_in, hidden, nodes, n_out):
     x, t = rng.uniform(-1, 1, n_in), rng.uniform(0, 1, n_out)
     error, dw, db, _ = net.gradients(x, t)
     ref = _oracle(net.weights, net.biases, x, t)
-    assert error == pytest.approx(float(ref.loss), rel=EXACT)
+    close(error, float(ref.loss))
     for l in range(len(dw)):
-        np.testing.assert_allclose(dw[l].T, ref.dW[l], rtol=EXACT, atol=EXACT)
-        np.testing.assert_allclose(db[l], ref.db[l], rtol=EXACT, atol=EXACT)
+        close(dw[l].T, ref.dW[l])
+        close(db[l], ref.db[l])
 
 
 def test_000_learns_the_source_pattern_table():
@@ -78,7 +89,7 @@ def test_000_wrong_loops_disagree_with_autograd():
     net = source_000.MultiLayerNet(2, 1, 3, 2, seed=3)
     x, t = np.array([0.0, 1.0]), np.array([1.0, 0.0])
     right = _oracle(net.weights, net.biases, x, t).delta[0][0]
-    assert np.allclose(net.gradients(x, t)[3][0], right, rtol=EXACT)
+    close(net.gradients(x, t)[3][0], right)
     assert not np.allclose(_hidden_delta_after_output_update(net, x, t, eta=0.5), right, rtol=1e-3)
     assert not np.allclose(_hidden_delta_accumulated_on_stale_values(net, x, t), right, rtol=1e-3)
 
@@ -90,7 +101,7 @@ def test_000_gradient_is_an_outer_product_not_an_elementwise_one():
     d_out = (a[-1] - t) * sigmoid_prime(zs[-1])
     with pytest.raises(ValueError):
         d_out * a[-2]                      # (2,) * (3,): the source's product cannot even broadcast
-    np.testing.assert_allclose(np.outer(a[-2], d_out).T, _oracle(net.weights, net.biases, x, t).dW[-1], rtol=EXACT)
+    close(np.outer(a[-2], d_out).T, _oracle(net.weights, net.biases, x, t).dW[-1])
 
 
 # ----------------------------------------------------------------------------- 001
@@ -110,12 +121,12 @@ def test_001_working_update_is_gradient_descent_on_half_sse():
     for _ in range(5):
         ours = source_001.gradients(W)
         ref = _oracle([W[0].T, W[1].T], source_001.NO_BIAS, source_001.X, source_001.Y)
-        np.testing.assert_allclose(ours[3], ref.dW[0], rtol=EXACT, atol=EXACT)
-        np.testing.assert_allclose(ours[4], ref.dW[1], rtol=EXACT, atol=EXACT)
+        close(ours[3], ref.dW[0])
+        close(ours[4], ref.dW[1])
         W = [W[0] - ours[3], W[1] - ours[4]]
         w1, w2, _ = _source_update(w1, w2, 1.0)
-        np.testing.assert_allclose(W[0], w1.T, rtol=1e-12)
-        np.testing.assert_allclose(W[1], w2.T, rtol=1e-12)
+        close(W[0], w1.T)
+        close(W[1], w2.T)
 
 
 def test_001_trains_to_the_pattern():
@@ -127,7 +138,7 @@ def test_001_what_the_source_calls_dC_dw2_is_minus_delta_not_the_gradient():
     W = source_001.initial_weights()
     _, _, delta2, _, dW2 = source_001.gradients(W)
     _, _, dC_dw2 = _source_update(W[0].T.copy(), W[1].T.copy(), 1.0)
-    np.testing.assert_allclose(dC_dw2, -delta2, rtol=EXACT)     # −δ², one row per example
+    close(dC_dw2, -delta2)     # −δ², one row per example
     assert dC_dw2.shape == dW2.T.shape                         # same shape only because 4 examples = 4 units
     assert not np.allclose(dC_dw2, dW2.T, rtol=0.1)            # but not the gradient
 
@@ -138,7 +149,7 @@ def test_001_the_hadamard_formula_is_not_the_gradient():
     a1 = sigmoid(source_001.X @ W[0].T)
     hadamard = (a2 - source_001.Y) * (a2 * (1 - a2)) * a1.T     # "(a² − y) * σ′(z²) * (a¹)ᵀ" elementwise
     assert hadamard.shape == (4, 4) != dW2.shape                # broadcast to a 4×4, not the 1×4 gradient
-    np.testing.assert_allclose(delta2.T @ a1, dW2, rtol=EXACT)  # the gradient: outer products summed
+    close(delta2.T @ a1, dW2)  # the gradient: outer products summed
 
 
 def test_001_proposed_update_with_sigma_of_z_is_not_the_gradient_step():
@@ -152,7 +163,7 @@ def test_001_proposed_update_with_sigma_of_z_is_not_the_gradient_step():
 def test_001_derv_sigmoid_must_be_given_the_activation():
     z = np.linspace(-2, 2, 9)
     a = sigmoid(z)
-    np.testing.assert_allclose(a * (1 - a), sigmoid_prime(z), rtol=1e-14)
+    close(a * (1 - a), sigmoid_prime(z))
     assert not np.allclose(z * (1 - z), sigmoid_prime(z), rtol=0.1)
 
 
@@ -167,8 +178,8 @@ def test_002_column_network_equals_autograd(sizes, m):
     dW, db = source_002.column_gradients(weights, biases, X, Y)
     ref = _oracle([w.T for w in weights], biases, X.T, Y.T)
     for l in range(len(weights)):
-        np.testing.assert_allclose(dW[l], ref.dW[l], rtol=EXACT, atol=EXACT)
-        np.testing.assert_allclose(db[l].ravel(), ref.db[l], rtol=EXACT, atol=EXACT)
+        close(dW[l], ref.dW[l])
+        close(db[l].ravel(), ref.db[l])
 
 
 def test_002_rejects_mismatched_batches():
@@ -187,10 +198,10 @@ def test_004_xor_gradients_equal_autograd_and_the_shapes_are_the_texts():
     net = Network([theta1[:2].T.copy(), theta2[:3].T.copy()], [theta1[2].copy(), theta2[3].copy()],
                   "sigmoid", loss="bce", reduction="mean")
     ref = autograd_gradients(net, s4.XOR_X, s4.XOR_Y)
-    np.testing.assert_allclose(g1[:2].T, ref.dW[0], rtol=EXACT, atol=EXACT)
-    np.testing.assert_allclose(g1[2], ref.db[0], rtol=EXACT, atol=EXACT)
-    np.testing.assert_allclose(g2[:3].T, ref.dW[1], rtol=EXACT, atol=EXACT)
-    np.testing.assert_allclose(g2[3], ref.db[1], rtol=EXACT, atol=EXACT)
+    close(g1[:2].T, ref.dW[0])
+    close(g1[2], ref.db[0])
+    close(g2[:3].T, ref.dW[1])
+    close(g2[3], ref.db[1])
 
 
 def test_004_xor_trains_to_the_truth_table():
@@ -224,5 +235,5 @@ def test_000_equals_autograd_for_arbitrary_sizes(n_in, hidden, nodes, n_out, see
     _, dw, db, _ = net.gradients(x, t)
     ref = _oracle(net.weights, net.biases, x, t)
     for l in range(len(dw)):
-        np.testing.assert_allclose(dw[l].T, ref.dW[l], rtol=EXACT, atol=EXACT)
-        np.testing.assert_allclose(db[l], ref.db[l], rtol=EXACT, atol=EXACT)
+        close(dw[l].T, ref.dW[l])
+        close(db[l], ref.db[l])
