@@ -115,7 +115,8 @@ class Network:
     @classmethod
     def init(cls, sizes: Sequence[int], activations, *, loss: str | Loss, reduction: str,
              seed: int | None = 0, dtype=np.float64) -> "Network":
-        """Random parameters: W[l] ~ N(0, 1/n_{l-1}) (variance kept through the layers), b[l] = 0."""
+        """Random parameters: W[l] ~ N(0, 1/n_{l-1}) (variance kept through the layers), b[l] = 0.
+        `seed` defaults to 0, so a call without one gives the same network every time."""
         sizes = check_sizes(sizes)
         dtype = np.dtype(dtype)
         if dtype not in FLOAT_DTYPES:

@@ -47,6 +47,23 @@ def test_leaky_relu_slope(dtype):
     check_activation(leaky_relu(0.3), away_from_kinks((5, 4)), dtype)
 
 
+def test_leaky_relu_default_slope_is_torchs():
+    """leaky_relu() uses torch's default negative slope, 0.01."""
+    z = np.array([-2.0, 3.0])
+    assert leaky_relu().f(z).tolist() == torch.nn.functional.leaky_relu(torch.tensor(z)).tolist()
+
+
+@pytest.mark.parametrize("slope", [0.3, 0.01, 0])
+def test_leaky_relu_at_its_kink_matches_torch(slope):
+    """At z = ±0 torch's backward takes the left slope (it tests z > 0); slope 0 is plain relu.
+    Built inside the test: an Activation made at import time would not see a changed leaky_relu."""
+    check_activation(leaky_relu(slope), np.array([[0.0, -0.0, 1.5, -1.5]]), np.float64)
+
+
+def test_relu_at_its_kink_matches_torch():
+    check_activation(ACTIVATIONS["relu"], np.array([[0.0, -0.0, 1.5, -1.5]]), np.float64)
+
+
 @pytest.mark.parametrize("name", ["sigmoid", "softplus", "tanh", "softmax"])
 def test_activation_extreme_inputs_do_not_overflow(name):
     z = np.array([[-1e4, -800.0, 0.0, 800.0, 1e4]])

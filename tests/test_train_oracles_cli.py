@@ -50,6 +50,13 @@ def test_sgd_reports_each_epoch_and_defaults_to_seed_0():
     assert history == seeded  # the documented default seed is 0: the same numbers every run
 
 
+def test_init_defaults_to_seed_0():
+    """Network.init without a seed is reproducible and is the seed-0 network, as documented."""
+    nets = [Network.init([3, 4, 2], "tanh", loss="mse", reduction="mean", **seed) for seed in ({}, {"seed": 0})]
+    for W0, W1 in zip(nets[0].W, nets[1].W):
+        np.testing.assert_array_equal(W0, W1)
+
+
 def test_finite_differences_catch_a_wrong_gradient():
     case = random_case(np.random.default_rng(4), max_depth=1)
     grads = case.net.gradients(case.x, case.y)
