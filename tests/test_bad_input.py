@@ -23,6 +23,7 @@ CASES = [
     ("x is 3-D", lambda: net().forward(np.zeros((1, 4, 2))), ValueError, r"x: expected shape"),
     ("y of shape (n,) for (n, 1)", lambda: net().gradients(X, np.zeros(4)), ValueError, r"y: .*reshape\(-1, 1\)"),
     ("y batch differs from x", lambda: net().gradients(X, np.zeros((3, 1))), ValueError, r"y: expected shape \(4, 1\)"),
+    ("cost: y batch differs", lambda: net().cost(X, np.zeros((3, 1))), ValueError, r"y: expected shape \(4, 1\)"),
     ("x integer array", lambda: net().forward(np.zeros((4, 2), dtype=int)), TypeError, r"x: expected dtype float"),
     ("x object array", lambda: net().forward(np.zeros((4, 2), dtype=object)), TypeError, r"x: expected dtype float"),
     ("x a list", lambda: net().forward([[0.0, 0.0]]), TypeError, r"x: expected a numpy.ndarray"),

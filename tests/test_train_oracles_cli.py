@@ -57,6 +57,12 @@ def test_init_defaults_to_seed_0():
         np.testing.assert_array_equal(W0, W1)
 
 
+def test_repr_names_the_architecture():
+    net = Network.init([2, 3, 1], ["tanh", "sigmoid"], loss="bce", reduction="mean", dtype=np.float32)
+    assert repr(net) == ("Network(sizes=[2, 3, 1], activations=[tanh, sigmoid], loss=bce, reduction=mean, "
+                         "dtype=float32)")
+
+
 def test_finite_differences_catch_a_wrong_gradient():
     case = random_case(np.random.default_rng(4), max_depth=1)
     grads = case.net.gradients(case.x, case.y)
