@@ -47,7 +47,8 @@ def check_sizes(sizes) -> list[int]:
 
 
 def check_targets(loss_name: str, y: np.ndarray) -> None:
-    """BCE targets lie in [0, 1]; softmax-CE targets are rows of a probability distribution."""
+    """BCE targets lie in [0, 1]; softmax-CE targets are rows of a probability distribution, each
+    summing to 1 within 4·k·eps (k terms: normalising and summing a row rounds about k times)."""
     if loss_name == "bce" and ((y < 0).any() or (y > 1).any()):
         raise ValueError("y: binary cross-entropy expects targets in [0, 1], "
                          f"got values in [{y.min()}, {y.max()}]")

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from manual import Network, sgd
+from manual import Network, leaky_relu, sgd
 from reference import check_cli, cli
 from reference.compare import check_case
 from reference.finite_diff import finite_difference_gradients
@@ -58,9 +58,10 @@ def test_init_defaults_to_seed_0():
 
 
 def test_repr_names_the_architecture():
-    net = Network.init([2, 3, 1], ["tanh", "sigmoid"], loss="bce", reduction="mean", dtype=np.float32)
-    assert repr(net) == ("Network(sizes=[2, 3, 1], activations=[tanh, sigmoid], loss=bce, reduction=mean, "
-                         "dtype=float32)")
+    net = Network.init([2, 3, 3, 1], ["tanh", leaky_relu(0.2), "sigmoid"], loss="bce", reduction="mean",
+                       dtype=np.float32)
+    assert repr(net) == ("Network(sizes=[2, 3, 3, 1], activations=[tanh, leaky_relu(0.2), sigmoid], loss=bce, "
+                         "reduction=mean, dtype=float32)")
 
 
 def test_finite_differences_catch_a_wrong_gradient():
