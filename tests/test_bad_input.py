@@ -43,13 +43,21 @@ CASES = [
     ("softmax on a hidden layer", lambda: net(sizes=(2, 3, 3), activations=["softmax", "softmax"], loss="softmax_ce"),
      ValueError, r"activations\[0\]: softmax is only supported on the output layer"),
     ("unknown loss", lambda: net(loss="hinge"), ValueError, r"loss: unknown loss 'hinge'"),
-    ("bce after identity", lambda: net(activations=["tanh", "identity"], loss="bce"), ValueError, r"loss: bce .* sigmoid"),
+    ("bce after identity", lambda: net(activations=["tanh", "identity"], loss="bce"), ValueError,
+     r"loss: bce is computed from the logits of a sigmoid output layer; the output activation is identity "
+     r"\(use activation 'sigmoid' on the last layer, or a squared-error loss\)$"),
     ("softmax_ce after sigmoid", lambda: net(loss="softmax_ce"), ValueError, r"loss: softmax_ce .* softmax"),
     ("reduction implicit", lambda: net(reduction=None), ValueError, r"reduction: expected 'sum' or 'mean'"),
     ("bce targets above 1", lambda: net(loss="bce").gradients(X, np.array([[0.0], [1.5], [1.0], [0.5]])), ValueError,
      r"y: binary cross-entropy expects targets in \[0, 1\], got values in \[0.0, 1.5\]"),
     ("ce targets not distributions", lambda: net(sizes=(2, 3), activations="softmax", loss="softmax_ce")
      .gradients(X, ONE_HOT * 2), ValueError, r"y: .*row 0 sums to 2"),
+    ("ce targets: the worst row is named", lambda: net(sizes=(2, 3), activations="softmax", loss="softmax_ce")
+     .gradients(X, np.array([[1, 0, 0], [0, 0.5, 0.4], [0, 0.5, 0.6], [0, 0, 1.0]])), ValueError,
+     r"y: softmax cross-entropy expects each row to be one-hot or a distribution summing to 1, row 2 sums to 1.1$"),
+    ("ce targets: a short row is named", lambda: net(sizes=(2, 3), activations="softmax", loss="softmax_ce")
+     .gradients(X, np.array([[0, 1.1, 0], [0.3, 0.3, 0], [0, 0, 1.0], [1.0, 0, 0]])), ValueError,
+     r"y: .* summing to 1, row 1 sums to 0.6$"),
     ("ce targets negative", lambda: net(sizes=(2, 3), activations="softmax", loss="softmax_ce")
      .gradients(X, ONE_HOT - 0.5), ValueError, r"y: .*non-negative"),
     ("W shapes do not chain", lambda: Network([np.zeros((3, 2)), np.zeros((1, 4))], [np.zeros(3), np.zeros(1)],
