@@ -14,7 +14,8 @@ rm -rf mutants
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 HYPOTHESIS_PROFILE=mutation python3 -m mutmut run "$@"
 python3 -m mutmut results --all true > mutation-results.txt
-total=$(grep -c ": " mutation-results.txt || true)
-killed=$(grep -c ": killed" mutation-results.txt || true)
-survived=$(grep -c ": survived" mutation-results.txt || true)
-echo "mutants: $total, killed: $killed, survived: $survived (each listed in mutation-results.txt)"
+count() { grep -c ": $1\$" mutation-results.txt || true; }
+echo "mutants: $(grep -c ': ' mutation-results.txt || true), killed: $(count killed)," \
+     "timeout: $(count timeout), survived: $(count survived), not checked: $(count 'not checked')"
+echo "survivors (each an equivalent mutant or a missing test):"
+grep ": survived$" mutation-results.txt || true
