@@ -17,81 +17,147 @@ Y = np.zeros((4, 1))
 ONE_HOT = np.eye(3)[[0, 1, 2, 0]]
 
 CASES = [
-    # (id, call, exception, pattern that must appear in the message)
-    ("x wrong width", lambda: net().gradients(np.zeros((4, 3)), Y), ValueError, r"x: expected shape \(n, 2\)"),
-    ("x is 1-D", lambda: net().forward(np.zeros(2)), ValueError, r"x: expected shape \(n, 2\)"),
-    ("x is 3-D", lambda: net().forward(np.zeros((1, 4, 2))), ValueError, r"x: expected shape"),
-    ("y of shape (n,) for (n, 1)", lambda: net().gradients(X, np.zeros(4)), ValueError, r"y: .*reshape\(-1, 1\)"),
-    ("y batch differs from x", lambda: net().gradients(X, np.zeros((3, 1))), ValueError, r"y: expected shape \(4, 1\)"),
-    ("cost: y batch differs", lambda: net().cost(X, np.zeros((3, 1))), ValueError, r"y: expected shape \(4, 1\)"),
-    ("x integer array", lambda: net().forward(np.zeros((4, 2), dtype=int)), TypeError, r"x: expected dtype float"),
-    ("x object array", lambda: net().forward(np.zeros((4, 2), dtype=object)), TypeError, r"x: expected dtype float"),
-    ("x a list", lambda: net().forward([[0.0, 0.0]]), TypeError, r"x: expected a numpy.ndarray"),
-    ("x float16", lambda: net().forward(np.zeros((4, 2), dtype=np.float16)), TypeError, r"x: expected dtype"),
-    ("x NaN", lambda: net().forward(np.array([[0.0, np.nan]])), ValueError, r"x: expected finite values.*\(0, 1\)"),
-    ("y Inf", lambda: net().gradients(X, np.full((4, 1), np.inf)), ValueError, r"y: expected finite"),
-    ("empty batch", lambda: net().forward(np.zeros((0, 2))), ValueError, r"x: expected a non-empty"),
-    ("float64 x, float32 net", lambda: net(dtype=f32).forward(X), TypeError, r"x: expected dtype float32"),
-    ("float32 y, float64 net", lambda: net().gradients(X, Y.astype(f32)), TypeError, r"y: expected dtype float64"),
-    ("zero-width layer", lambda: net(sizes=(2, 0, 1)), ValueError, r"sizes\[1\]: expected a width >= 1"),
-    ("one size only", lambda: net(sizes=(2,)), ValueError, r"sizes: expected at least 2"),
+    # (id, call, exception, the whole message)
+    ("x wrong width", lambda: net().gradients(np.zeros((4, 3)), Y), ValueError,
+     'x: expected shape (n, 2), got (4, 3)'),
+    ("x is 1-D", lambda: net().forward(np.zeros(2)), ValueError,
+     'x: expected shape (n, 2), got (2,) (a batch is 2-D with examples in rows: use arr.reshape(-1, 1) '
+     'for one unit)'),
+    ("x is 3-D", lambda: net().forward(np.zeros((1, 4, 2))), ValueError,
+     'x: expected shape (n, 2), got (1, 4, 2)'),
+    ("y of shape (n,) for (n, 1)", lambda: net().gradients(X, np.zeros(4)), ValueError,
+     'y: expected shape (4, 1), got (4,) (a batch is 2-D with examples in rows: use arr.reshape(-1, 1) '
+     'for one unit)'),
+    ("y batch differs from x", lambda: net().gradients(X, np.zeros((3, 1))), ValueError,
+     'y: expected shape (4, 1), got (3, 1)'),
+    ("cost: y batch differs", lambda: net().cost(X, np.zeros((3, 1))), ValueError,
+     'y: expected shape (4, 1), got (3, 1)'),
+    ("x integer array", lambda: net().forward(np.zeros((4, 2), dtype=np.int64)), TypeError,
+     'x: expected dtype float32 or float64, got int64 (convert it yourself; nothing is cast silently)'),
+    ("x object array", lambda: net().forward(np.zeros((4, 2), dtype=object)), TypeError,
+     'x: expected dtype float32 or float64, got object (convert it yourself; nothing is cast silently)'),
+    ("x a list", lambda: net().forward([[0.0, 0.0]]), TypeError,
+     'x: expected a numpy.ndarray of shape (n, 2), got list'),
+    ("x float16", lambda: net().forward(np.zeros((4, 2), dtype=np.float16)), TypeError,
+     'x: expected dtype float32 or float64, got float16 (convert it yourself; nothing is cast silently)'),
+    ("x NaN", lambda: net().forward(np.array([[0.0, np.nan]])), ValueError,
+     'x: expected finite values, got nan at index (0, 1)'),
+    ("y Inf", lambda: net().gradients(X, np.full((4, 1), np.inf)), ValueError,
+     'y: expected finite values, got inf at index (0, 0)'),
+    ("empty batch", lambda: net().forward(np.zeros((0, 2))), ValueError,
+     'x: expected a non-empty array of shape (n, 2), got (0, 2)'),
+    ("float64 x, float32 net", lambda: net(dtype=f32).forward(X), TypeError,
+     'x: expected dtype float32 to match the parameters, got float64'),
+    ("float32 y, float64 net", lambda: net().gradients(X, Y.astype(f32)), TypeError,
+     'y: expected dtype float64 to match the parameters, got float32'),
+    ("zero-width layer", lambda: net(sizes=(2, 0, 1)), ValueError,
+     'sizes[1]: expected a width >= 1, got 0'),
+    ("one size only", lambda: net(sizes=(2,)), ValueError,
+     'sizes: expected at least 2 widths (input and output), got [2]'),
     ("sizes not a list", lambda: Network.init(3, "sigmoid", loss="mse", reduction="sum"), TypeError,
-     r"sizes: expected a list of layer widths, got int"),
-    ("float width", lambda: net(sizes=(2, 2.5, 1)), TypeError, r"sizes\[1\]: expected an int"),
-    ("unknown activation", lambda: net(activations="swish"), ValueError, r"activations\[0\]: unknown activation 'swish'"),
-    ("wrong number of activations", lambda: net(activations=["tanh"]), ValueError, r"activations: expected one per layer \(2\)"),
+
+     'sizes: expected a list of layer widths, got int'),
+    ("float width", lambda: net(sizes=(2, 2.5, 1)), TypeError,
+     'sizes[1]: expected an int width, got 2.5'),
+    ("unknown activation", lambda: net(activations="swish"), ValueError,
+     "activations[0]: unknown activation 'swish'; expected one of ['identity', 'leaky_relu', 'relu', "
+     "'sigmoid', 'softmax', 'softplus', 'tanh']"),
+    ("activations not a list", lambda: net(activations=3), TypeError,
+     "activations: expected a name or a list of 2 names, got int"),
+    ("W not a list", lambda: Network(np.zeros((3, 2)), [np.zeros(3)], "sigmoid", loss="mse", reduction="sum"),
+     TypeError, "W, b: expected lists with one array per layer"),
+    ("b not a list", lambda: Network([np.zeros((3, 2))], np.zeros(3), "sigmoid", loss="mse", reduction="sum"),
+     TypeError, "W, b: expected lists with one array per layer"),
+    ("W and b of other lengths", lambda: Network([np.zeros((3, 2))], [], "sigmoid", loss="mse", reduction="sum"),
+     ValueError, "W, b: expected one weight and one bias per layer (L >= 1), got 1 weights and 0 biases"),
+    ("wrong number of activations", lambda: net(activations=["tanh"]), ValueError,
+     'activations: expected one per layer (2), got 1'),
     ("softmax on a hidden layer", lambda: net(sizes=(2, 3, 3), activations=["softmax", "softmax"], loss="softmax_ce"),
-     ValueError, r"activations\[0\]: softmax is only supported on the output layer"),
-    ("unknown loss", lambda: net(loss="hinge"), ValueError, r"loss: unknown loss 'hinge'"),
+     ValueError,
+     'activations[0]: softmax is only supported on the output layer (layer 2), not on hidden layer 1'),
+    ("unknown loss", lambda: net(loss="hinge"), ValueError,
+     "loss: unknown loss 'hinge'; expected one of ['bce', 'half_sse', 'mse', 'softmax_ce']"),
     ("bce after identity", lambda: net(activations=["tanh", "identity"], loss="bce"), ValueError,
-     r"loss: bce is computed from the logits of a sigmoid output layer; the output activation is identity "
-     r"\(use activation 'sigmoid' on the last layer, or a squared-error loss\)$"),
-    ("softmax_ce after sigmoid", lambda: net(loss="softmax_ce"), ValueError, r"loss: softmax_ce .* softmax"),
-    ("reduction implicit", lambda: net(reduction=None), ValueError, r"reduction: expected 'sum' or 'mean'"),
+
+     'loss: bce is computed from the logits of a sigmoid output layer; the output activation is identity '
+     "(use activation 'sigmoid' on the last layer, or a squared-error loss)"),
+    ("softmax_ce after sigmoid", lambda: net(loss="softmax_ce"), ValueError,
+     'loss: softmax_ce is computed from the logits of a softmax output layer; the output activation is '
+     "sigmoid (use activation 'softmax' on the last layer, or a squared-error loss)"),
+    ("reduction implicit", lambda: net(reduction=None), ValueError,
+     "reduction: expected 'sum' or 'mean' (it is always explicit), got None"),
     ("bce targets above 1", lambda: net(loss="bce").gradients(X, np.array([[0.0], [1.5], [1.0], [0.5]])), ValueError,
-     r"y: binary cross-entropy expects targets in \[0, 1\], got values in \[0.0, 1.5\]"),
+
+     'y: binary cross-entropy expects targets in [0, 1], got values in [0.0, 1.5]'),
     ("ce targets not distributions", lambda: net(sizes=(2, 3), activations="softmax", loss="softmax_ce")
-     .gradients(X, ONE_HOT * 2), ValueError, r"y: .*row 0 sums to 2"),
+     .gradients(X, ONE_HOT * 2), ValueError,
+     'y: softmax cross-entropy expects each row to be one-hot or a distribution summing to 1, row 0 sums '
+     'to 2.0'),
     ("ce targets: the worst row is named", lambda: net(sizes=(2, 3), activations="softmax", loss="softmax_ce")
      .gradients(X, np.array([[1, 0, 0], [0, 0.5, 0.4], [0, 0.5, 0.6], [0, 0, 1.0]])), ValueError,
-     r"y: softmax cross-entropy expects each row to be one-hot or a distribution summing to 1, row 2 sums to 1.1$"),
+
+     'y: softmax cross-entropy expects each row to be one-hot or a distribution summing to 1, row 2 sums '
+     'to 1.1'),
     ("ce targets: a short row is named", lambda: net(sizes=(2, 3), activations="softmax", loss="softmax_ce")
      .gradients(X, np.array([[0, 1.1, 0], [0.3, 0.3, 0], [0, 0, 1.0], [1.0, 0, 0]])), ValueError,
-     r"y: .* summing to 1, row 1 sums to 0.6$"),
+
+     'y: softmax cross-entropy expects each row to be one-hot or a distribution summing to 1, row 1 sums '
+     'to 0.6'),
     ("ce targets negative", lambda: net(sizes=(2, 3), activations="softmax", loss="softmax_ce")
-     .gradients(X, ONE_HOT - 0.5), ValueError, r"y: .*non-negative"),
+     .gradients(X, ONE_HOT - 0.5), ValueError,
+     'y: softmax cross-entropy expects non-negative targets, got min -0.5'),
     ("W shapes do not chain", lambda: Network([np.zeros((3, 2)), np.zeros((1, 4))], [np.zeros(3), np.zeros(1)],
-                                              "sigmoid", loss="mse", reduction="sum"), ValueError, r"W\[2\]: expected shape \(n, 3\)"),
+                                              "sigmoid", loss="mse", reduction="sum"), ValueError,
+     'W[2]: expected shape (n, 3), got (1, 4)'),
     ("b wrong length", lambda: Network([np.zeros((3, 2))], [np.zeros(2)], "sigmoid", loss="mse", reduction="sum"),
-     ValueError, r"b\[1\]: expected shape \(3,\)"),
+     ValueError,
+     'b[1]: expected shape (3,), got (2,)'),
     ("W and b mixed dtypes", lambda: Network([np.zeros((3, 2))], [np.zeros(3, f32)], "sigmoid", loss="mse",
-                                             reduction="sum"), TypeError, r"b\[1\]: expected dtype float64"),
-    ("init dtype float16", lambda: net(dtype=np.float16), TypeError, r"dtype: expected float32 or float64"),
-    ("leaky slope negative", lambda: leaky_relu(-0.1), ValueError, r"leaky_relu slope: expected 0 <= slope < 1"),
-    ("leaky slope 1", lambda: leaky_relu(1), ValueError, r"leaky_relu slope: expected 0 <= slope < 1, got 1"),
-    ("leaky slope NaN", lambda: leaky_relu(float("nan")), ValueError, r"leaky_relu slope: expected 0 <= slope < 1"),
-    ("leaky slope a string", lambda: leaky_relu("0.1"), TypeError, r"leaky_relu slope: expected a real number, got str"),
-    ("leaky slope a bool", lambda: leaky_relu(True), TypeError, r"leaky_relu slope: expected a real number, got bool"),
-    ("sgd negative lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=-1), ValueError, r"lr: expected"),
+                                             reduction="sum"), TypeError,
+     'b[1]: expected dtype float64 to match the parameters, got float32'),
+    ("init dtype float16", lambda: net(dtype=np.float16), TypeError,
+     'dtype: expected float32 or float64, got float16'),
+    ("leaky slope negative", lambda: leaky_relu(-0.1), ValueError,
+     'leaky_relu slope: expected 0 <= slope < 1, got -0.1'),
+    ("leaky slope 1", lambda: leaky_relu(1), ValueError,
+     'leaky_relu slope: expected 0 <= slope < 1, got 1'),
+    ("leaky slope NaN", lambda: leaky_relu(float("nan")), ValueError,
+     'leaky_relu slope: expected 0 <= slope < 1, got nan'),
+    ("leaky slope a string", lambda: leaky_relu("0.1"), TypeError,
+     'leaky_relu slope: expected a real number, got str'),
+    ("leaky slope a bool", lambda: leaky_relu(True), TypeError,
+     'leaky_relu slope: expected a real number, got bool'),
+    ("sgd negative lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=-1), ValueError,
+     'lr: expected a finite learning rate > 0, got -1'),
     ("backward without a cache", lambda: net().backward(X, Y), TypeError,
-     r"cache: expected the Cache that forward\(\) returned, got ndarray"),
+
+     'cache: expected the Cache that forward() returned, got ndarray'),
     ("backward y of another batch", lambda: net().backward(net().forward(X), np.zeros((3, 1))), ValueError,
-     r"y: expected shape \(4, 1\)"),
-    ("sgd zero batch", lambda: sgd(net(), X, Y, epochs=1, batch_size=0, lr=0.1), ValueError, r"batch_size: expected"),
-    ("sgd zero epochs", lambda: sgd(net(), X, Y, epochs=0, batch_size=2, lr=0.1), ValueError, r"^epochs: expected"),
-    ("sgd float epochs", lambda: sgd(net(), X, Y, epochs=2.0, batch_size=2, lr=0.1), ValueError, r"^epochs: expected an int"),
-    ("sgd bool epochs", lambda: sgd(net(), X, Y, epochs=True, batch_size=2, lr=0.1), ValueError, r"^epochs: expected an int"),
-    ("sgd zero lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=0.0), ValueError, r"^lr: expected .* > 0"),
-    ("sgd string lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr="0.1"), ValueError, r"^lr: expected"),
-    ("sgd bool lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=True), ValueError, r"^lr: expected"),
+
+     'y: expected shape (4, 1), got (3, 1)'),
+    ("sgd zero batch", lambda: sgd(net(), X, Y, epochs=1, batch_size=0, lr=0.1), ValueError,
+     'batch_size: expected an int >= 1, got 0'),
+    ("sgd zero epochs", lambda: sgd(net(), X, Y, epochs=0, batch_size=2, lr=0.1), ValueError,
+     'epochs: expected an int >= 1, got 0'),
+    ("sgd float epochs", lambda: sgd(net(), X, Y, epochs=2.0, batch_size=2, lr=0.1), ValueError,
+     'epochs: expected an int >= 1, got 2.0'),
+    ("sgd bool epochs", lambda: sgd(net(), X, Y, epochs=True, batch_size=2, lr=0.1), ValueError,
+     'epochs: expected an int >= 1, got True'),
+    ("sgd zero lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=0.0), ValueError,
+     'lr: expected a finite learning rate > 0, got 0.0'),
+    ("sgd string lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr="0.1"), ValueError,
+     "lr: expected a finite learning rate > 0, got '0.1'"),
+    ("sgd bool lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=True), ValueError,
+     'lr: expected a finite learning rate > 0, got True'),
 ]
 
 
-@pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_is_rejected_by_name(call, exc, pattern):
-    """The message starts with the argument's name: the pattern is anchored at its start."""
-    with pytest.raises(exc, match="^" + pattern.removeprefix("^")):
+@pytest.mark.parametrize("call, exc, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_rejected_by_name(call, exc, message):
+    """The whole message: it starts with the argument's name and says what was expected and got."""
+    with pytest.raises(exc) as raised:
         call()
+    assert str(raised.value) == message
 
 
 def test_target_row_sums_may_be_off_by_rounding_only():
