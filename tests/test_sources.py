@@ -10,27 +10,31 @@ import pytest
 from manual import source_000, source_001, source_002
 from manual.activations import sigmoid, sigmoid_prime
 from manual.network import Network
-from reference.autograd import autograd_gradients
+from reference.autograd import autograd_gradients, gradient_magnitudes
+from reference.compare import relative_error
 from reference.tolerances import rtol_exact
 
 RTOL = rtol_exact(np.float64)  # the project's float64 tolerance (reference/tolerances.py)
 
 
-def close(got, want):
-    """|got − want| ≤ RTOL · max|want| entrywise: normwise relative error within the derived
-    float64 tolerance (entries much smaller than the largest are held to the same absolute bound)."""
+def close(got, want, magnitude=None):
+    """The project's error measure (reference.compare.relative_error) within the derived float64
+    tolerance: max |got − want| against the larger of max |want| and max `magnitude`, the size of
+    the terms `want` is made of (reference.autograd.gradient_magnitudes), so that a gradient whose
+    terms cancel is judged by the rounding those terms allow."""
     got, want = np.asarray(got, float), np.asarray(want, float)
     assert got.shape == want.shape, (got.shape, want.shape)
-    bound = RTOL * max(np.abs(want).max(initial=0.0), np.finfo(float).tiny)
-    worst = np.abs(got - want).max(initial=0.0)
-    assert worst <= bound, f"max |got − want| = {worst:.3g} > {bound:.3g}"
+    error, at = relative_error(got, want, magnitude)
+    assert error <= RTOL, f"relative error {error:.3g} > {RTOL:.3g} at {at}: got {got[at]!r}, want {want[at]!r}"
 
 
 def _oracle(weights, biases, x, t):
-    """autograd's ∂C/∂W (our (out, in) layout) for a sigmoid net with ½·SSE summed."""
+    """autograd's gradients (our (out, in) layout) for a sigmoid net with ½·SSE summed, and the
+    magnitudes of their terms."""
     net = Network([w.T.copy() for w in weights], [np.asarray(b, float).ravel().copy() for b in biases],
                   "sigmoid", loss="half_sse", reduction="sum")
-    return autograd_gradients(net, np.atleast_2d(x).astype(float), np.atleast_2d(t).astype(float))
+    x, t = np.atleast_2d(x).astype(float), np.atleast_2d(t).astype(float)
+    return autograd_gradients(net, x, t), gradient_magnitudes(net, x, t)
 
 
 # ----------------------------------------------------------------------------- 000
@@ -41,11 +45,11 @@ def test_000_equals_autograd_for_any_sizes(n_in, hidden, nodes, n_out):
     rng = np.random.default_rng(1)
     x, t = rng.uniform(-1, 1, n_in), rng.uniform(0, 1, n_out)
     error, dw, db, _ = net.gradients(x, t)
-    ref = _oracle(net.weights, net.biases, x, t)
-    close(error, float(ref.loss))
+    ref, M = _oracle(net.weights, net.biases, x, t)
+    close(error, float(ref.loss), M.loss)
     for l in range(len(dw)):
-        close(dw[l].T, ref.dW[l])
-        close(db[l], ref.db[l])
+        close(dw[l].T, ref.dW[l], M.dW[l])
+        close(db[l], ref.db[l], M.db[l])
 
 
 def test_000_learns_the_source_pattern_table():
@@ -88,8 +92,9 @@ def _hidden_delta_accumulated_on_stale_values(net, x, t):
 def test_000_wrong_loops_disagree_with_autograd():
     net = source_000.MultiLayerNet(2, 1, 3, 2, seed=3)
     x, t = np.array([0.0, 1.0]), np.array([1.0, 0.0])
-    right = _oracle(net.weights, net.biases, x, t).delta[0][0]
-    close(net.gradients(x, t)[3][0], right)
+    ref, M = _oracle(net.weights, net.biases, x, t)
+    right = ref.delta[0][0]
+    close(net.gradients(x, t)[3][0], right, M.delta[0][0])
     assert not np.allclose(_hidden_delta_after_output_update(net, x, t, eta=0.5), right, rtol=1e-3)
     assert not np.allclose(_hidden_delta_accumulated_on_stale_values(net, x, t), right, rtol=1e-3)
 
@@ -101,7 +106,8 @@ def test_000_gradient_is_an_outer_product_not_an_elementwise_one():
     d_out = (a[-1] - t) * sigmoid_prime(zs[-1])
     with pytest.raises(ValueError):
         d_out * a[-2]                      # (2,) * (3,): the source's product cannot even broadcast
-    close(np.outer(a[-2], d_out).T, _oracle(net.weights, net.biases, x, t).dW[-1])
+    ref, M = _oracle(net.weights, net.biases, x, t)
+    close(np.outer(a[-2], d_out).T, ref.dW[-1], M.dW[-1])
 
 
 # ----------------------------------------------------------------------------- 001
@@ -120,9 +126,9 @@ def test_001_working_update_is_gradient_descent_on_half_sse():
     w1, w2 = W[0].T.copy(), W[1].T.copy()
     for _ in range(5):
         ours = source_001.gradients(W)
-        ref = _oracle([W[0].T, W[1].T], source_001.NO_BIAS, source_001.X, source_001.Y)
-        close(ours[3], ref.dW[0])
-        close(ours[4], ref.dW[1])
+        ref, M = _oracle([W[0].T, W[1].T], source_001.NO_BIAS, source_001.X, source_001.Y)
+        close(ours[3], ref.dW[0], M.dW[0])
+        close(ours[4], ref.dW[1], M.dW[1])
         W = [W[0] - ours[3], W[1] - ours[4]]
         w1, w2, _ = _source_update(w1, w2, 1.0)
         close(W[0], w1.T)
@@ -176,10 +182,10 @@ def test_002_column_network_equals_autograd(sizes, m):
     biases = [rng.standard_normal((n, 1)) for n in sizes[1:]]
     X, Y = rng.standard_normal((sizes[0], m)), rng.uniform(0, 1, (sizes[-1], m))
     dW, db = source_002.column_gradients(weights, biases, X, Y)
-    ref = _oracle([w.T for w in weights], biases, X.T, Y.T)
+    ref, M = _oracle([w.T for w in weights], biases, X.T, Y.T)
     for l in range(len(weights)):
-        close(dW[l], ref.dW[l])
-        close(db[l].ravel(), ref.db[l])
+        close(dW[l], ref.dW[l], M.dW[l])
+        close(db[l].ravel(), ref.db[l], M.db[l])
 
 
 def test_002_rejects_mismatched_batches():
@@ -197,11 +203,11 @@ def test_004_xor_gradients_equal_autograd_and_the_shapes_are_the_texts():
     assert g1.shape == theta1.shape != (3, 2) and g2.shape == theta2.shape != (3, 1)  # not the code comments
     net = Network([theta1[:2].T.copy(), theta2[:3].T.copy()], [theta1[2].copy(), theta2[3].copy()],
                   "sigmoid", loss="bce", reduction="mean")
-    ref = autograd_gradients(net, s4.XOR_X, s4.XOR_Y)
-    close(g1[:2].T, ref.dW[0])
-    close(g1[2], ref.db[0])
-    close(g2[:3].T, ref.dW[1])
-    close(g2[3], ref.db[1])
+    ref, M = autograd_gradients(net, s4.XOR_X, s4.XOR_Y), gradient_magnitudes(net, s4.XOR_X, s4.XOR_Y)
+    close(g1[:2].T, ref.dW[0], M.dW[0])
+    close(g1[2], ref.db[0], M.db[0])
+    close(g2[:3].T, ref.dW[1], M.dW[1])
+    close(g2[3], ref.db[1], M.db[1])
 
 
 def test_004_xor_trains_to_the_truth_table():
@@ -222,10 +228,13 @@ def test_004_one_weight_net_text_gradient_drops_the_input_factor():
     assert abs(numeric - right) < 1e-8 and abs(numeric - text) > 1e-3
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import example, given, settings, strategies as st  # noqa: E402
 
 
 @settings(max_examples=25, deadline=None)
+# found by scripts/flaky.sh (seed 9): a − t cancels, so the gradients are 1e4 times smaller than
+# their terms and off by 67·eps of themselves; judged against their terms' size, 0.05·eps
+@example(n_in=1, hidden=3, nodes=4, n_out=1, seed=2034)
 @given(n_in=st.integers(1, 4), hidden=st.integers(0, 3), nodes=st.integers(1, 4), n_out=st.integers(1, 3),
        seed=st.integers(0, 2**16))
 def test_000_equals_autograd_for_arbitrary_sizes(n_in, hidden, nodes, n_out, seed):
@@ -233,7 +242,7 @@ def test_000_equals_autograd_for_arbitrary_sizes(n_in, hidden, nodes, n_out, see
     rng = np.random.default_rng(seed)
     x, t = rng.uniform(-1, 1, n_in), rng.uniform(0, 1, n_out)
     _, dw, db, _ = net.gradients(x, t)
-    ref = _oracle(net.weights, net.biases, x, t)
+    ref, M = _oracle(net.weights, net.biases, x, t)
     for l in range(len(dw)):
-        close(dw[l].T, ref.dW[l])
-        close(db[l], ref.db[l])
+        close(dw[l].T, ref.dW[l], M.dW[l])
+        close(db[l], ref.db[l], M.db[l])
