@@ -139,6 +139,20 @@ def test_004_xor_is_seeded():
     assert not np.array_equal(source_004.xor_initial(1)[0], source_004.xor_initial(2)[0])
 
 
+@pytest.mark.parametrize("seed, n_in, n_hidden, n_out", [(None, 2, 3, 1), (2, 3, 5, 2)])
+def test_004_xor_initial_is_the_sources_scaled_normal(seed, n_in, n_hidden, n_out):
+    """θ = ½·sqrt(6 / (fan_in + fan_out)) times standard normals, as source 004 draws them (θ1
+    first, a bias row appended to each), from default_rng(seed); the seed defaults to 0."""
+    if seed is None:
+        theta1, theta2 = source_004.xor_initial()
+    else:
+        theta1, theta2 = source_004.xor_initial(seed, n_in, n_hidden, n_out)
+    rng = np.random.default_rng(seed or 0)
+    for theta, fan_in, fan_out in ((theta1, n_in, n_hidden), (theta2, n_hidden, n_out)):
+        draws = rng.standard_normal((fan_in + 1, fan_out))
+        np.testing.assert_allclose(theta, 0.5 * np.sqrt(6 / (fan_in + fan_out)) * draws, rtol=4 * np.finfo(float).eps)
+
+
 # ----------------------------------------------------------------------------- demos
 
 def test_accuracy_thresholds_and_argmax():
