@@ -24,7 +24,7 @@ def check_float_array(name: str, arr, shape: tuple, dtype=None) -> np.ndarray:
         if arr.ndim == 1 and len(shape) == 2:
             hint = " (a batch is 2-D with examples in rows: use arr.reshape(-1, 1) for one unit)"
         raise ValueError(f"{name}: expected shape {_fmt(shape)}, got {arr.shape}{hint}")
-    if arr.size == 0 or 0 in arr.shape:
+    if arr.size == 0:
         raise ValueError(f"{name}: expected a non-empty array of shape {_fmt(shape)}, got {arr.shape}")
     if not np.isfinite(arr).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])

@@ -68,6 +68,8 @@ CASES = [
      TypeError, "W, b: expected lists with one array per layer"),
     ("b not a list", lambda: Network([np.zeros((3, 2))], np.zeros(3), "sigmoid", loss="mse", reduction="sum"),
      TypeError, "W, b: expected lists with one array per layer"),
+    ("W[1] a list", lambda: Network([[[0.0, 0.0]]], [np.zeros(1)], "sigmoid", loss="mse", reduction="sum"),
+     TypeError, "W[1]: expected a numpy.ndarray of shape (n, n), got list"),
     ("W and b of other lengths", lambda: Network([np.zeros((3, 2))], [], "sigmoid", loss="mse", reduction="sum"),
      ValueError, "W, b: expected one weight and one bias per layer (L >= 1), got 1 weights and 0 biases"),
     ("wrong number of activations", lambda: net(activations=["tanh"]), ValueError,
@@ -77,7 +79,8 @@ CASES = [
      'activations[0]: softmax is only supported on the output layer (layer 2), not on hidden layer 1'),
     ("unknown loss", lambda: net(loss="hinge"), ValueError,
      "loss: unknown loss 'hinge'; expected one of ['bce', 'half_sse', 'mse', 'softmax_ce']"),
-    ("bce after identity", lambda: net(activations=["tanh", "identity"], loss="bce"), ValueError,
+    ("bce after identity", lambda: net(sizes=(2, 3, 3, 1), activations=["tanh", "relu", "identity"], loss="bce"),
+     ValueError,
 
      'loss: bce is computed from the logits of a sigmoid output layer; the output activation is identity '
      "(use activation 'sigmoid' on the last layer, or a squared-error loss)"),
