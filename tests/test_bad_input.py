@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from manual import Network, leaky_relu, sgd
+from manual.activations import get_activation
 
 f64, f32 = np.float64, np.float32
 
@@ -70,6 +71,15 @@ CASES = [
      TypeError, "W, b: expected lists with one array per layer"),
     ("W[1] a list", lambda: Network([[[0.0, 0.0]]], [np.zeros(1)], "sigmoid", loss="mse", reduction="sum"),
      TypeError, "W[1]: expected a numpy.ndarray of shape (n, n), got list"),
+    ("W[2] of another dtype", lambda: Network([np.zeros((3, 2)), np.zeros((1, 3), f32)], [np.zeros(3), np.zeros(1)],
+                                              "sigmoid", loss="mse", reduction="sum"),
+     TypeError, "W[2]: expected dtype float64 to match the parameters, got float32"),
+    ("activation not a name", lambda: net(activations=[3, "sigmoid"]), TypeError,
+     "activations[0]: expected an activation name or Activation, got int"),
+    ("get_activation by itself", lambda: get_activation("swish"), ValueError,
+     "activation: unknown activation 'swish'; expected one of ['identity', 'leaky_relu', 'relu', 'sigmoid', "
+     "'softmax', 'softplus', 'tanh']"),
+    ("loss not a name", lambda: net(loss=2), TypeError, "loss: expected a loss name, got int"),
     ("W and b of other lengths", lambda: Network([np.zeros((3, 2))], [], "sigmoid", loss="mse", reduction="sum"),
      ValueError, "W, b: expected one weight and one bias per layer (L >= 1), got 1 weights and 0 biases"),
     ("wrong number of activations", lambda: net(activations=["tanh"]), ValueError,
