@@ -207,6 +207,8 @@ def test_idx_header_boundaries(tmp_path):
     p.write_bytes(b"\x00\x00\x08\x00")                      # no dimensions
     with pytest.raises(data.IDXError, match="truncated"):
         data.read_idx(p)
+    p.write_bytes(b"\x00\x00\x08\x02\x01\x00\x00\x01\x00\x00\x00\x00")  # a dimension above 2^24, no data
+    assert data.read_idx(p).shape == (2**24 + 1, 0)
     big = np.arange(70_000, dtype=np.uint8).reshape(1, 1, 70_000)  # a dimension above 2^16
     data.write_idx(p, big)
     assert np.array_equal(data.read_idx(p), big)
