@@ -150,7 +150,8 @@ def test_004_xor_initial_is_the_sources_scaled_normal(seed, n_in, n_hidden, n_ou
     rng = np.random.default_rng(seed or 0)
     for theta, fan_in, fan_out in ((theta1, n_in, n_hidden), (theta2, n_hidden, n_out)):
         draws = rng.standard_normal((fan_in + 1, fan_out))
-        np.testing.assert_allclose(theta, 0.5 * np.sqrt(6 / (fan_in + fan_out)) * draws, rtol=4 * np.finfo(float).eps)
+        scaled = 0.5 * np.sqrt(6 / (fan_in + fan_out)) * draws
+        np.testing.assert_allclose(theta, scaled, rtol=4 * np.finfo(float).eps)
 
 
 # ----------------------------------------------------------------------------- demos
