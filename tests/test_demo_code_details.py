@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from manual import data, demos, source_000, source_001, source_002, source_003, source_004
+from manual import data, demos, source_000, source_001, source_002, source_004
 from manual.network import Network
-from reference.autograd import autograd_gradients
 from reference.tolerances import rtol_exact
 
 
@@ -76,14 +75,6 @@ def test_002_bias_gradients_are_columns():
     assert [d.shape for d in db] == [(3, 1), (1, 1)] and [d.shape for d in dW] == [(3, 2), (1, 3)]
     with pytest.raises(ValueError, match="same m"):
         source_002.column_gradients([np.ones((1, 2))], [np.ones((1, 1))], np.ones(2), np.ones((1, 2)))
-
-
-def test_003_shared_bias_gradients_are_sums_over_their_layer():
-    net = source_003.network()
-    ref = autograd_gradients(net, source_003.INPUTS, source_003.TARGETS)
-    values = source_003.worked_example()
-    assert values["dE/db1"] == pytest.approx(float(ref.db[0].sum()), rel=rtol_exact(np.float64))
-    assert values["dE/db2"] == pytest.approx(float(ref.db[1].sum()), rel=rtol_exact(np.float64))
 
 
 # ----------------------------------------------------------------------------- source 004
