@@ -20,8 +20,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from manual import Network  # noqa: E402
-from reference import symbolic  # noqa: E402
+from backproof.manual import Network  # noqa: E402
+from backproof.reference import symbolic  # noqa: E402
 
 
 def main():

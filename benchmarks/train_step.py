@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from manual import Network, train_step  # noqa: E402
+from backproof.manual import Network, train_step  # noqa: E402
 
 SHAPES = [([784, 30, 30, 10], 50), ([1024, 1024, 1024, 10], 256)]
 ACTIVATIONS = ["sigmoid", "sigmoid", "softmax"]

@@ -1,2 +1,12 @@
-"""backproof.reference: the oracles that judge a backward pass (autograd, finite differences), the
-architecture strategy, the comparison helper and the command line."""
+"""backproof.reference: the oracles that judge a backward pass and the harness built on them.
+
+    autograd.py     PyTorch autograd (float64 on the CPU; CUDA tensors when a GPU is present)
+    symbolic.py     exact derivatives of the cost written as one expression (no δ recurrence)
+    finite_diff.py  central differences of its own NumPy forward pass
+    tolerances.py   every tolerance, derived once per dtype and oracle
+    compare.py      the one comparison (a tensor against a reference) and its messages
+    strategies.py   the one architecture strategy (hypothesis and seeded sweeps)
+    harness.py      check_backprop: anyone's backprop, in any layout
+    cuda.py         the CUDA comparison
+    pytest_plugin.py  the `assert_backprop` fixture
+"""

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from manual.activations import Activation
-from manual.network import Gradients, Network
+from backproof.manual.activations import Activation
+from backproof.manual.network import Gradients, Network
 
 _TORCH_ACTIVATIONS = {
     "sigmoid": torch.sigmoid,

@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from manual.network import Gradients, Network
+from backproof.manual.network import Gradients, Network
 
 from .autograd import autograd_gradients, gradient_magnitudes
 from .finite_diff import finite_difference_gradients

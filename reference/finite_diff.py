@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from manual.network import Network
+from backproof.manual.network import Network
 
 from .tolerances import fd_step
 

@@ -1,6 +1,6 @@
 """Check anyone's backprop, in their own layout, and shrink a failure to the smallest network.
 
-    from reference.harness import check_backprop, assert_backprop
+    from backproof.reference.harness import check_backprop, assert_backprop
 
     def my_backprop(weights, biases, x, y):   # returns (dweights, dbiases), one entry per layer
         ...
@@ -35,9 +35,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from manual.activations import ACTIVATIONS, Activation
-from manual.losses import LOSSES, REDUCTIONS
-from manual.network import Network
+from backproof.manual.activations import ACTIVATIONS, Activation
+from backproof.manual.losses import LOSSES, REDUCTIONS
+from backproof.manual.network import Network
 
 from .autograd import autograd_gradients, gradient_magnitudes
 from .compare import _describe, relative_error, structural_problem
@@ -130,6 +130,7 @@ def check_backprop(backprop: Callable, *, activation: str | Sequence[str] = "sig
 
 def assert_backprop(backprop: Callable, **kwargs) -> Report:
     """`check_backprop` that raises AssertionError with the report's text when the backprop is wrong."""
+    __tracebackhide__ = True
     report = check_backprop(backprop, **kwargs)
     if not report.ok:
         raise AssertionError(str(report))

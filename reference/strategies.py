@@ -19,8 +19,8 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from manual.activations import ACTIVATIONS, Activation, leaky_relu
-from manual.network import Network
+from backproof.manual.activations import ACTIVATIONS, Activation, leaky_relu
+from backproof.manual.network import Network
 
 Z_MAX = 3.0
 KINK_MARGIN = 0.1

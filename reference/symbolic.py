@@ -24,7 +24,7 @@ from typing import Callable
 import mpmath
 import numpy as np
 
-from manual.network import Gradients, Network
+from backproof.manual.network import Gradients, Network
 
 try:
     import symengine as sym

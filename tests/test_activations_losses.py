@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from manual.activations import ACTIVATIONS, leaky_relu, softmax_jacobian
-from manual.losses import LOSSES
-from reference.autograd import torch_activation, torch_per_example_loss
-from reference.tolerances import rtol_exact
+from backproof.manual.activations import ACTIVATIONS, leaky_relu, softmax_jacobian
+from backproof.manual.losses import LOSSES
+from backproof.reference.autograd import torch_activation, torch_per_example_loss
+from backproof.reference.tolerances import rtol_exact
 
 RNG = np.random.default_rng(7)
 

@@ -3,8 +3,8 @@ Nothing is broadcast, reshaped or cast silently."""
 import numpy as np
 import pytest
 
-from manual import Network, leaky_relu, sgd
-from manual.activations import get_activation
+from backproof.manual import Network, leaky_relu, sgd
+from backproof.manual.activations import get_activation
 
 f64, f32 = np.float64, np.float32
 

@@ -3,9 +3,9 @@ CPU) and the slow sweeps."""
 import pytest
 from hypothesis import given, settings
 
-from reference.compare import assert_case
-from reference.cuda import compare_with_cuda, cuda_available, no_cuda_reason
-from reference.strategies import cases
+from backproof.reference.compare import assert_case
+from backproof.reference.cuda import compare_with_cuda, cuda_available, no_cuda_reason
+from backproof.reference.strategies import cases
 
 needs_cuda = pytest.mark.skipif(not cuda_available(), reason=no_cuda_reason())
 
@@ -33,7 +33,7 @@ def test_the_cuda_comparison_code_path_runs_on_the_cpu(case):
 
 def test_the_float32_tolerance_catches_what_float32_cannot_explain():
     """A 1e-3 relative error is beyond float32 rounding (4.9e-4) but within TF32's (6.3e-2)."""
-    from reference.cuda import tolerance
+    from backproof.reference.cuda import tolerance
     assert tolerance("float32", False) < 1e-3 < tolerance("float32", True)
 
 

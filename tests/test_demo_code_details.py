@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from manual import data, demos, source_000, source_001, source_002, source_004
-from manual.network import Network
-from reference.tolerances import rtol_exact
+from backproof.demos import data, source_000, source_001, source_002, source_004
+from backproof.demos import recipes as demos
+from backproof.manual.network import Network
+from backproof.reference.tolerances import rtol_exact
 
 
 # ----------------------------------------------------------------------------- source 000
@@ -237,7 +238,7 @@ def test_mnist_structure_errors(tmp_path):
 
 
 def test_train_is_network_init_then_sgd_with_the_same_seed():
-    from manual.train import sgd
+    from backproof.manual.train import sgd
     run = demos.train("digits", seed=5, epochs=1)
     recipe = demos.RECIPES["digits"]
     net = Network.init(recipe.sizes, list(recipe.activations), loss=recipe.loss, reduction=recipe.reduction, seed=5)

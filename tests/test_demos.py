@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from manual import data
-from manual.demos import accuracy, train
-from manual.source_003 import PUBLISHED, network, worked_example, INPUTS, TARGETS
-from manual.source_004 import MINIMUM, PRECISION, descent, f, not_costs
-from reference.autograd import autograd_gradients
-from reference.cli import main
-from reference.compare import assert_case
-from reference.strategies import Case
-from reference.tolerances import rtol_exact
+from backproof.demos import data
+from backproof.demos.recipes import accuracy, train
+from backproof.demos.source_003 import PUBLISHED, network, worked_example, INPUTS, TARGETS
+from backproof.demos.source_004 import MINIMUM, PRECISION, descent, f, not_costs
+from backproof.reference.autograd import autograd_gradients
+from backproof.cli.main import main
+from backproof.reference.compare import assert_case
+from backproof.reference.strategies import Case
+from backproof.reference.tolerances import rtol_exact
 
 
 # ----------------------------------------------------------------------------- MNIST IDX
@@ -206,8 +206,8 @@ def test_cli_runs_each_corrected_source(number, tmp_path, capsys, monkeypatch):
     (lambda: data.write_idx("/tmp/x", np.array(["a"])), TypeError, "no IDX type"),
     (lambda: descent(step=-1.0), ValueError, "step"),
     (lambda: descent(precision=float("nan")), ValueError, "precision"),
-    (lambda: __import__("manual.source_000", fromlist=["x"]).MultiLayerNet(0, 1, 1), ValueError, "n_inputs"),
-    (lambda: __import__("manual.source_000", fromlist=["x"]).MultiLayerNet(2, 1, 2).gradients([1, 2], [1, 2]),
+    (lambda: __import__("backproof.demos.source_000", fromlist=["x"]).MultiLayerNet(0, 1, 1), ValueError, "n_inputs"),
+    (lambda: __import__("backproof.demos.source_000", fromlist=["x"]).MultiLayerNet(2, 1, 2).gradients([1, 2], [1, 2]),
      ValueError, "t: expected 1 targets"),
 ])
 def test_bad_input_to_the_demo_code(call, error, words):

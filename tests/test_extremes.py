@@ -5,9 +5,9 @@ import warnings
 import numpy as np
 import pytest
 
-from manual import Network
-from reference.compare import check_case
-from reference.strategies import Case
+from backproof.manual import Network
+from backproof.reference.compare import check_case
+from backproof.reference.strategies import Case
 
 
 def assert_finite_and_right(case: Case):

@@ -7,8 +7,8 @@ in every layout; each bug is caught with a shrunk counterexample; bad use is rep
 import numpy as np
 import pytest
 
-from manual import Network
-from reference.harness import assert_backprop, check_backprop
+from backproof.manual import Network
+from backproof.reference.harness import assert_backprop, check_backprop
 
 LAYOUTS = [(layout, shape, bias) for layout in ("rows", "columns") for shape in ("out_in", "in_out")
            for bias in ("separate", "augmented", "none")]

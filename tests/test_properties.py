@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from reference.autograd import autograd_gradients, gradient_magnitudes
-from reference.compare import assert_case, check_case
-from reference.strategies import cases, random_case
-from reference.tolerances import rtol_exact
+from backproof.reference.autograd import autograd_gradients, gradient_magnitudes
+from backproof.reference.compare import assert_case, check_case
+from backproof.reference.strategies import cases, random_case
+from backproof.reference.tolerances import rtol_exact
 
 
 @given(cases())

@@ -7,12 +7,12 @@ import builtins
 import numpy as np
 import pytest
 
-from manual import source_000, source_001, source_002
-from manual.activations import sigmoid, sigmoid_prime
-from manual.network import Network
-from reference.autograd import autograd_gradients, gradient_magnitudes
-from reference.compare import relative_error
-from reference.tolerances import rtol_exact
+from backproof.demos import source_000, source_001, source_002
+from backproof.manual.activations import sigmoid, sigmoid_prime
+from backproof.manual.network import Network
+from backproof.reference.autograd import autograd_gradients, gradient_magnitudes
+from backproof.reference.compare import relative_error
+from backproof.reference.tolerances import rtol_exact
 
 RTOL = rtol_exact(np.float64)  # the project's float64 tolerance (reference/tolerances.py)
 
@@ -196,7 +196,7 @@ def test_002_rejects_mismatched_batches():
 # ----------------------------------------------------------------------------- 004
 
 def test_004_xor_gradients_equal_autograd_and_the_shapes_are_the_texts():
-    from manual import source_004 as s4
+    from backproof.demos import source_004 as s4
     theta1, theta2 = s4.xor_initial(seed=5)
     assert theta1.shape == (3, 3) and theta2.shape == (4, 1)       # the text's θ1 3x3, θ2 4x1
     _, g1, g2 = s4.xor_gradients(theta1, theta2)
@@ -211,13 +211,13 @@ def test_004_xor_gradients_equal_autograd_and_the_shapes_are_the_texts():
 
 
 def test_004_xor_trains_to_the_truth_table():
-    from manual import source_004 as s4
+    from backproof.demos import source_004 as s4
     _, _, a3 = s4.train_xor(seed=0)
     assert np.array_equal(a3 > 0.5, s4.XOR_Y > 0.5)
 
 
 def test_004_one_weight_net_text_gradient_drops_the_input_factor():
-    from manual import source_004 as s4  # noqa: F401  (the module's data and weights, in our own words)
+    from backproof.demos import source_004 as s4  # noqa: F401  (the module's data and weights, in our own words)
     x, y, w = np.array([0.1, 0.25, 0.5, 0.75, 1.0]), np.zeros(5), 5.0
     h = sigmoid(w * x)
     eps = 1e-6

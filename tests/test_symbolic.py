@@ -13,14 +13,14 @@ import pytest
 import sympy as sp
 from hypothesis import Phase, find, given, settings
 
-import manual.network as network
-from manual.activations import Activation
-from manual.losses import get_loss
-from manual.network import linear
-from reference.autograd import autograd_gradients, gradient_magnitudes
-from reference.compare import check_case, compare_to, manual_backward
-from reference.strategies import cases
-from reference.symbolic import symbolic_gradients
+import backproof.manual.network as network
+from backproof.manual.activations import Activation
+from backproof.manual.losses import get_loss
+from backproof.manual.network import linear
+from backproof.reference.autograd import autograd_gradients, gradient_magnitudes
+from backproof.reference.compare import check_case, compare_to, manual_backward
+from backproof.reference.strategies import cases
+from backproof.reference.symbolic import symbolic_gradients
 
 from bugs import BUGS
 
@@ -51,7 +51,7 @@ def test_symbolic_oracle_catches_a_wrong_backward(bug):
 
 def test_sympy_fallback_gives_the_same_gradients(monkeypatch):
     """Without symengine the oracle builds and differentiates the same expression with SymPy."""
-    import reference.symbolic as symbolic
+    import backproof.reference.symbolic as symbolic
     case = next(c for c in (cases_seeded(i) for i in range(50)) if len(c.net.W) == 2)
     with_symengine = symbolic_gradients(case.net, case.x, case.y)
     monkeypatch.setattr(symbolic, "sym", sp)
@@ -62,7 +62,7 @@ def test_sympy_fallback_gives_the_same_gradients(monkeypatch):
 
 
 def cases_seeded(seed):
-    from reference.strategies import random_case
+    from backproof.reference.strategies import random_case
     return random_case(np.random.default_rng(seed), max_depth=1, max_width=3, max_batch=2, dtypes=("float64",))
 
 

@@ -4,11 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from manual import Network, leaky_relu, sgd
-from reference import check_cli, cli
-from reference.compare import check_case
-from reference.finite_diff import finite_difference_gradients
-from reference.strategies import Case, random_case
+from backproof.manual import Network, leaky_relu, sgd
+from backproof.cli import check as check_cli, main as cli
+from backproof.reference.compare import check_case
+from backproof.reference.finite_diff import finite_difference_gradients
+from backproof.reference.strategies import Case, random_case
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -103,7 +103,7 @@ def test_cli_json_and_seed_reproducible(capsys):
 
 def test_cli_shows_the_cuda_column_when_a_gpu_is_present(monkeypatch, capsys):
     """Simulated here (CI has no GPU): the comparison itself runs on the CPU."""
-    from reference.cuda import compare_with_cuda
+    from backproof.reference.cuda import compare_with_cuda
     monkeypatch.setattr(check_cli, "cuda_available", lambda: True)
     monkeypatch.setattr(check_cli, "compare_with_cuda", lambda case: compare_with_cuda(case, device="cpu"))
     assert cli.main(["--count", "4", "--no-symbolic"]) == 0

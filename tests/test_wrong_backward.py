@@ -10,9 +10,9 @@ from unittest import mock
 import pytest
 from hypothesis import Phase, find, settings
 
-import manual.network as network
-from reference.compare import check_case
-from reference.strategies import cases
+import backproof.manual.network as network
+from backproof.reference.compare import check_case
+from backproof.reference.strategies import cases
 
 from bugs import BUGS
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import sigmoid, sigmoid_prime
+from backproof.manual.activations import sigmoid, sigmoid_prime
 
 NAND_PATTERNS = [([0, 0], [1]), ([0, 1], [1]), ([1, 0], [1]), ([1, 1], [0])]  # the source's table
 

@@ -56,7 +56,7 @@ def decision_boundary(run, path) -> Path:
 
 
 def descent_path(path_x, path) -> Path:
-    from manual.source_004 import MINIMUM, f
+    from backproof.demos.source_004 import MINIMUM, f
     plt = _pyplot()
     xs = np.linspace(-1.2, 4.2, 400)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -71,7 +71,7 @@ def descent_path(path_x, path) -> Path:
 
 def cost_surfaces(path, span: float = 10.0) -> Path:
     """Quadratic vs cross-entropy cost of the NOT network over (w1, w2)."""
-    from manual.source_004 import not_costs
+    from backproof.demos.source_004 import not_costs
     plt = _pyplot()
     g = np.linspace(-span, span, 121)
     w1, w2 = np.meshgrid(g, g)

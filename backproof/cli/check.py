@@ -6,11 +6,11 @@ import sys
 
 import numpy as np
 
-from .cli import _progress
-from .compare import CaseReport, check_case
-from .cuda import compare_with_cuda, cuda_available
-from .strategies import random_case
-from .tolerances import rtol_exact
+from .progress import progress
+from backproof.reference.compare import CaseReport, check_case
+from backproof.reference.cuda import compare_with_cuda, cuda_available
+from backproof.reference.strategies import random_case
+from backproof.reference.tolerances import rtol_exact
 
 CUDA_COLUMN = "CUDA f64 f32 tf32 (err/tol)"
 
@@ -21,7 +21,7 @@ def run_check(args) -> int:
     oracles = ("autograd", "finite differences") + (() if args.no_symbolic else ("symbolic",))
     gpu = cuda_available()
     reports = []
-    with _progress(args.count, "checking networks", quiet=args.json) as advance:
+    with progress(args.count, "checking networks", quiet=args.json) as advance:
         for _ in range(args.count):
             report = check_case(random_case(rng, **limits), oracles=oracles)
             if gpu and report.case.net.dtype == np.float64:  # CUDA runs its own float32 from float64

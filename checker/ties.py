@@ -1,7 +1,7 @@
 """Documents ↔ code: run the manual/ function an equation names and compare it with the equation.
 
 `<!-- check: implements manual.network.bp2_hidden_error -->` before an equation makes the checker
-call `bp2_hidden_error` (imported by that dotted name, so a renamed function fails) on the
+call `bp2_hidden_error` (imported as backproof.manual.network.bp2_hidden_error, so a renamed function fails) on the
 equation's own random instances, with the arrays of the document's symbols, and compare the result
 with the equation's right side. A bracket picks a loss where the function needs one:
 `manual.network.bp1_output_error[softmax_ce]`.
@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from .tolerances import rtol_exact
+from backproof.reference.tolerances import rtol_exact
 
 
 class NotApplicable(Exception):
@@ -57,7 +57,7 @@ class View:
         return float(self.array(name))
 
     def activation(self, fname: str):
-        from manual.activations import get_activation
+        from backproof.manual.activations import get_activation
         impl = self.w.functions.get(fname)
         if impl in (None, "defined"):
             raise LookupError(f"function {fname} is not a named activation in this document")
@@ -71,14 +71,14 @@ class View:
 
 
 def _atom_node(name, layer):
-    from .derivations import _ir
+    from .check import _ir
     return _ir("atom", name, None if layer is None else _ir("num", layer), ())
 
 
 # ----------------------------------------------------------------------------- the adapters
 
 def _loss(spec: str | None, default: str):
-    from manual.losses import get_loss
+    from backproof.manual.losses import get_loss
     return get_loss(spec or default)
 
 
@@ -94,7 +94,7 @@ def _linear(fn, v: View, at: dict, spec):
 
 
 def _bp1(fn, v: View, at: dict, spec):
-    from manual.activations import get_activation
+    from backproof.manual.activations import get_activation
     loss, _, reduction = (spec or "half_sse").partition(",")
     act = {"softmax_ce": "softmax", "bce": "sigmoid"}.get(loss)
     act = get_activation(act) if act else v.activation("f")
@@ -133,18 +133,18 @@ def _jacobian(fn, v: View, at: dict, spec):
 
 
 ADAPTERS: dict[str, Callable] = {
-    "manual.network.linear": _linear,
-    "manual.network.bp1_output_error": _bp1,
-    "manual.network.bp2_hidden_error": _bp2,
-    "manual.network.bp3_bias_grad": _bp3,
-    "manual.network.bp4_weight_grad": _bp4,
-    "manual.activations.sigmoid": _elementwise,
-    "manual.activations.sigmoid_prime": _elementwise,
-    "manual.activations.tanh_prime": _elementwise,
-    "manual.activations.softplus": _elementwise,
-    "manual.activations.softmax_jacobian": _jacobian,
-    "manual.losses.half_sse_grad": _loss_grad,
-    "manual.losses.mse_grad": _loss_grad,
+    "backproof.manual.network.linear": _linear,
+    "backproof.manual.network.bp1_output_error": _bp1,
+    "backproof.manual.network.bp2_hidden_error": _bp2,
+    "backproof.manual.network.bp3_bias_grad": _bp3,
+    "backproof.manual.network.bp4_weight_grad": _bp4,
+    "backproof.manual.activations.sigmoid": _elementwise,
+    "backproof.manual.activations.sigmoid_prime": _elementwise,
+    "backproof.manual.activations.tanh_prime": _elementwise,
+    "backproof.manual.activations.softplus": _elementwise,
+    "backproof.manual.activations.softmax_jacobian": _jacobian,
+    "backproof.manual.losses.half_sse_grad": _loss_grad,
+    "backproof.manual.losses.mse_grad": _loss_grad,
 }
 
 
@@ -152,6 +152,7 @@ def resolve(target: str) -> Callable:
     """`module.function[spec]` → a callable (view, assignment) → array or number."""
     name, _, spec = target.partition("[")
     spec = spec.rstrip("]") or None
+    name = "backproof." + name  # documents name the function by its place in the design: manual.network.x
     if name not in ADAPTERS:
         raise LookupError(f"no tie adapter for {name!r}; known: {', '.join(sorted(ADAPTERS))}")
     module, _, attr = name.rpartition(".")

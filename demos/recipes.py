@@ -13,8 +13,8 @@ from typing import Callable
 import numpy as np
 
 from .data import load_digits, load_mnist, truth_table
-from .network import Network
-from .train import sgd
+from backproof.manual.network import Network
+from backproof.manual.train import sgd
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import sigmoid
+from backproof.manual.activations import sigmoid
 
 START, STEP, PRECISION = 4.0, 0.01, 1e-5
 MINIMUM = 9 / 4

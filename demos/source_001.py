@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import get_activation, sigmoid
-from .network import bp1_output_error, bp2_hidden_error, bp4_weight_grad, linear
-from .losses import get_loss
+from backproof.manual.activations import get_activation, sigmoid
+from backproof.manual.network import bp1_output_error, bp2_hidden_error, bp4_weight_grad, linear
+from backproof.manual.losses import get_loss
 
 X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float64)
 Y = np.array([[0, 1, 1, 0]], dtype=np.float64).T

@@ -1,12 +1,13 @@
-"""The `backproof` command. With no arguments it runs `backproof check` on its embedded defaults."""
+"""The `backproof` command. With no arguments it runs `backproof check` on its embedded defaults.
+
+Each subcommand lives in its own module and is imported only when it runs, so `backproof --help`
+and `--version` start without torch or sympy."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
-
+from backproof import __version__
 
 DEFAULT_COUNT = 40
 DEFAULT_SEED = 2026
@@ -17,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="backproof",
         description="Prove a backward pass right: check backproof's hand-written NumPy backprop "
                     "against PyTorch autograd and central finite differences.")
+    parser.add_argument("--version", action="version", version=f"backproof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="(default) sweep random architectures and print a table",
                            description="Check manual/'s backward pass on a seeded sweep of random "
@@ -81,15 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     so.add_argument("number", choices=["000", "001", "002", "003", "004"])
     _common(so)
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["check", *argv]  # `backproof [options]` means `backproof check [options]`
     args = parser.parse_args(argv)
     if args.command == "derivations":
+        from .derivations import run_derivations
         return run_derivations(args)
     if args.command in ("example", "train", "descent", "surface", "source"):
-        from . import demos_cli
-        return getattr(demos_cli, f"run_{args.command}")(args)
-    from .check_cli import run_check  # imports torch: only the commands that need it pay for it
+        from . import demos
+        return getattr(demos, f"run_{args.command}")(args)
+    from .check import run_check  # imports torch: only the commands that need it pay for it
     return run_check(args)
 
 
@@ -98,48 +101,6 @@ def _common(p, plot: bool = True) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     if plot:
         p.add_argument("--plot", metavar="PNG", help="where to write the picture (default plots/<command>.png)")
-
-
-DERIVATIONS = Path(__file__).resolve().parents[1] / "derivations"
-
-
-def run_derivations(args) -> int:
-    from .derivations import as_json, check_documents, render
-    default = DERIVATIONS if DERIVATIONS.is_dir() else Path("derivations")
-    if default.is_absolute() and default.is_relative_to(Path.cwd()):
-        default = default.relative_to(Path.cwd())
-    paths = args.paths or [default]
-    try:
-        with _progress(len(paths), "checking documents", quiet=args.json) as advance:
-            reports = check_documents(paths, prove=not args.no_prove, seed=args.seed,
-                                      on_document=lambda r: advance())
-    except FileNotFoundError as e:
-        print(f"backproof derivations: {e}", file=sys.stderr)
-        return 2
-    print(json.dumps(as_json(reports), indent=2) if args.json else render(reports, verbose=args.verbose))
-    return 0 if all(r.ok for r in reports) else 1
-
-
-class _progress:
-    """A rich progress bar on a terminal; nothing at all when output is a pipe or a CI log."""
-
-    def __init__(self, total: int, label: str, quiet: bool = False):
-        self.total, self.label = total, label
-        self.enabled = not quiet and sys.stderr.isatty()
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda: None
-        from rich.progress import Progress
-        self.bar = Progress(transient=True)
-        self.bar.start()
-        task = self.bar.add_task(self.label, total=self.total)
-        return lambda: self.bar.advance(task)
-
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.bar.stop()
-        return False
 
 
 def _positive_int(s: str) -> int:

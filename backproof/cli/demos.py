@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .cli import _progress
+from .progress import progress
 
 
 def _console() -> Console:
@@ -16,7 +16,7 @@ def _console() -> Console:
 
 
 def run_example(args) -> int:
-    from manual.source_003 import PUBLISHED, worked_example
+    from backproof.demos.source_003 import PUBLISHED, worked_example
     values = worked_example()
     rows = []
     for name, v in values.items():
@@ -40,14 +40,14 @@ def run_example(args) -> int:
 
 
 def run_train(args) -> int:
-    from manual.demos import RECIPES, train
-    from . import plots
+    from backproof.demos.recipes import RECIPES, train
+    from backproof.demos import plots
     recipe = RECIPES[args.task]
     epochs = args.epochs or recipe.epochs
     every = max(1, epochs // 20)
     console = _console()
     try:
-        with _progress(epochs, f"training {args.task}", quiet=args.json) as advance:
+        with progress(epochs, f"training {args.task}", quiet=args.json) as advance:
             run = train(args.task, seed=args.seed, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                         mnist_dir=args.mnist_dir, on_epoch=lambda e, c: advance())
     except (FileNotFoundError, ValueError) as e:
@@ -79,8 +79,8 @@ def run_train(args) -> int:
 
 
 def run_descent(args) -> int:
-    from manual.source_004 import MINIMUM, descent, f
-    from . import plots
+    from backproof.demos.source_004 import MINIMUM, descent, f
+    from backproof.demos import plots
     try:
         path = descent(args.start, args.step, args.precision)
     except ValueError as e:
@@ -99,8 +99,8 @@ def run_descent(args) -> int:
 
 
 def run_surface(args) -> int:
-    from manual.source_004 import not_costs
-    from . import plots
+    from backproof.demos.source_004 import not_costs
+    from backproof.demos import plots
     plot = plots.cost_surfaces(args.plot or "plots/surface.png", span=args.span)
     corner = not_costs(-args.span, args.span)  # a(0) ≈ 0 where the target is 1: badly wrong
     result = {"plot": str(plot), "span": args.span, "w1": -args.span, "w2": args.span,
@@ -132,7 +132,7 @@ def run_source(args) -> int:
             print(f"(the source's MNIST run: backproof train mnist --mnist-dir DIR)\nerrata: {doc}")
         return code
     if n == "000":
-        from manual.source_000 import NAND_PATTERNS, MultiLayerNet
+        from backproof.demos.source_000 import NAND_PATTERNS, MultiLayerNet
         net = MultiLayerNet(2, 2, 3, 1, seed=args.seed)
         history = net.train()
         result = {"patterns": [[x, t, float(net.predict(x)[0])] for x, t in NAND_PATTERNS],
@@ -140,13 +140,13 @@ def run_source(args) -> int:
         text = "\n".join(f"  {x} -> {out:.3f} (target {t[0]})" for x, t, out in result["patterns"])
         text = f"source 000: 2 inputs, 2 hidden layers of 3, 1 output; total error {history[0]:.4f} -> {history[-1]:.6f}\n{text}"
     elif n == "001":
-        from manual.source_001 import train as train_001
+        from backproof.demos.source_001 import train as train_001
         W, a2 = train_001(seed=1 if args.seed == 0 else args.seed)
         result = {"outputs": a2.ravel().tolist()}
         text = "source 001: 3-4-1, no biases, lr 1, 1000 iterations, seed 1; outputs " + \
             " ".join(f"{v:.3f}" for v in a2.ravel()) + " (targets 0 1 1 0)"
     else:  # 004
-        from manual.source_004 import XOR_Y, descent, train_xor
+        from backproof.demos.source_004 import XOR_Y, descent, train_xor
         path = descent()
         _, _, a3 = train_xor(seed=args.seed)
         result = {"descent_steps": len(path) - 1, "descent_x": path[-1], "xor_outputs": a3.ravel().tolist()}

@@ -46,8 +46,8 @@ from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from .latex import LatexError, Node, parse
-from .symbolic import DIGITS, Evaluator
+from .grammar import LatexError, Node, parse
+from backproof.reference.symbolic import DIGITS, Evaluator
 
 RESIDUAL = mpmath.mpf(10) ** -25   # relative: the sides agree to 25 of the 50 digits computed
 PROOF_SECONDS = 0.5                # time limit of the sympy.simplify proof attempt, per equation

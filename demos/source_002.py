@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import sigmoid, sigmoid_prime
+from backproof.manual.activations import sigmoid, sigmoid_prime
 
 
 def column_gradients(weights: list[np.ndarray], biases: list[np.ndarray], X: np.ndarray, Y: np.ndarray):

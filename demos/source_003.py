@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Network
+from backproof.manual.network import Network
 
 INPUTS = np.array([[0.05, 0.10]])
 TARGETS = np.array([[0.01, 0.99]])

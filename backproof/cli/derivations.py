@@ -1,0 +1,28 @@
+"""`backproof derivations`: check the derivation documents and print the report."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from backproof.checker.check import as_json, check_documents, render
+
+from .progress import progress
+
+DERIVATIONS = Path(__file__).resolve().parents[2] / "derivations"
+
+
+def run_derivations(args) -> int:
+    default = DERIVATIONS if DERIVATIONS.is_dir() else Path("derivations")
+    if default.is_absolute() and default.is_relative_to(Path.cwd()):
+        default = default.relative_to(Path.cwd())
+    paths = args.paths or [default]
+    try:
+        with progress(len(paths), "checking documents", quiet=args.json) as advance:
+            reports = check_documents(paths, prove=not args.no_prove, seed=args.seed,
+                                      on_document=lambda r: advance())
+    except FileNotFoundError as e:
+        print(f"backproof derivations: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(as_json(reports), indent=2) if args.json else render(reports, verbose=args.verbose))
+    return 0 if all(r.ok for r in reports) else 1

@@ -1,0 +1,13 @@
+"""backproof.checker: every displayed equation of a derivation document checked by program.
+
+The modules, in the order a document flows through them:
+    grammar.py   the LaTeX dialect (a lark LALR grammar) -> syntax tree, with positions
+    document.py  the Markdown document: front matter (the model), markers, equations with file:line
+    meaning.py   syntax tree -> intermediate form with named fields, under the model
+    evaluate.py  one instance (sizes, a random point): values, sums, derivatives along definitions
+    check.py     definitions, claims, errata, proofs and ties for one document, and for many
+    ties.py      run the manual/ function an equation names and compare it with the equation
+    report.py    the text and JSON reports
+    errors.py    the located errors they share
+The document format is described in derivations/README.md.
+"""
