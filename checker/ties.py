@@ -12,12 +12,15 @@ map onto the function's arguments; a document that renames a symbol gets a clear
 from __future__ import annotations
 
 import importlib
+from fractions import Fraction
 from typing import Callable
 
 import numpy as np
 import sympy as sp
 
 from backproof.reference.tolerances import rtol_exact
+
+from .meaning import ir
 
 
 class NotApplicable(Exception):
@@ -34,7 +37,7 @@ class View:
     def array(self, name: str, layer: int | None = None) -> np.ndarray:
         """The family at `layer` with its declared subscripts as axes (float64)."""
         fam = self._family(name)
-        node_atoms = self.w._atom_value(_atom_node(name, layer), {})
+        node_atoms = self.w.atom_value(_atom_node(name, layer), {})
         if isinstance(node_atoms, sp.MatrixBase):
             vals = self.w.value(node_atoms)
             arr = np.array([[float(v) for v in row] for row in vals])
@@ -71,8 +74,7 @@ class View:
 
 
 def _atom_node(name, layer):
-    from .check import _ir
-    return _ir("atom", name, None if layer is None else _ir("num", layer), ())
+    return ir("atom", name, None if layer is None else ir("num", Fraction(layer)), ())
 
 
 # ----------------------------------------------------------------------------- the adapters

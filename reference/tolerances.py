@@ -26,6 +26,7 @@ the cost and the gradient; the truncation part is not assumed but measured for e
 """
 from __future__ import annotations
 
+import mpmath
 import numpy as np
 
 _ROUNDINGS_ON_PATH = 2 ** 6  # sums of ≤ 8 terms in ≤ 5 layers, forward and backward, and activations
@@ -62,3 +63,10 @@ def rtol_tf32() -> float:
     16 · 2 · 2^-11 = 2^-6, plus float32's own rtol."""
     products_on_path, per_product = 2 ** 4, 2 * 2.0 ** -11
     return products_on_path * per_product + rtol_exact(np.float32)
+
+
+# The derivation checker evaluates both sides of an equation with mpmath at 50 significant digits
+# (reference.symbolic.DIGITS); a true equation's sides then differ by rounding of about 10^-48 of
+# their size. Half the digits is the margin: sides that differ by more than 10^-25 · (1 + their
+# size) are different numbers.
+CHECKER_RESIDUAL = mpmath.mpf(10) ** -25

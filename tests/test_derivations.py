@@ -11,7 +11,8 @@ import pytest
 import backproof.manual.network
 from bugs import BUGS
 from backproof.cli.main import main
-from backproof.checker.check import check_document, check_documents, read_document
+from backproof.checker.check import check_document, check_documents
+from backproof.checker.document import read_document
 from backproof.checker.grammar import MAX_TOKENS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,8 @@ import json
 import sys
 from pathlib import Path
 
-from backproof.checker.check import as_json, check_documents, render
+from backproof.checker.check import check_documents
+from backproof.checker.report import as_json, render
 
 from .progress import progress
 

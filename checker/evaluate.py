@@ -1,0 +1,475 @@
+"""Evaluation: one instance of a document's model (its sizes) at one random point, where every IR
+node gets a value — a SymPy expression in the atoms (w[2,1,3], z[1,2], ...) or a matrix of them —
+with the definitions in force. Inputs are exact rationals drawn in their domain; values are computed
+with mpmath at 50 digits; ∂A/∂B is the derivative along the definitions (the chain rule over atoms).
+
+Why over 400 lines: one class, World, holds an instance's atoms, definitions, values and derivatives,
+which share its caches (definitions in force, arrays, derivatives, full expansions); split across
+modules they would have to be passed around together.
+"""
+from __future__ import annotations
+
+import random
+import re
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import sympy as sp
+
+from backproof.reference.symbolic import DIGITS, Evaluator
+
+from .document import SLOT, Family, Model
+from .errors import Located, OutOfRange, ShapeError, Timeout
+from .grammar import Node
+from .meaning import in_order
+
+BUILTIN_FUNCTIONS = {"exp": sp.exp, "ln": sp.log, "log": sp.log, "tanh": sp.tanh}
+ANY = ("sigmoid", "tanh", "softplus")  # what an activation declared `any` is instantiated as
+CONCRETE = {"sigmoid": lambda t: 1 / (1 + sp.exp(-t)), "tanh": sp.tanh,
+            "softplus": lambda t: sp.log(1 + sp.exp(t)), "identity": lambda t: t}
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+@dataclass
+class Definition:
+    """`lhs = rhs` introducing `family` (or a function), in force from `order` on."""
+
+    family: str
+    lhs: Node              # atom IR (or call IR for a function)
+    rhs: Node
+    conditions: tuple
+    order: int
+    param: str | None = None   # for a function definition: its parameter's name
+
+
+@dataclass
+class Instance:
+    n: list       # n_0 .. n_L
+    m: int | None
+
+    @property
+    def L(self) -> int:
+        return len(self.n) - 1
+
+    def __str__(self) -> str:
+        return f"n = {self.n}" + (f", m = {self.m}" if self.m else "")
+
+
+class _Numeric(Evaluator):
+    """mpmath evaluation where an atom's value is its input value or its definition's value."""
+
+    def __init__(self, world: "World"):
+        super().__init__({})
+        self.world = world
+
+    def _eval(self, e):
+        if e in self.world.registry:
+            if e not in self.values:
+                self.values[e] = (self.world.input_value(e) if self.world.is_input(e)
+                                  else self._eval(self.world.definition_of(e)))
+            return self.values[e]
+        return super()._eval(e)
+
+
+class World:
+    """One instance (sizes) at one random point, with the definitions in force."""
+
+    def __init__(self, model: Model, instance: Instance, point: int, defined: set, deadline: list):
+        self.model, self.inst, self.point = model, instance, point
+        self.defined_families = defined       # families with a definition somewhere in the document
+        self.definitions: list[Definition] = []
+        self.functions = {name: ANY[(point + i) % len(ANY)] if kind == "any" else kind
+                          for i, (name, kind) in enumerate(sorted(model.functions.items()))}
+        self.registry: dict = {}              # atom -> (family, layer, indices)
+        self.inputs: dict = {}                # atom -> exact value (never cleared)
+        self.deadline = deadline
+        self.reset()
+
+    def reset(self):
+        """Forget everything derived from definitions (a new definition may replace an old one)."""
+        self._defs, self._arrays, self._dd, self._full = {}, {}, {}, {}
+        self.numeric = _Numeric(self)
+
+    def add(self, d: Definition):
+        self.definitions.append(d)
+        self.reset()
+
+    # ---------------------------------------------------------------- atoms
+    def atom(self, fam: Family, layer, idx: tuple, pos):
+        if fam.labels is None:
+            self.check_range(fam, layer, idx, pos)
+        if fam.labels is not None:
+            a = sp.Symbol(f"{fam.name}_{idx[0]}")
+        elif fam.layers is None and not fam.slots:
+            a = sp.Symbol(fam.name)
+        else:
+            a = sp.Symbol(f"{fam.name}[{','.join(map(str, ((layer,) if fam.layers else ()) + tuple(idx)))}]")
+        self.registry.setdefault(a, (fam, layer, tuple(idx)))
+        return a
+
+    def layer_range(self, fam: Family) -> range:
+        lo, hi = (self._size_expr(v) for v in fam.layers)
+        return range(lo, hi + 1)
+
+    def slot_range(self, fam: Family, slot: int, layer) -> range:
+        m = SLOT.match(fam.slots[slot])
+        which, off, extra = m.group(1), int(m.group(2) or 0), int(m.group(3) or 0)
+        if which is None:
+            if self.inst.m is None:
+                raise Located(f"{fam.name} has a batch subscript but checker.batch gives no batch size")
+            size = self.inst.m
+        else:
+            at = layer if which == "l" else self.inst.L if which == "L" else int(which)
+            at += off
+            if not 0 <= at <= self.inst.L:
+                raise OutOfRange(f"{fam.name}: layer {at} has no width (layers are 0..{self.inst.L})")
+            size = self.inst.n[at]
+        return range(1, size + extra + 1)
+
+    def _size_expr(self, text: str) -> int:
+        m = re.match(r"^(\d+|L)(?:-(\d+))?$", text)
+        base = self.inst.L if m.group(1) == "L" else int(m.group(1))
+        return base - int(m.group(2) or 0)
+
+    def check_range(self, fam: Family, layer, idx, pos):
+        if fam.layers is not None and layer not in self.layer_range(fam):
+            r = self.layer_range(fam)
+            raise OutOfRange(f"{show_atom(fam, layer, idx)} does not exist: layer {layer} is outside "
+                             f"{r.start}..{r.stop - 1} for {self.inst}", pos)
+        for s, v in enumerate(idx):
+            r = self.slot_range(fam, s, layer)
+            if v not in r:
+                raise OutOfRange(f"{show_atom(fam, layer, idx)} does not exist: subscript {s + 1} is {v}, "
+                                 f"outside 1..{r.stop - 1} for {self.inst}", pos)
+
+    def is_input(self, a) -> bool:
+        return self.registry[a][0].name not in self.defined_families
+
+    def input_value(self, a):
+        if a not in self.inputs:
+            fam, layer, idx = self.registry[a]
+            seed = f"{self.model.seed}|{self.inst}|{self.point}|"
+            if fam.domain == "simplex":
+                group = idx[:-1]
+                size = self.slot_range(fam, len(idx) - 1, layer).stop - 1
+                rng = random.Random(seed + f"{fam.name}|{layer}|{group}")
+                weights = [Fraction(rng.randint(1, 99)) for _ in range(size)]
+                for k, wk in enumerate(weights, 1):
+                    other = self.atom(fam, layer, group + (k,), (1, 1))
+                    self.inputs[other] = mp_fraction(wk / sum(weights))
+            else:
+                rng = random.Random(seed + str(a))
+                lo, hi = {"real": (-1.5, 1.5), "unit": (0.05, 0.95), "positive": (0.2, 2.0)}[fam.domain]
+                self.inputs[a] = mp_fraction(Fraction(rng.uniform(lo, hi)))
+        return self.inputs[a]
+
+    # ---------------------------------------------------------------- definitions
+    def definition_of(self, a):
+        if a in self._defs:
+            return self._defs[a]
+        fam, layer, idx = self.registry[a]
+        for d in reversed(self.definitions):
+            if d.family != fam.name:
+                continue
+            if d.lhs.kind == "label":
+                if d.lhs.label != idx[0]:
+                    continue
+                value = self.ev(d.rhs, {})
+            elif (env := self._bind(d, layer, idx)) is None:
+                continue
+            elif len(d.lhs.subs) == len(idx):
+                value = self.ev(d.rhs, env)
+            else:  # an array definition: the entry at the remaining subscripts
+                key = (d.order, tuple(sorted(env.items())))
+                if key not in self._arrays:
+                    self._arrays[key] = self.ev(d.rhs, env)
+                arr = self._arrays[key]
+                rest = idx[len(d.lhs.subs):]
+                value = arr[rest[0] - 1, rest[1] - 1] if len(rest) == 2 else \
+                    arr[rest[0] - 1, 0] if arr.shape[1] == 1 else arr[0, rest[0] - 1]
+            if isinstance(value, sp.MatrixBase):
+                raise Located(f"the definition at line {d.lhs.pos[0]} gives a matrix for one entry", d.lhs.pos)
+            self._defs[a] = value
+            return value
+        raise OutOfRange(f"no definition covers {show_atom(fam, layer, idx)} ({self.inst}); "
+                         f"{fam.name} is defined in this document, so it is not an input")
+
+    def _bind(self, d: Definition, layer, idx) -> dict | None:
+        lhs_layer, lhs_subs = d.lhs.layer, d.lhs.subs
+        env: dict = {}
+        pairs = ([(lhs_layer, layer)] if lhs_layer is not None else []) + list(zip(lhs_subs, idx))
+        for node, value in pairs:
+            if node.kind == "index":
+                if env.get(node.name, value) != value:
+                    return None
+                env[node.name] = value
+            elif self.ival(node, {}) != value:
+                return None
+        if not all(self.holds(c, env) for c in d.conditions):
+            return None
+        return env
+
+    def holds(self, cond: Node, env: dict) -> bool:
+        sides, ops = cond.sides, cond.ops
+        vals = [self.ival(s, env) for s in sides]
+        return all({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b,
+                    "!=": a != b}[op]
+                   for a, op, b in zip(vals, ops, vals[1:]))
+
+    # ---------------------------------------------------------------- integer expressions
+    def ival(self, n: Node, env: dict) -> int:
+        k = n.kind
+        if k == "num":
+            if n.value.denominator != 1:
+                raise Located("an index must be an integer", n.pos)
+            return int(n.value)
+        if k == "index":
+            if n.name not in env:
+                raise Located(f"index {n.name} has no value here", n.pos)
+            return env[n.name]
+        if k == "L":
+            return self.inst.L
+        if k == "m":
+            if self.inst.m is None:
+                raise Located("m (the batch size) is used but checker.batch is not given", n.pos)
+            return self.inst.m
+        if k == "width":
+            at = self.ival(n.layer, env)
+            if not 0 <= at <= self.inst.L:
+                raise OutOfRange(f"n_{at} does not exist: layers are 0..{self.inst.L} ({self.inst})", n.pos)
+            return self.inst.n[at]
+        if k in ("add", "sub", "mul"):
+            a, b = self.ival(n.left, env), self.ival(n.right, env)
+            return a + b if k == "add" else a - b if k == "sub" else a * b
+        if k == "neg":
+            return -self.ival(n.arg, env)
+        raise Located("not an index expression (indices, L, m, n_l, integers, + - ·)", n.pos)
+
+    # ---------------------------------------------------------------- values
+    def ev(self, n: Node, env: dict, params: dict | None = None):
+        """The IR node's value: a SymPy expression in atoms, or an ImmutableMatrix of them."""
+        if time.monotonic() > self.deadline[0]:
+            raise Timeout()
+        k, a = n.kind, n.args
+        if k == "num":
+            return sp.Rational(a[0].numerator, a[0].denominator)
+        if k in ("index", "L", "m", "width"):
+            return sp.Integer(self.ival(n, env))
+        if k == "param":
+            return params[a[0]]
+        if k == "label":
+            return self.atom(self.model.families[a[0]], None, (a[1],), n.pos)
+        if k == "atom":
+            return self.atom_value(n, env)
+        if k == "ones":
+            return sp.ImmutableMatrix.ones(self.ival(a[0], env), 1)
+        if k == "exp":
+            return _elementwise(sp.exp, self.ev(a[0], env, params))
+        if k == "neg":
+            return -self.ev(a[0], env, params)
+        if k in ("add", "sub", "mul", "hadamard", "div", "pow"):
+            x, y = self.ev(a[0], env, params), self.ev(a[1], env, params)
+            return _binary(k, x, y, n.pos)
+        if k == "transpose":
+            x = self.ev(a[0], env, params)
+            if not isinstance(x, sp.MatrixBase):
+                raise Located("^T of a scalar: transpose a vector or a matrix", n.pos)
+            return x.T
+        if k == "call":
+            return self._call(n, env, params)
+        if k == "sum":
+            return self._sum(n, env, params)
+        if k == "deriv":
+            return self._derivative(n, env, params)
+        raise Located(f"cannot evaluate {k}", n.pos)  # pragma: no cover - every IR kind is above
+
+    def atom_value(self, n: Node, env: dict):
+        name, layer_node, subs = n.family, n.layer, n.subs
+        fam = self.model.families[name]
+        layer = self.ival(layer_node, env) if layer_node is not None else None
+        idx = tuple(self.ival(s, env) for s in subs)
+        rest = len(fam.slots) - len(idx)
+        if rest == 0:
+            return self.atom(fam, layer, idx, n.pos)
+        self.check_range(fam, layer, idx, n.pos)
+        ranges = [self.slot_range(fam, s, layer) for s in range(len(idx), len(fam.slots))]
+        if rest == 1:
+            col = [self.atom(fam, layer, idx + (v,), n.pos) for v in ranges[0]]
+            return sp.ImmutableMatrix(1, len(col), col) if idx else sp.ImmutableMatrix(len(col), 1, col)
+        if rest == 2:
+            return sp.ImmutableMatrix([[self.atom(fam, layer, idx + (r, c), n.pos) for c in ranges[1]]
+                                       for r in ranges[0]])
+        raise Located(f"{name} with {len(idx)} subscripts is a {rest}-dimensional array; give more", n.pos)
+
+    def _call(self, n: Node, env, params):
+        fname, primes, arg_node = n.name, n.primes, n.arg
+        arg = self.ev(arg_node, env, params)
+        if fname in BUILTIN_FUNCTIONS:
+            return _elementwise(BUILTIN_FUNCTIONS[fname], arg)
+        t, body = self._function(fname, primes, n.pos)
+        return _elementwise(lambda v: body.xreplace({t: v}), arg)
+
+    def _function(self, fname: str, primes: int, pos):
+        """(t, the function's body in t differentiated `primes` times), cached until a new definition."""
+        key = ("fn", fname, primes)
+        if key not in self._arrays:
+            if primes:
+                t, body = self._function(fname, primes - 1, pos)
+                self._arrays[key] = t, sp.diff(body, t)
+            else:
+                t = sp.Dummy("t")
+                if self.functions[fname] == "defined":
+                    d = next((d for d in reversed(self.definitions) if d.family == fname), None)
+                    if d is None:
+                        raise Located(f"{fname} is used before its definition", pos)
+                    self._arrays[key] = t, self.ev(d.rhs, {}, {d.param: t})
+                else:
+                    self._arrays[key] = t, CONCRETE[self.functions[fname]](t)
+        return self._arrays[key]
+
+    def _sum(self, n: Node, env, params):
+        var, lo, hi, body = n.var, n.lo, n.hi, n.body
+        if lo is not None:
+            values = range(self.ival(lo, env), self.ival(hi, env) + 1)
+        else:
+            values = self._infer_range(var, body, env, n.pos)
+        terms = [self.ev(body, {**env, var: v}, params) for v in values]
+        if not terms:
+            return sp.Integer(0)
+        total = terms[0]
+        for t in terms[1:]:
+            total = _binary("add", total, t, n.pos)
+        return total
+
+    def _infer_range(self, var: str, body: Node, env: dict, pos) -> range:
+        for node in in_order(body, var):
+            if node.kind != "atom":
+                continue
+            fam = self.model.families[node.family]
+            layer_node, subs = node.layer, node.subs
+            if layer_node is not None and layer_node.kind == "index" and layer_node.name == var:
+                return self.layer_range(fam)
+            for s, sub in enumerate(subs):
+                if sub.kind == "index" and sub.name == var:
+                    try:
+                        layer = self.ival(layer_node, env) if layer_node is not None else None
+                    except Located:
+                        continue  # the layer depends on an index not bound yet
+                    return self.slot_range(fam, s, layer)
+        raise Located(f"cannot tell the range of {var} from the sum's terms: write "
+                       f"\\sum_{{{var}=1}}^{{...}}", pos)
+
+    # ---------------------------------------------------------------- derivatives
+    def _derivative(self, n: Node, env, params):
+        of_node, wrt_node = n.of, n.wrt
+        if wrt_node.kind == "param":
+            raise Located("differentiate a defined function with a prime: f'(t)", n.pos)
+        of = self.ev(of_node, env, params)
+        wrt = self.ev(wrt_node, env, params)
+        if isinstance(wrt, sp.MatrixBase):
+            if isinstance(of, sp.MatrixBase):
+                raise Located("the derivative of a matrix with respect to a matrix is not in the dialect", n.pos)
+            return wrt.applyfunc(lambda t: self.d(of, t))
+        if wrt not in self.registry:
+            raise Located("differentiate with respect to a single symbol", wrt_node.pos)
+        return _elementwise(lambda e: self.d(e, wrt), of)
+
+    def d(self, expr, t):
+        """d expr / d t along the definitions, t's own definition cut (the chain rule over atoms)."""
+        if not isinstance(expr, sp.Basic) or expr.is_Number:
+            return sp.Integer(0)
+        total = sp.Integer(0)
+        for s in expr.free_symbols:
+            if s not in self.registry:
+                continue
+            ds = sp.Integer(1) if s == t else self._d_atom(s, t)
+            if ds != 0:
+                total += sp.diff(expr, s) * ds
+        return total
+
+    def _d_atom(self, s, t):
+        key = (s, t)
+        if key not in self._dd:
+            self._dd[key] = sp.Integer(0) if self.is_input(s) else self.d(self.definition_of(s), t)
+        return self._dd[key]
+
+    def full(self, expr):
+        """expr with every defined atom replaced by its definition, recursively (inputs only)."""
+        if isinstance(expr, sp.MatrixBase):
+            return expr.applyfunc(self.full)
+        subs = {}
+        for s in expr.free_symbols:
+            if s in self.registry and not self.is_input(s):
+                if s not in self._full:
+                    self._full[s] = self.full(self.definition_of(s))
+                subs[s] = self._full[s]
+        return expr.xreplace(subs) if subs else expr
+
+    def value(self, expr):
+        """The mpmath value (a matrix becomes a list of rows)."""
+        if isinstance(expr, sp.MatrixBase):
+            return [[self.numeric(e) for e in expr.row(r)] for r in range(expr.rows)]
+        return self.numeric(expr)
+
+    def inputs_of(self, expr) -> dict:
+        """Every input atom the expression depends on, with its value."""
+        seen, stack, found = set(), list(_atoms(expr, self.registry)), {}
+        while stack:
+            s = stack.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            if self.is_input(s):
+                found[s] = self.input_value(s)
+            else:
+                stack.extend(_atoms(self.definition_of(s), self.registry))
+        return found
+
+
+def _atoms(expr, registry) -> list:
+    exprs = list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
+    return [s for e in exprs if isinstance(e, sp.Basic) for s in e.free_symbols if s in registry]
+
+
+def _elementwise(fn, x):
+    return x.applyfunc(fn) if isinstance(x, sp.MatrixBase) else fn(x)
+
+
+def _binary(kind: str, x, y, pos):
+    mx, my = isinstance(x, sp.MatrixBase), isinstance(y, sp.MatrixBase)
+    if kind in ("add", "sub", "hadamard"):
+        if mx != my or (mx and x.shape != y.shape):
+            raise ShapeError(f"{'+' if kind == 'add' else '-' if kind == 'sub' else '⊙'} of shapes "
+                           f"{_shape(x)} and {_shape(y)}: nothing is broadcast", pos)
+        if kind == "hadamard":
+            return x.multiply_elementwise(y) if mx else x * y
+        return x + y if kind == "add" else x - y
+    if kind == "mul":
+        if mx and my and x.shape[1] != y.shape[0]:
+            raise ShapeError(f"matrix product of shapes {_shape(x)} and {_shape(y)}", pos)
+        return x * y
+    if kind == "div":
+        if my:
+            raise Located("division by a matrix", pos)
+        return x / y
+    if mx or my:
+        raise Located("a power of a matrix (did you mean ^T?)", pos)
+    return x ** y
+
+
+def _shape(x) -> str:
+    return f"{x.shape[0]}×{x.shape[1]}" if isinstance(x, sp.MatrixBase) else "scalar"
+
+
+def mp_fraction(f: Fraction):
+    with mpmath.workdps(DIGITS):
+        return mpmath.mpf(f.numerator) / f.denominator
+
+
+def show_atom(fam: Family, layer, idx) -> str:
+    sup = f"^{layer}" if layer is not None else ""
+    sub = f"_{{{','.join(map(str, idx))}}}" if idx else ""
+    return f"{fam.name}{sup}{sub}"

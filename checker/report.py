@@ -1,0 +1,114 @@
+"""Output: how a failure is described (the point, the inputs, both sides) and the text and JSON
+reports of a run."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mpmath
+
+from backproof.reference.tolerances import CHECKER_RESIDUAL as RESIDUAL
+
+if TYPE_CHECKING:
+    from .check import DocReport
+    from .evaluate import World
+
+@dataclass
+class Failure:
+    message: str
+    world: World | None = None
+    assign: dict | None = None
+    values: list | None = None
+    exprs: list | None = None
+
+
+def describe(f: Failure) -> str:
+    """The failure, the point it happened at, every input it depends on, and both sides."""
+    lines = [f.message]
+    if f.world is not None:
+        w = f.world
+        fn = ", ".join(f"{k} = {v}" for k, v in sorted(w.functions.items()))
+        lines.append(f"at {w.inst}" + (f", {show_assign(f.assign)}" if f.assign else "") +
+                     f", point {w.point + 1}" + (f" ({fn})" if fn else ""))
+    if f.values is not None:
+        inputs = {}
+        for e in f.exprs:
+            inputs.update(f.world.inputs_of(e))
+        shown = ", ".join(f"{show_sym(s)} = {mpmath.nstr(v, 12)}"
+                          for s, v in sorted(inputs.items(), key=lambda kv: str(kv[0])))
+        lines.append(f"inputs: {shown}" if shown else "inputs: none")
+        lines.append(f"left side  = {show_value(f.values[0])}")
+        lines.append(f"right side = {show_value(f.values[1])}")
+    return "\n".join(lines)
+
+
+def differ(a, b) -> str | None:
+    if isinstance(a, list) != isinstance(b, list):
+        return f"one is a matrix ({vshape(a)}) and the other {vshape(b)}"
+    if isinstance(a, list):
+        if vshape(a) != vshape(b):
+            return f"shapes {vshape(a)} and {vshape(b)}"
+        for r, (ra, rb) in enumerate(zip(a, b)):
+            for c, (x, y) in enumerate(zip(ra, rb)):
+                if abs(x - y) > RESIDUAL * (1 + max(abs(x), abs(y))):
+                    return f"entry ({r + 1}, {c + 1}): {mpmath.nstr(x, 15)} against {mpmath.nstr(y, 15)}"
+        return None
+    if abs(a - b) > RESIDUAL * (1 + max(abs(a), abs(b))):
+        return f"{mpmath.nstr(a, 15)} against {mpmath.nstr(b, 15)} (residual {mpmath.nstr(abs(a - b), 3)})"
+    return None
+
+
+def vshape(v) -> str:
+    return f"{len(v)}×{len(v[0])}" if isinstance(v, list) else "a scalar"
+
+
+def show_value(v) -> str:
+    if isinstance(v, list):
+        return "[" + "; ".join(", ".join(mpmath.nstr(x, 15) for x in row) for row in v) + "]"
+    return mpmath.nstr(v, 20)
+
+
+def show_sym(s) -> str:
+    return str(s)
+
+
+def show_assign(assign: dict) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sorted(assign.items())) or "no free indices"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ----------------------------------------------------------------------------- output
+
+def render(reports: list[DocReport], *, verbose: bool = False) -> str:
+    """The human-readable report: failures in full, one summary line per document."""
+    lines = []
+    for r in reports:
+        if r.error:
+            lines.append(f"ERROR {r.error}")
+        for o in r.outcomes:
+            if not o.ok:
+                lines.append(f"{o.status} {o.where}: {o.equation}")
+                lines.extend("    " + d for d in o.detail.splitlines())
+            elif verbose or o.status == "expected-wrong":
+                lines.append(f"{o.status:<14} {o.where}: {o.equation}")
+                if o.status == "expected-wrong":
+                    lines.extend("    " + d for d in o.detail.splitlines())
+        c = r.counts
+        lines.append(f"{r.path}: {c['checked'] + c['proved']} checked ({c['proved']} proved), "
+                     f"{c['expected-wrong']} expected-wrong, {c['unchecked']} unchecked, "
+                     f"{c['definition']} definitions, {sum(o.tie is not None for o in r.outcomes)} tied to "
+                     f"manual/, {c['FAIL']} failed, {c['ERROR']} errors  [{r.seconds:.1f} s]"
+                     + ("" if r.ok else "  FAILED"))
+    return "\n".join(lines)
+
+
+def as_json(reports: list[DocReport]) -> dict:
+    return {"ok": all(r.ok for r in reports),
+            "documents": [{"path": r.path, "ok": r.ok, "error": r.error, "seconds": round(r.seconds, 3),
+                           "counts": r.counts,
+                           "equations": [{"where": o.where, "equation": o.equation, "status": o.status,
+                                          "detail": o.detail, "implements": o.tie} for o in r.outcomes]}
+                          for r in reports]}
