@@ -11,7 +11,6 @@ import itertools
 import multiprocessing
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import sympy as sp
@@ -22,46 +21,13 @@ from .errors import DocumentError, Located, OutOfRange, ShapeError, Timeout
 from .evaluate import Definition, Instance, World
 from .grammar import LatexError, Node, parse
 from .meaning import Resolver, free_indices, free_refs
-from .report import Failure, describe, differ, one_line, show_assign
+from .report import DocReport, Failure, Outcome, describe, differ, one_line, show_assign
 
 PROOF_SECONDS = 0.5                # time limit of the sympy.simplify proof attempt, per equation
 EQUATION_SECONDS = 20.0            # evaluation time limit per equation (issue 9: never a hang)
 
 
 # ----------------------------------------------------------------------------- checking
-
-STATUSES = ("definition", "proved", "checked", "expected-wrong", "unchecked", "FAIL", "ERROR")
-
-
-@dataclass
-class Outcome:
-    where: str          # file:line:column
-    equation: str       # as written
-    status: str         # one of STATUSES
-    detail: str = ""    # the counterexample, the reason or the error
-    tie: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status not in ("FAIL", "ERROR")
-
-
-@dataclass
-class DocReport:
-    path: str
-    outcomes: list = field(default_factory=list)
-    error: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def counts(self) -> dict:
-        return {s: sum(o.status == s for o in self.outcomes) for s in STATUSES}
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and all(o.ok for o in self.outcomes)
-
-
 
 def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_document=None) -> list[DocReport]:
     """Check every document (a directory means its *.md files except README.md); `seed` replaces

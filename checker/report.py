@@ -2,7 +2,7 @@
 reports of a run."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import mpmath
@@ -10,8 +10,39 @@ import mpmath
 from backproof.reference.tolerances import CHECKER_RESIDUAL as RESIDUAL
 
 if TYPE_CHECKING:
-    from .check import DocReport
     from .evaluate import World
+
+STATUSES = ("definition", "proved", "checked", "expected-wrong", "unchecked", "FAIL", "ERROR")
+
+
+@dataclass
+class Outcome:
+    where: str          # file:line:column
+    equation: str       # as written
+    status: str         # one of STATUSES
+    detail: str = ""    # the counterexample, the reason or the error
+    tie: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status not in ("FAIL", "ERROR")
+
+
+@dataclass
+class DocReport:
+    path: str
+    outcomes: list = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> dict:
+        return {s: sum(o.status == s for o in self.outcomes) for s in STATUSES}
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(o.ok for o in self.outcomes)
+
 
 @dataclass
 class Failure:

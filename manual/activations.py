@@ -16,6 +16,8 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import check_real
+
 
 def _one(z: np.ndarray) -> np.ndarray:
     return np.ones_like(z)
@@ -124,11 +126,9 @@ class Activation:
 
 def leaky_relu(slope: float = 0.01) -> Activation:
     """leaky_relu(z) = z for z > 0, slope·z otherwise; derivative 1 or slope."""
-    if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-        raise TypeError(f"leaky_relu slope: expected a real number, got {type(slope).__name__}")
-    if not (np.isfinite(slope) and 0 <= slope < 1):
+    s = check_real("leaky_relu slope", slope)
+    if not 0 <= s < 1:
         raise ValueError(f"leaky_relu slope: expected 0 <= slope < 1, got {slope!r}")
-    s = float(slope)
 
     def f(z):
         return np.where(z > 0, z, z * z.dtype.type(s))

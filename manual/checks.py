@@ -32,18 +32,55 @@ def check_float_array(name: str, arr, shape: tuple, dtype=None) -> np.ndarray:
     return arr
 
 
+def check_int(name: str, value, *, low: int | None = None, high: int | None = None) -> int:
+    """An int (Python or NumPy, not bool) in [low, high]: TypeError for another type, ValueError
+    for a value outside the range. Returns it as a Python int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int{_range(low, high)}, got {_show(value)}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name}: expected an int{_range(low, high)}, got {value!r}")
+    return int(value)
+
+
+def check_real(name: str, value, *, low: float | None = None, high: float | None = None,
+               open_low: bool = False) -> float:
+    """A finite real (Python or NumPy int or float, not bool) in [low, high] (or (low, high] with
+    `open_low`): TypeError for another type, ValueError otherwise. Returns it as a Python float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a real number, got {_show(value)}")
+    v = float(value)
+    below = low is not None and (v <= low if open_low else v < low)
+    if not np.isfinite(v) or below or (high is not None and v > high):
+        lo = "" if low is None else f" {'>' if open_low else '>='} {low:g}"
+        hi = "" if high is None else f"{' and' if lo else ''} <= {high:g}"
+        raise ValueError(f"{name}: expected a finite number{lo}{hi}, got {value!r}")
+    return v
+
+
+def check_dtype(name: str, dtype) -> np.dtype:
+    """float32 or float64, given as a NumPy dtype, type or name."""
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d not in FLOAT_DTYPES:
+        raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}" if d is None else
+                        f"{name}: expected float32 or float64, got {d}")
+    return d
+
+
+def check_seed(name: str, seed) -> int | None:
+    """A seed: None (fresh entropy) or an int >= 0, as NumPy's generators take it."""
+    return None if seed is None else check_int(name, seed, low=0)
+
+
 def check_sizes(sizes) -> list[int]:
     """Layer widths [n_0, n_1, ..., n_L], L ≥ 1, each an int ≥ 1."""
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
         raise TypeError(f"sizes: expected a list of layer widths, got {type(sizes).__name__}")
     if len(sizes) < 2:
         raise ValueError(f"sizes: expected at least 2 widths (input and output), got {list(sizes)}")
-    for i, n in enumerate(sizes):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"sizes[{i}]: expected an int width, got {n!r}")
-        if n < 1:
-            raise ValueError(f"sizes[{i}]: expected a width >= 1, got {n}")
-    return [int(n) for n in sizes]
+    return [check_int(f"sizes[{i}]", n, low=1) for i, n in enumerate(sizes)]
 
 
 def check_targets(loss_name: str, y: np.ndarray) -> None:
@@ -61,6 +98,17 @@ def check_targets(loss_name: str, y: np.ndarray) -> None:
         if abs(row_sums[worst] - 1) > tol:
             raise ValueError("y: softmax cross-entropy expects each row to be one-hot or a distribution "
                              f"summing to 1, row {worst} sums to {row_sums[worst]}")
+
+
+def _range(low, high) -> str:
+    if low is not None and high is not None:
+        return f" in {low}..{high}"
+    return f" >= {low}" if low is not None else f" <= {high}" if high is not None else ""
+
+
+def _show(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def _fmt(shape: tuple) -> str:

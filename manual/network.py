@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from .activations import Activation, get_activation
-from .checks import FLOAT_DTYPES, check_float_array, check_sizes, check_targets
+from .checks import check_dtype, check_float_array, check_seed, check_sizes, check_targets
 from .losses import Loss, check_reduction, get_loss, reduce, reduction_scale
 
 
@@ -69,26 +69,61 @@ def bp4_weight_grad(delta, a_prev):
     return delta.T @ a_prev
 
 
-# ----------------------------------------------------------------------------- the network
+# ----------------------------------------------------------------------------- the two passes
 
-@dataclass
+@dataclass(frozen=True)
 class Cache:
-    """Everything the forward pass computed: z[l] at z[l-1], a[l] at a[l] (a[0] = x)."""
+    """Everything the forward pass computed: z[l] at z[l-1], a[l] at a[l] (a[0] = x), and the network
+    that computed it (backward() refuses the cache of another network)."""
 
     z: list[np.ndarray]
     a: list[np.ndarray]
+    net: "Network"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Gradients:
-    """∂C/∂z[l] (delta), ∂C/∂W[l] (dW) and ∂C/∂b[l] (db), layer l at index l-1, and C itself
-    (None where it was not computed)."""
+    """C (None where it was not computed), ∂C/∂z[l] (delta), ∂C/∂W[l] (dW) and ∂C/∂b[l] (db), with
+    layer l at index l-1."""
 
     loss: np.generic | None
     delta: list[np.ndarray]
     dW: list[np.ndarray]
     db: list[np.ndarray]
 
+
+def feedforward(net: "Network", x: np.ndarray) -> Cache:
+    """The forward pass on an already checked x: a[0] = x, z[l] = a[l-1] @ W[l].T + b[l], a[l] = f_l(z[l])."""
+    z, a = [], [x]
+    for Wl, bl, f in zip(net.W, net.b, net.activations):
+        z.append(linear(a[-1], Wl, bl))
+        a.append(f.f(z[-1]))
+    return Cache(z, a, net)
+
+
+def cost(net: "Network", cache: Cache, y: np.ndarray) -> np.generic:
+    """C = Σ_n C_n or (1/n) Σ_n C_n for the batch the cache was computed from."""
+    return reduce(net.loss.per_example(cache.z[-1], cache.a[-1], y), net.reduction)
+
+
+def backpropagate(net: "Network", cache: Cache, y: np.ndarray, *, with_cost: bool = True) -> Gradients:
+    """The backward pass on an already checked y: BP1 for delta[L], BP2 down to delta[1], then BP3
+    and BP4 for every layer (and C unless `with_cost=False`). Lists are padded at index 0 here so
+    that layer l sits at index l, as in the equations; the Gradients hold layer l at l-1."""
+    L = len(net.W)
+    W, f, z, a = [None, *net.W], [None, *net.activations], [None, *cache.z], cache.a
+    scale = reduction_scale(net.reduction, y.shape[0], net.dtype)
+    delta = [None] * (L + 1)
+    delta[L] = bp1_output_error(z[L], a[L], y, f[L], net.loss, scale)
+    for l in range(L - 1, 0, -1):
+        delta[l] = bp2_hidden_error(delta[l + 1], W[l + 1], z[l], f[l])
+    layers = range(1, L + 1)
+    return Gradients(loss=cost(net, cache, y) if with_cost else None, delta=delta[1:],
+                     dW=[bp4_weight_grad(delta[l], a[l - 1]) for l in layers],
+                     db=[bp3_bias_grad(delta[l]) for l in layers])
+
+
+# ----------------------------------------------------------------------------- the network
 
 class Network:
     """Parameters W[l], b[l], one activation per layer, a loss and an explicit batch reduction."""
@@ -118,10 +153,8 @@ class Network:
         """Random parameters: W[l] ~ N(0, 1/n_{l-1}) (variance kept through the layers), b[l] = 0.
         `seed` defaults to 0, so a call without one gives the same network every time."""
         sizes = check_sizes(sizes)
-        dtype = np.dtype(dtype)
-        if dtype not in FLOAT_DTYPES:
-            raise TypeError(f"dtype: expected float32 or float64, got {dtype}")
-        rng = np.random.default_rng(seed)
+        dtype = check_dtype("dtype", dtype)
+        rng = np.random.default_rng(check_seed("seed", seed))
         W = [(rng.standard_normal((m, k)) / np.sqrt(k)).astype(dtype) for k, m in zip(sizes, sizes[1:])]
         b = [np.zeros(m, dtype) for m in sizes[1:]]
         return cls(W, b, activations, loss=loss, reduction=reduction)
@@ -154,51 +187,29 @@ class Network:
         return y
 
     def forward(self, x) -> Cache:
-        """The forward pass: a[0] = x, then z[l] = a[l-1] @ W[l].T + b[l] and a[l] = f_l(z[l])."""
-        return self._forward(self.check_x(x))
+        """The forward pass: a[0] = x, then z[l] = a[l-1] @ W[l].T + b[l] and a[l] = f_l(z[l]).
+        x is copied, so a later change to the caller's array cannot change the gradients."""
+        return feedforward(self, self.check_x(x).copy())
 
     def cost(self, x, y) -> np.generic:
         """C for the batch (x, y), with the network's reduction."""
         x, y = self.check_xy(x, y)
-        return self._cost(self._forward(x), y)
+        return cost(self, feedforward(self, x), y)
 
     def backward(self, cache: Cache, y) -> Gradients:
-        """The backward pass from a forward pass's cache: C, every delta[l] (BP1, BP2), ∂C/∂b[l]
-        (BP3) and ∂C/∂W[l] (BP4)."""
+        """The backward pass from this network's forward pass: C, every delta[l] (BP1, BP2),
+        ∂C/∂b[l] (BP3) and ∂C/∂W[l] (BP4)."""
         if not isinstance(cache, Cache):
             raise TypeError(f"cache: expected the Cache that forward() returned, got {type(cache).__name__}")
-        self.check_y(y, cache.a[0].shape[0])  # x was checked by forward()
-        grads = self._backward(cache, y)
-        grads.loss = self._cost(cache, y)
-        return grads
+        if cache.net is not self:
+            raise ValueError(f"cache: computed by another network ({cache.net!r}); pass the cache that "
+                             "this network's forward() returned")
+        return backpropagate(self, cache, self.check_y(y, cache.a[0].shape[0]))  # x was checked by forward()
 
     def gradients(self, x, y) -> Gradients:
         """One forward and one backward pass: C, every delta[l], ∂C/∂W[l] and ∂C/∂b[l]."""
-        return self.backward(self.forward(x), y)
-
-    # -- the passes (inputs already checked)
-
-    def _forward(self, x) -> Cache:
-        z, a = [], [x]
-        for Wl, bl, f in zip(self.W, self.b, self.activations):
-            z.append(linear(a[-1], Wl, bl))
-            a.append(f.f(z[-1]))
-        return Cache(z, a)
-
-    def _cost(self, cache: Cache, y) -> np.generic:
-        return reduce(self.loss.per_example(cache.z[-1], cache.a[-1], y), self.reduction)
-
-    def _backward(self, cache: Cache, y) -> Gradients:
-        """BP1–BP4 from the forward pass's cache (the cost itself is left out: loss=None)."""
-        z, a, L = cache.z, cache.a, len(self.W)
-        scale = reduction_scale(self.reduction, y.shape[0], self.dtype)
-        delta = [None] * L
-        delta[L - 1] = bp1_output_error(z[L - 1], a[L], y, self.activations[L - 1], self.loss, scale)
-        for l in range(L - 1, 0, -1):  # layers L-1 .. 1, stored at index l-1
-            delta[l - 1] = bp2_hidden_error(delta[l], self.W[l], z[l - 1], self.activations[l - 1])
-        db = [bp3_bias_grad(d) for d in delta]
-        dW = [bp4_weight_grad(d, a_prev) for d, a_prev in zip(delta, a[:-1])]
-        return Gradients(None, delta, dW, db)
+        x, y = self.check_xy(x, y)
+        return backpropagate(self, feedforward(self, x), y)
 
 
 def _check_activations(activations, L: int) -> list[Activation]:

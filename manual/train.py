@@ -5,7 +5,8 @@ from typing import Callable
 
 import numpy as np
 
-from .network import Network
+from .checks import check_int, check_real, check_seed
+from .network import Network, backpropagate, cost, feedforward
 
 
 def sgd(net: Network, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int, lr: float,
@@ -18,20 +19,16 @@ def sgd(net: Network, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: 
     does not). `on_epoch(epoch, cost)` is called after each epoch (for progress reporting).
     """
     x, y = net.check_xy(x, y)
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr: expected a finite learning rate > 0, got {lr!r}")
-    rng = np.random.default_rng(seed)
-    eta = net.dtype.type(lr)
+    epochs, batch_size = check_int("epochs", epochs, low=1), check_int("batch_size", batch_size, low=1)
+    eta = net.dtype.type(check_real("lr", lr, low=0, open_low=True))
+    rng = np.random.default_rng(check_seed("seed", seed))
     history = []
     for epoch in range(epochs):
         order = rng.permutation(len(x))
         for start in range(0, len(x), batch_size):
             batch = order[start:start + batch_size]
             train_step(net, x[batch], y[batch], eta)
-        history.append(float(net._cost(net._forward(x), y)))
+        history.append(float(cost(net, feedforward(net, x), y)))
         if on_epoch is not None:
             on_epoch(epoch, history[-1])
     return history
@@ -43,7 +40,7 @@ def train_step(net: Network, x: np.ndarray, y: np.ndarray, eta) -> None:
     x and y must already be checked (`net.check_xy`; `sgd` does it once for the whole data set),
     and `eta` should be a scalar of the network's dtype.
     """
-    grads = net._backward(net._forward(x), y)
+    grads = backpropagate(net, feedforward(net, x), y, with_cost=False)
     for Wl, bl, dW, db in zip(net.W, net.b, grads.dW, grads.db):
         dW *= eta  # dW and db are fresh arrays: scale them in place, no temporaries
         Wl -= dW

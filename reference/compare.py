@@ -104,7 +104,7 @@ def compare_to(oracle: str, net: Network, got: Gradients, expected: Gradients,
         if not isinstance(given, (list, tuple)) or len(given) != L:
             result.mismatches.append(Mismatch(oracle, q, None, None, None, None, np.inf, tol,
                                               f"expected a list of {L} arrays, one per layer, got "
-                                              f"{_describe(given)}"))
+                                              f"{describe_value(given)}"))
             result.layer_errors = [np.inf] * L
             continue
         mags = getattr(magnitudes, q) if magnitudes is not None else [None] * L
@@ -196,7 +196,7 @@ def assert_case(case: Case, backward: Backward = manual_backward, **kw) -> CaseR
 def structural_problem(g, r: np.ndarray, dtype) -> str:
     """What is wrong with `g` other than its values (type, shape, dtype, non-finite), or ""."""
     if not isinstance(g, np.ndarray):
-        return f"expected a numpy array of shape {r.shape} and dtype {np.dtype(dtype)}, got {_describe(g)}"
+        return f"expected a numpy array of shape {r.shape} and dtype {np.dtype(dtype)}, got {describe_value(g)}"
     if g.shape != r.shape:
         return f"expected shape {r.shape}, got {g.shape}"
     if g.dtype != dtype:
@@ -209,7 +209,7 @@ def structural_problem(g, r: np.ndarray, dtype) -> str:
     return ""
 
 
-def _describe(v) -> str:
+def describe_value(v) -> str:
     if isinstance(v, np.ndarray):
         return f"ndarray of shape {v.shape}"
     return f"{type(v).__name__} of length {len(v)}" if hasattr(v, "__len__") else type(v).__name__

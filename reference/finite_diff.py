@@ -1,6 +1,7 @@
 """The central finite-difference oracle: ∂C/∂θ ≈ (C(θ + h) − C(θ − h)) / (2h) for every W and b entry.
 
-It uses only the forward pass (in the parameters' own dtype) and never a derivative formula.
+It uses only a forward pass of its own (below: NumPy and SciPy, in the parameters' own dtype,
+sharing no code with manual/) and never a derivative formula.
 The step h = eps^(1/3)·max(1, |θ|) comes from the dtype (reference/tolerances.py); θ ± h are
 rounded to the dtype first and the difference is divided by the distance actually stepped.
 
@@ -18,9 +19,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scipy.special import expit, logsumexp, softmax
+
 from backproof.manual.network import Network
 
 from .tolerances import fd_step
+
+_F = {
+    "sigmoid": expit,
+    "tanh": np.tanh,
+    "relu": lambda z, s: np.where(z > 0, z, 0 * z),
+    "leaky_relu": lambda z, s: np.where(z > 0, z, z * z.dtype.type(s)),
+    "identity": lambda z: z,
+    "softplus": lambda z: np.logaddexp(0 * z, z),
+    "softmax": lambda z: softmax(z, axis=1),
+}
+_C = {  # C_n from (z[L], a[L], y)
+    "half_sse": lambda z, a, y: 0.5 * ((a - y) ** 2).sum(axis=1),
+    "mse": lambda z, a, y: ((a - y) ** 2).mean(axis=1),
+    "bce": lambda z, a, y: (np.logaddexp(0 * z, z) - y * z).sum(axis=1),
+    "softmax_ce": lambda z, a, y: (y * (logsumexp(z, axis=1, keepdims=True) - z)).sum(axis=1),
+}
 
 _MAX_HALVINGS = 20
 
@@ -74,10 +93,15 @@ def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> F
 
 
 def _evaluate(net: Network, x, y) -> tuple[float, list[np.ndarray]]:
-    """One forward pass: the cost, and the sign of z in every relu-family layer."""
-    cache = net._forward(x)
-    pattern = [z > 0 for z, f in zip(cache.z, net.activations) if f.has_kink]
-    return float(net._cost(cache, y)), pattern
+    """One forward pass of our own: the cost, and the sign of z in every relu-family layer."""
+    a, pattern = x, []
+    for Wl, bl, f in zip(net.W, net.b, net.activations):
+        z = a @ Wl.T + bl
+        a = _F[f.name](z, f.slope) if f.has_kink else _F[f.name](z)
+        if f.has_kink:
+            pattern.append(z > 0)
+    per_example = _C[net.loss.name](z, a, y)
+    return float(per_example.sum() if net.reduction == "sum" else per_example.mean()), pattern
 
 
 def _same(p, q) -> bool:

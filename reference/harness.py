@@ -40,7 +40,7 @@ from backproof.manual.losses import LOSSES, REDUCTIONS
 from backproof.manual.network import Network
 
 from .autograd import autograd_gradients, gradient_magnitudes
-from .compare import _describe, relative_error, structural_problem
+from .compare import describe_value, relative_error, structural_problem
 from .strategies import Case, cases
 from .symbolic import symbolic_gradients
 from .tolerances import rtol_exact
@@ -199,7 +199,7 @@ class _Layout:
         return weights, [bl.reshape(-1, 1).copy() if self.layout == "columns" else bl.copy() for bl in b]
 
 
-_kind = _describe
+_kind = describe_value
 
 
 def _check_arguments(backprop, activation, loss, reduction, layout, weight_shape, bias, max_examples, seed):
