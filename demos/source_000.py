@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from backproof.manual.checks import check_int, check_seed
 from backproof.manual.activations import sigmoid, sigmoid_prime
 
 NAND_PATTERNS = [([0, 0], [1]), ([0, 1], [1]), ([1, 0], [1]), ([1, 1], [0])]  # the source's table
@@ -43,10 +44,9 @@ class MultiLayerNet:
     def __init__(self, n_inputs: int, n_hidden_layers: int, n_nodes: int, n_outputs: int = 1, seed: int = 0):
         for name, v, least in (("n_inputs", n_inputs, 1), ("n_hidden_layers", n_hidden_layers, 0),
                                ("n_nodes", n_nodes, 1), ("n_outputs", n_outputs, 1)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < least:
-                raise ValueError(f"{name}: expected an int >= {least}, got {v!r}")
+            check_int(name, v, low=least)
         self.sizes = [n_inputs] + [n_nodes] * n_hidden_layers + [n_outputs]
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
         self.weights = [rng.uniform(-1, 1, (m, n)) for m, n in zip(self.sizes[:-1], self.sizes[1:])]
         self.biases = [rng.uniform(-1, 1, n) for n in self.sizes[1:]]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from backproof.manual.checks import check_real
 from backproof.manual.activations import sigmoid
 
 START, STEP, PRECISION = 4.0, 0.01, 1e-5
@@ -34,9 +35,7 @@ def f_prime(x):
 def descent(x: float = START, step: float = STEP, precision: float = PRECISION,
             max_steps: int = 100_000) -> list[float]:
     """Every x visited by x ← x − step·f′(x) until |Δx| ≤ precision (or max_steps, an error)."""
-    for name, v in (("step", step), ("precision", precision)):
-        if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
-            raise ValueError(f"{name}: expected a finite number > 0, got {v!r}")
+    step, precision = (check_real(name, v, low=0, open_low=True) for name, v in (("step", step), ("precision", precision)))
     path = [float(x)]
     for _ in range(max_steps):
         with np.errstate(over="ignore", invalid="ignore"):

@@ -63,7 +63,7 @@ def check_dtype(name: str, dtype) -> np.dtype:
         d = np.dtype(dtype)
     except TypeError:
         d = None
-    if d not in FLOAT_DTYPES:
+    if d is None or d not in FLOAT_DTYPES:  # careful: np.dtype("float64") == None is True
         raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}" if d is None else
                         f"{name}: expected float32 or float64, got {d}")
     return d

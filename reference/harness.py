@@ -36,6 +36,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from backproof.manual.activations import ACTIVATIONS, Activation
+from backproof.manual.checks import check_int, check_seed
 from backproof.manual.losses import LOSSES, REDUCTIONS
 from backproof.manual.network import Network
 
@@ -120,9 +121,9 @@ def check_backprop(backprop: Callable, *, activation: str | Sequence[str] = "sig
     from hypothesis import Phase, find, settings
     from hypothesis.errors import NoSuchExample
     try:  # every phase, shrinking included, whatever the active profile says
-        case = find(strategy, fails, settings=settings(max_examples=max_examples, database=None, deadline=None,
+        case = find(strategy, fails, settings=settings(max_examples=int(max_examples), database=None, deadline=None,
                                                        phases=tuple(Phase)),
-                    random=random.Random(seed) if seed is not None else None)
+                    random=random.Random(int(seed)) if seed is not None else None)
     except NoSuchExample:
         return Report(True, count, settings_used)
     return Report(False, count, settings_used, _check_one(backprop, case, user))
@@ -225,7 +226,5 @@ def _check_arguments(backprop, activation, loss, reduction, layout, weight_shape
     # the loss/activation pairing and softmax placement, as manual/ checks them (raises ValueError)
     acts = list(names) if not isinstance(activation, str) else [activation] * (1 if activation == "softmax" else 2)
     Network([np.zeros((1, 1))] * len(acts), [np.zeros(1)] * len(acts), acts, loss=loss, reduction=reduction)
-    if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:
-        raise ValueError(f"max_examples: expected an int >= 1, got {max_examples!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"seed: expected an int or None, got {seed!r}")
+    check_int("max_examples", max_examples, low=1)
+    check_seed("seed", seed)

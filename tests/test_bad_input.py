@@ -188,3 +188,56 @@ def test_nothing_is_broadcast():
     """A (1, k) target against a batch of 4 would broadcast in NumPy; here it is an error."""
     with pytest.raises(ValueError, match=r"y: expected shape \(4, 1\), got \(1, 1\)"):
         net().gradients(X, np.zeros((1, 1)))
+
+
+# ----------------------------------------------------------------------------- the cache and x
+
+def test_backward_refuses_the_cache_of_another_network():
+    a, b = net(), net()
+    with pytest.raises(ValueError, match=r"^cache: computed by another network"):
+        b.backward(a.forward(X), Y)
+
+
+def test_a_later_change_to_the_callers_x_does_not_change_the_gradients():
+    n = net()
+    x = X.copy()
+    want = n.gradients(x, Y)
+    cache = n.forward(x)
+    x += 1.0  # the caller reuses its buffer between forward and backward
+    got = n.backward(cache, Y)
+    for g, w in zip(got.dW + got.db, want.dW + want.db):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_gradients_are_built_once_and_cannot_be_patched():
+    g = net().gradients(X, Y)
+    with pytest.raises(AttributeError):
+        g.loss = 0.0
+
+
+@pytest.mark.parametrize("kwargs", [dict(seed=np.int64(3)), dict(dtype="float32"), dict(dtype=np.dtype("float64"))])
+def test_numpy_scalars_and_dtype_names_are_accepted_by_init(kwargs):
+    n = Network.init([2, 3, 1], "sigmoid", loss="half_sse", reduction="sum", **kwargs)
+    assert n.dtype in (np.float32, np.float64)
+
+
+def test_numpy_scalars_are_accepted_by_sgd():
+    n = net()
+    history = sgd(n, X, Y, epochs=np.int64(2), batch_size=np.int32(2), lr=np.float32(0.1), seed=np.int64(1))
+    assert len(history) == 2 and all(np.isfinite(history))
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda: Network.init([2, 1], "sigmoid", loss="half_sse", reduction="sum", seed=-1), ValueError,
+     "seed: expected an int >= 0, got -1"),
+    (lambda: Network.init([2, 1], "sigmoid", loss="half_sse", reduction="sum", seed=1.5), TypeError,
+     "seed: expected an int >= 0, got float 1.5"),
+    (lambda: Network.init([2, 1], "sigmoid", loss="half_sse", reduction="sum", dtype="banana"), TypeError,
+     "dtype: expected float32 or float64, got 'banana'"),
+    (lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=0.1, seed="abc"), TypeError,
+     "seed: expected an int >= 0, got str 'abc'"),
+], ids=["negative seed", "float seed", "dtype name", "string seed"])
+def test_seeds_and_dtypes_are_checked_by_name(call, exc, message):
+    with pytest.raises(exc) as raised:
+        call()
+    assert str(raised.value) == message

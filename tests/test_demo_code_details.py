@@ -18,11 +18,12 @@ from backproof.reference.tolerances import rtol_exact
 
 # ----------------------------------------------------------------------------- source 000
 
-@pytest.mark.parametrize("args, name", [((0, 1, 1, 1), "n_inputs"), ((1, -1, 1, 1), "n_hidden_layers"),
-                                        ((1, 1, 0, 1), "n_nodes"), ((1, 1, 1, 0), "n_outputs"),
-                                        ((True, 1, 1, 1), "n_inputs"), ((1, 1, 2.0, 1), "n_nodes")])
-def test_000_constructor_names_the_bad_argument(args, name):
-    with pytest.raises(ValueError, match=rf"^{name}: expected an int >= "):
+@pytest.mark.parametrize("args, name, exc", [
+    ((0, 1, 1, 1), "n_inputs", ValueError), ((1, -1, 1, 1), "n_hidden_layers", ValueError),
+    ((1, 1, 0, 1), "n_nodes", ValueError), ((1, 1, 1, 0), "n_outputs", ValueError),
+    ((True, 1, 1, 1), "n_inputs", TypeError), ((1, 1, 2.0, 1), "n_nodes", TypeError)])
+def test_000_constructor_names_the_bad_argument(args, name, exc):
+    with pytest.raises(exc, match=rf"^{name}: expected an int >= "):
         source_000.MultiLayerNet(*args)
 
 
