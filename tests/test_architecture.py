@@ -136,3 +136,13 @@ def test_the_namespace_package_imports_nothing_of_ours():
 def test_manual_is_only_the_backprop():
     assert sorted(p.stem for p in (ROOT / "manual").glob("*.py")) == [
         "__init__", "activations", "checks", "losses", "network", "train"]
+
+
+def test_the_cuda_docstring_states_the_tolerances_the_code_uses():
+    import numpy as np
+
+    from backproof.reference import cuda, tolerances
+    doc = cuda.__doc__
+    assert f"({tolerances.rtol_exact(np.float64):.2g})" in doc and f"({tolerances.rtol_exact(np.float32):.2g})" in doc
+    assert tolerances.rtol_tf32() == 2.0 ** -6 + tolerances.rtol_exact(np.float32)
+    assert "2^-6 + 2^6 · 2^-23" in doc
