@@ -5,7 +5,7 @@ manual/'s float64 backward is the reference here: it agrees with autograd, the e
 derivatives and finite differences on the CPU. What is measured is how far each CUDA configuration
 is from it, against a tolerance derived for that configuration (reference/tolerances.py):
     float64              rtol_exact(float64)  = 2^6 · 2^-52          (1.4e-14)
-    float32, TF32 off    rtol_exact(float32)  = 2^6 · 2^-23          (7.6e-6)
+    float32, TF32 off    rtol_exact(float32)  = 2^6 · 2^-23          (7.6e-06)
     float32, TF32 on     rtol_tf32()          = 2^-6 + 2^6 · 2^-23   (inputs of each product rounded to 10 bits)
 The TF32 switch is torch.backends.cuda.matmul.allow_tf32, set for the run and restored after.
 """
