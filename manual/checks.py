@@ -61,7 +61,7 @@ def check_dtype(name: str, dtype) -> np.dtype:
     """float32 or float64, given as a NumPy dtype, type or name."""
     try:
         d = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):  # what NumPy raises for a spec it cannot read
         d = None
     if d is None or d not in FLOAT_DTYPES:  # careful: np.dtype("float64") == None is True
         raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}" if d is None else

@@ -234,9 +234,11 @@ def test_numpy_scalars_are_accepted_by_sgd():
      "seed: expected an int >= 0, got float 1.5"),
     (lambda: Network.init([2, 1], "sigmoid", loss="half_sse", reduction="sum", dtype="banana"), TypeError,
      "dtype: expected float32 or float64, got 'banana'"),
+    (lambda: Network.init([2, 1], "sigmoid", loss="half_sse", reduction="sum", dtype="f4,f4"), TypeError,
+     "dtype: expected float32 or float64, got [('f0', '<f4'), ('f1', '<f4')]"),
     (lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=0.1, seed="abc"), TypeError,
      "seed: expected an int >= 0, got str 'abc'"),
-], ids=["negative seed", "float seed", "dtype name", "string seed"])
+], ids=["negative seed", "float seed", "dtype name", "structured dtype", "string seed"])
 def test_seeds_and_dtypes_are_checked_by_name(call, exc, message):
     with pytest.raises(exc) as raised:
         call()
