@@ -14,6 +14,9 @@ def check_float_array(name: str, arr, shape: tuple, dtype=None) -> np.ndarray:
     and of `dtype` when one is given."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"{name}: expected a numpy.ndarray of shape {_fmt(shape)}, got {type(arr).__name__}")
+    if type(arr) is not np.ndarray:  # np.matrix turns * into a matrix product; a masked array hides entries
+        raise TypeError(f"{name}: expected a plain numpy.ndarray, got the subclass {type(arr).__name__} "
+                        f"(convert it yourself, e.g. np.asarray({name}))")
     if arr.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name}: expected dtype float32 or float64, got {arr.dtype} (convert it yourself; "
                         f"nothing is cast silently)")
@@ -30,6 +33,16 @@ def check_float_array(name: str, arr, shape: tuple, dtype=None) -> np.ndarray:
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(f"{name}: expected finite values, got {arr[bad]} at index {bad}")
     return arr
+
+
+def check_finite_result(name: str, arr) -> None:
+    """A value the passes computed must be finite: FloatingPointError naming it and the first bad entry
+    (an overflow from inputs, weights or a learning rate too large for the dtype), not NumPy's warning."""
+    if not np.isfinite(arr).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0]) if np.ndim(arr) else ()
+        at = f" at index {bad}" if bad else ""
+        raise FloatingPointError(f"{name}: not finite ({np.asarray(arr)[bad]}{at}); the inputs, weights or "
+                                 f"learning rate are too large for {np.asarray(arr).dtype}")
 
 
 def check_int(name: str, value, *, low: int | None = None, high: int | None = None) -> int:

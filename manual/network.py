@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from .activations import Activation, get_activation
-from .checks import check_dtype, check_float_array, check_seed, check_sizes, check_targets
+from .checks import check_dtype, check_finite_result, check_float_array, check_seed, check_sizes, check_targets
 from .losses import Loss, check_reduction, get_loss, reduce, reduction_scale
 
 
@@ -93,17 +93,23 @@ class Gradients:
 
 
 def feedforward(net: "Network", x: np.ndarray) -> Cache:
-    """The forward pass on an already checked x: a[0] = x, z[l] = a[l-1] @ W[l].T + b[l], a[l] = f_l(z[l])."""
+    """The forward pass on an already checked x: a[0] = x, z[l] = a[l-1] @ W[l].T + b[l], a[l] = f_l(z[l]).
+    An overflow raises FloatingPointError naming the first z[l] that is not finite."""
     z, a = [], [x]
-    for Wl, bl, f in zip(net.W, net.b, net.activations):
-        z.append(linear(a[-1], Wl, bl))
-        a.append(f.f(z[-1]))
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, by layer, instead
+        for l, (Wl, bl, f) in enumerate(zip(net.W, net.b, net.activations), start=1):
+            z.append(linear(a[-1], Wl, bl))
+            check_finite_result(f"z[{l}]", z[-1])
+            a.append(f.f(z[-1]))
     return Cache(z, a, net)
 
 
 def cost(net: "Network", cache: Cache, y: np.ndarray) -> np.generic:
     """C = Σ_n C_n or (1/n) Σ_n C_n for the batch the cache was computed from."""
-    return reduce(net.loss.per_example(cache.z[-1], cache.a[-1], y), net.reduction)
+    with np.errstate(over="ignore", invalid="ignore"):
+        C = reduce(net.loss.per_example(cache.z[-1], cache.a[-1], y), net.reduction)
+    check_finite_result("C", C)
+    return C
 
 
 def backpropagate(net: "Network", cache: Cache, y: np.ndarray, *, with_cost: bool = True) -> Gradients:
@@ -114,13 +120,17 @@ def backpropagate(net: "Network", cache: Cache, y: np.ndarray, *, with_cost: boo
     W, f, z, a = [None, *net.W], [None, *net.activations], [None, *cache.z], cache.a
     scale = reduction_scale(net.reduction, y.shape[0], net.dtype)
     delta = [None] * (L + 1)
-    delta[L] = bp1_output_error(z[L], a[L], y, f[L], net.loss, scale)
-    for l in range(L - 1, 0, -1):
-        delta[l] = bp2_hidden_error(delta[l + 1], W[l + 1], z[l], f[l])
-    layers = range(1, L + 1)
-    return Gradients(loss=cost(net, cache, y) if with_cost else None, delta=delta[1:],
-                     dW=[bp4_weight_grad(delta[l], a[l - 1]) for l in layers],
-                     db=[bp3_bias_grad(delta[l]) for l in layers])
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, by layer, instead
+        delta[L] = bp1_output_error(z[L], a[L], y, f[L], net.loss, scale)
+        for l in range(L - 1, 0, -1):
+            delta[l] = bp2_hidden_error(delta[l + 1], W[l + 1], z[l], f[l])
+        layers = range(1, L + 1)
+        dW = [bp4_weight_grad(delta[l], a[l - 1]) for l in layers]
+        db = [bp3_bias_grad(delta[l]) for l in layers]
+    for l in layers:  # delta[l] finite ⇒ db[l] finite up to a sum's overflow, so check all three
+        for name, arr in ((f"delta[{l}]", delta[l]), (f"dC/dW[{l}]", dW[l - 1]), (f"dC/db[{l}]", db[l - 1])):
+            check_finite_result(name, arr)
+    return Gradients(loss=cost(net, cache, y) if with_cost else None, delta=delta[1:], dW=dW, db=db)
 
 
 # ----------------------------------------------------------------------------- the network

@@ -5,7 +5,7 @@ from typing import Callable
 
 import numpy as np
 
-from .checks import check_int, check_real, check_seed
+from .checks import check_finite_result, check_int, check_real, check_seed
 from .network import Network, backpropagate, cost, feedforward
 
 
@@ -27,7 +27,10 @@ def sgd(net: Network, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: 
         order = rng.permutation(len(x))
         for start in range(0, len(x), batch_size):
             batch = order[start:start + batch_size]
-            train_step(net, x[batch], y[batch], eta)
+            try:
+                train_step(net, x[batch], y[batch], eta)
+            except FloatingPointError as e:
+                raise FloatingPointError(f"sgd, epoch {epoch + 1}, mini-batch {start // batch_size + 1}: {e}") from None
         history.append(float(cost(net, feedforward(net, x), y)))
         if on_epoch is not None:
             on_epoch(epoch, history[-1])
@@ -41,8 +44,11 @@ def train_step(net: Network, x: np.ndarray, y: np.ndarray, eta) -> None:
     and `eta` should be a scalar of the network's dtype.
     """
     grads = backpropagate(net, feedforward(net, x), y, with_cost=False)
-    for Wl, bl, dW, db in zip(net.W, net.b, grads.dW, grads.db):
-        dW *= eta  # dW and db are fresh arrays: scale them in place, no temporaries
+    for l, (Wl, bl, dW, db) in enumerate(zip(net.W, net.b, grads.dW, grads.db), start=1):
+        with np.errstate(over="ignore", invalid="ignore"):
+            dW *= eta  # dW and db are fresh arrays: scale them in place, no temporaries
+            db *= eta
+        check_finite_result(f"lr·dC/dW[{l}]", dW)  # checked before the update, so the network stays finite
+        check_finite_result(f"lr·dC/db[{l}]", db)
         Wl -= dW
-        db *= eta
         bl -= db

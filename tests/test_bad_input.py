@@ -17,6 +17,14 @@ X = np.zeros((4, 2))
 Y = np.zeros((4, 1))
 ONE_HOT = np.eye(3)[[0, 1, 2, 0]]
 
+
+def _matrix(a):
+    """np.matrix without its PendingDeprecationWarning (users still pass them)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return np.asmatrix(a)
+
 CASES = [
     # (id, call, exception, the whole message)
     ("x wrong width", lambda: net().gradients(np.zeros((4, 3)), Y), ValueError,
@@ -162,6 +170,35 @@ CASES = [
      "lr: expected a real number, got str '0.1'"),
     ("sgd bool lr", lambda: sgd(net(), X, Y, epochs=1, batch_size=2, lr=True), TypeError,
      'lr: expected a real number, got bool True'),
+    # subclasses of ndarray: np.matrix makes * a matrix product (dW was off by 0.48 with batch = width),
+    # a masked array's mask would be ignored by the BLAS
+    ("x an np.matrix", lambda: net().gradients(_matrix(np.ones((2, 2))), np.zeros((2, 1))), TypeError,
+     "x: expected a plain numpy.ndarray, got the subclass matrix (convert it yourself, e.g. np.asarray(x))"),
+    ("y an np.matrix", lambda: net().gradients(X, _matrix(Y)), TypeError,
+     "y: expected a plain numpy.ndarray, got the subclass matrix (convert it yourself, e.g. np.asarray(y))"),
+    ("W[1] an np.matrix", lambda: Network([_matrix(np.zeros((3, 2)))], [np.zeros(3)], "sigmoid", loss="mse",
+                                          reduction="sum"), TypeError,
+     "W[1]: expected a plain numpy.ndarray, got the subclass matrix (convert it yourself, e.g. np.asarray(W[1]))"),
+    ("x a masked array", lambda: net().forward(np.ma.masked_array(X, mask=X == 0)), TypeError,
+     "x: expected a plain numpy.ndarray, got the subclass MaskedArray (convert it yourself, e.g. np.asarray(x))"),
+    ("float32 cache to a float64 network", lambda: net().backward(net(dtype=f32).forward(X.astype(f32)), Y),
+     ValueError, "cache: computed by another network (Network(sizes=[2, 3, 1], activations=[sigmoid, sigmoid], "
+     "loss=half_sse, reduction=sum, dtype=float32)); pass the cache that this network's forward() returned"),
+    # overflow: our error names the layer, instead of NumPy's warning and inf/NaN gradients
+    ("x = 1e200 through identity layers", lambda: net(activations="identity").gradients(np.full((4, 2), 1e200), Y),
+     FloatingPointError, "dC/dW[1]: not finite (inf at index (0, 0)); the inputs, weights or learning rate are "
+     "too large for float64"),
+    ("forward overflows in z[2]", lambda: Network([np.full((3, 2), 1e300), np.full((1, 3), 1e300)],
+                                                  [np.zeros(3), np.zeros(1)], "identity", loss="mse",
+                                                  reduction="sum").forward(np.ones((1, 2))),
+     FloatingPointError, "z[2]: not finite (inf at index (0, 0)); the inputs, weights or learning rate are too "
+     "large for float64"),
+    ("cost overflows", lambda: Network([np.eye(2)], [np.zeros(2)], "identity", loss="half_sse", reduction="sum")
+     .cost(np.full((1, 2), 1e200), np.zeros((1, 2))), FloatingPointError,
+     "C: not finite (inf); the inputs, weights or learning rate are too large for float64"),
+    ("sgd lr = 1e10", lambda: sgd(net(activations="identity"), np.ones((4, 2)), Y, epochs=3, batch_size=2, lr=1e10),
+     FloatingPointError, "sgd, epoch 2, mini-batch 2: delta[1]: not finite (inf at index (0, 0)); the inputs, "
+     "weights or learning rate are too large for float64"),
 ]
 
 
@@ -219,6 +256,25 @@ def test_gradients_are_built_once_and_cannot_be_patched():
 def test_numpy_scalars_and_dtype_names_are_accepted_by_init(kwargs):
     n = Network.init([2, 3, 1], "sigmoid", loss="half_sse", reduction="sum", **kwargs)
     assert n.dtype in (np.float32, np.float64)
+
+
+def test_overflow_raises_our_error_and_no_numpy_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy RuntimeWarning would be raised here instead
+        with pytest.raises(FloatingPointError, match=r"^dC/dW\[1\]: not finite"):
+            net(activations="identity").gradients(np.full((4, 2), 1e200), Y)
+
+
+def test_numpy_scalars_are_accepted_by_check_backprop():
+    from backproof.reference.harness import check_backprop
+
+    def manual_backprop(weights, biases, x, y):
+        g = Network(weights, biases, "sigmoid", loss="half_sse", reduction="sum").gradients(x, y)
+        return g.dW, g.db
+    report = check_backprop(manual_backprop, activation="sigmoid", loss="half_sse", reduction="sum",
+                            max_examples=np.int64(3), seed=np.int64(1))
+    assert report.ok and report.examples == 3
 
 
 def test_numpy_scalars_are_accepted_by_sgd():
