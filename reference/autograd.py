@@ -71,56 +71,71 @@ def autograd_gradients(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torc
 
 
 def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
-    """The sizes of the terms each backward quantity is made of: its rounding error is proportional
-    to them, however much the terms cancel (δ[L] = a − y near a fit; Σ_k (a_k − y_k) = 0 through a
-    softmax; z = W·a + b cancelling to nearly 0). Errors are measured against these, not against the
-    possibly tiny result. A running error bound, forward then backward:
-        Zm[l] = A[l-1] @ |W[l]|.T + |b[l]|          (what z[l]'s rounding error is proportional to)
-        A[l]  = |a[l]| + |f'(z[l])| ⊙ Zm[l]          (the same for a[l]; A[0] = |x|)
+    """A first-order running error bound of every entry of every backward quantity, in units of
+    the unit roundoff: the rounding error of entry i is at most about (roundings on its path)·eps·M_i,
+    however much its terms cancel (δ[L] = a − y near a fit; Σ_k (a_k − y_k) = 0 through a softmax;
+    z = W·a + b cancelling to nearly 0). Each quantity's bound M is propagated with the value it
+    multiplies, as for a product u·v: M(u·v) = M(u)·|v| + |u|·M(v), never M(u)·M(v).
+    Forward:
+        Zm[l] = A[l-1] @ |W[l]|.T + |b[l]|          (the bound of z[l])
+        A[l]  = |a[l]| + |f'(z[l])| ⊙ Zm[l]          (of a[l]; A[0] = |x|)
                 softmax: |a| ⊙ (1 + 2·max_k Zm_k)    (da_i = a_i (dz_i − Σ_k a_k dz_k))
-        F[l]  = |f'(z[l])| + |f''(z[l])| ⊙ Zm[l]     (for f'(z[l]), moved by z[l]'s error)
-        G     = c·(A[L] + |y|)                       (∂C_n/∂a: c = 1 for ½·SSE, 2/K for MSE)
-        M_delta[L] = s·(A[L] + |y|)                        for a fused pair (δ = s(a − y))
-                   = s·G ⊙ F[L]                            elementwise f
-                   = s·(G ⊙ a + a·Σ_i G_i a_i)             softmax: Σ_i G_i |J_ij|, |J_ij| ≤ a_i(1[i=j] + a_j)
-        M_delta[l] = (M_delta[l+1] @ |W[l+1]|) ⊙ F[l]
-        M_db[l] = Σ_n M_delta[l]_n,   M_dW[l] = M_delta[l].T @ A[l-1]
+        F[l]  = |f'(z[l])| + |f''(z[l])| ⊙ Zm[l]     (of f'(z[l]), moved by z[l]'s error)
+                + |∂f'/∂a| ⊙ A[l]                    (f' computed from a[l], the textbook way:
+                                                      1 − a² for tanh, a(1 − a) for the sigmoid,
+                                                      1 − e^(−a) for softplus; torch does the same)
+    Backward, with g = ∂C_n/∂a[L] = c·(a − y) (c = 1 for ½·SSE, 2/K for MSE), G = c·(A[L] + |y|)
+    its bound, and s = ∂C/∂C_n:
+        M_delta[L] = s·(A[L] + |y|)                        fused pair (δ = s(a − y))
+                   = s·(G ⊙ |f'| + |g| ⊙ F[L])             elementwise f
+                   = s·(Σ_i G_i |J_ij| + Σ_i |g_i| ΔJ_ij)   softmax, J_ij = a_i(1[i=j] − a_j), ΔJ its bound
+        M_delta[l] = (M_delta[l+1] @ |W[l+1]|) ⊙ |f'(z[l])| + (|delta[l+1]| @ |W[l+1]|) ⊙ F[l]
+        M_db[l] = Σ_n M_delta[l]_n,   M_dW[l] = M_delta[l].T @ |a[l-1]| + |delta[l]|.T @ A[l-1]
         M_loss = Σ |∂C/∂a[L]| ⊙ (A[L] + |y|) + Σ |∂C/∂z[L]| ⊙ Zm[L] + s·Σ_n (|C_n| + Σ_k |y ⊙ z[L]|)
                  (the loss as a function of a[L] for squared errors, of z[L] for the cross-entropies)
-    a, z, f' and f'' come from torch in float64 (f' and f'' by autograd of f), not from manual/.
+    a, z, delta, f' and f'' come from torch in float64 (f' and f'' by autograd of f), not from manual/.
     """
-    A = [np.abs(np.asarray(x, np.float64))]
+    A, absa = [np.abs(np.asarray(x, np.float64))], [np.abs(np.asarray(x, np.float64))]
     a = torch.tensor(np.asarray(x, np.float64))
-    Fs, Zm = [], None
+    Fs, D1s, Zm = [], [], None
     for Wl, bl, act in zip(net.W, net.b, net.activations):
         W64, b64 = torch.tensor(Wl, dtype=torch.float64), torch.tensor(bl, dtype=torch.float64)
         z = _leaf_linear(a, W64, b64)
         out = torch_activation(act, z)
         Zm = A[-1] @ np.abs(W64.numpy()).T + np.abs(b64.numpy())
         a = out.detach()
+        absa.append(np.abs(a.numpy()))
         if act.elementwise:
             d1, d2 = _first_and_second_derivative(out, z)
-            Fs.append(d1 + d2 * Zm)
-            A.append(np.abs(a.numpy()) + d1 * Zm)
+            A.append(absa[-1] + d1 * Zm)
+            Fs.append(d1 + d2 * Zm + _prime_from_output(act.name, a.numpy()) * A[-1])
+            D1s.append(d1)
         else:
+            A.append(absa[-1] * (1 + 2 * Zm.max(axis=1, keepdims=True)))
             Fs.append(None)
-            A.append(a.numpy() * (1 + 2 * Zm.max(axis=1, keepdims=True)))
+            D1s.append(None)
     s = 1.0 if net.reduction == "sum" else 1.0 / len(x)
-    target = A[-1] + np.abs(np.asarray(y, np.float64))
+    yabs = np.abs(np.asarray(y, np.float64))
     if net.loss.fused_with is not None:
-        top = s * target
+        top = s * (A[-1] + yabs)
     else:
-        G = target * (2 / target.shape[1] if net.loss.name == "mse" else 1.0)
+        c = 2 / yabs.shape[1] if net.loss.name == "mse" else 1.0
+        G, g = c * (A[-1] + yabs), c * np.abs(a.numpy() - np.asarray(y, np.float64))
         if net.activations[-1].elementwise:
-            top = s * G * Fs[-1]
+            top = s * (G * D1s[-1] + g * Fs[-1])
         else:
-            p = a.numpy()
-            top = s * (G * p + p * (G * p).sum(axis=1, keepdims=True))
+            p, dp = absa[-1], A[-1] - absa[-1]
+            exact_J = G * p + p * (G * p).sum(axis=1, keepdims=True)
+            moved_J = g * dp + p * (g * dp).sum(axis=1, keepdims=True) + dp * (g * p).sum(axis=1, keepdims=True)
+            top = s * (exact_J + moved_J)
+    values = [np.abs(d) for d in autograd_gradients(net, x, y).delta]
     deltas = [top]
     for l in range(len(net.W) - 1, 0, -1):
-        deltas.insert(0, (deltas[0] @ np.abs(np.asarray(net.W[l], np.float64))) * Fs[l - 1])
+        Wabs = np.abs(np.asarray(net.W[l], np.float64))
+        deltas.insert(0, (deltas[0] @ Wabs) * D1s[l - 1] + (values[l] @ Wabs) * Fs[l - 1])
     return Gradients(loss=_loss_magnitude(net, z, a, y, A[-1], Zm, s), delta=deltas,
-                     dW=[d.T @ ap for d, ap in zip(deltas, A[:-1])], db=[d.sum(axis=0) for d in deltas])
+                     dW=[M.T @ ap + d.T @ Ap for M, d, ap, Ap in zip(deltas, values, absa[:-1], A[:-1])],
+                     db=[M.sum(axis=0) for M in deltas])
 
 
 def _loss_magnitude(net: Network, z: torch.Tensor, a: torch.Tensor, y, A_L, Zm_L, s: float) -> float:
@@ -135,6 +150,19 @@ def _loss_magnitude(net: Network, z: torch.Tensor, a: torch.Tensor, y, A_L, Zm_L
     if gz is not None:
         total += float((gz.abs().numpy() * Zm_L).sum())
     return total
+
+
+def _prime_from_output(name: str, a: np.ndarray) -> np.ndarray | float:
+    """|∂f'/∂a| for an f' written in terms of a = f(z): how much a's own rounding moves it.
+    In saturation this dominates: tanh at z = 10 has f' = 8e-9, but 1 − a² computed from a
+    rounded a is off by about 2·eps, in float64 autograd as in a textbook backprop."""
+    if name == "tanh":
+        return 2 * np.abs(a)            # f' = 1 − a²
+    if name == "sigmoid":
+        return np.abs(1 - 2 * a)        # f' = a(1 − a)
+    if name == "softplus":
+        return np.exp(-a)               # f' = σ(z) = 1 − e^(−a)
+    return 0.0                          # identity, relu, leaky_relu: f' does not depend on a
 
 
 def _leaf_linear(a: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -67,42 +67,54 @@ class OracleResult:
 
 
 def relative_error(got: np.ndarray, expected: np.ndarray, magnitude=None, tiny=TINY) -> tuple[float, tuple]:
-    """max_i |got_i − expected_i| / max(‖expected‖_∞, ‖magnitude‖_∞, tiny), and the worst index i.
+    """max_i |got_i − expected_i| / max(M_i, |expected_i|, tiny), and the worst index i.
 
-    `tiny` is the smallest normal number of the dtype computed in: below it (gradual underflow)
-    no value carries a relative accuracy, so a float32 result of 0 for a true 1e-47 is right.
-    `magnitude` is the size of the terms the quantity sums (reference.autograd.gradient_magnitudes):
-    rounding errors are proportional to it even where the terms cancel to a tiny result.
+    Per entry: M_i is the running error bound of entry i (reference.autograd.gradient_magnitudes),
+    the size of the terms it is made of, so that an entry whose terms cancel to a tiny result is
+    judged by the rounding its terms allow, and every other entry by its own size — not by the
+    largest bound in the tensor, which let a float32 error of 1e-3 hide behind a larger entry.
+    Without `magnitude` the scale is ‖expected‖_∞ (a tensor-wide measure, for callers that have
+    no bound). `tiny` is the smallest normal number of the dtype computed in: below it (gradual
+    underflow) no value carries a relative accuracy, so a float32 result of 0 for a true 1e-47 is right.
     """
-    diff = np.abs(np.asarray(got, np.float64) - expected)
-    worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
-    scale = max(float(np.abs(expected).max(initial=0.0)), tiny,
-                0.0 if magnitude is None else float(np.max(magnitude, initial=0.0)))
-    return float(diff[worst] / scale) if diff.size else 0.0, tuple(int(i) for i in worst)
+    got64 = np.asarray(got, np.float64)
+    expected = np.asarray(expected, np.float64)
+    if got64.size == 0:
+        return 0.0, ()
+    diff = np.abs(got64 - expected)
+    if magnitude is None:
+        scale = np.full(diff.shape, max(float(np.abs(expected).max()), tiny))
+    else:
+        scale = np.maximum(np.maximum(np.asarray(magnitude, np.float64), np.abs(expected)), tiny)
+    ratio = diff / scale
+    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    return float(ratio[worst]), tuple(int(i) for i in worst)
 
 
 def compare_to(oracle: str, net: Network, got: Gradients, expected: Gradients,
                magnitudes: Gradients | None = None, quantities=("delta", "dW", "db"),
-               tol: float | None = None, computed_in=None) -> OracleResult:
-    """Check every quantity of every layer of `got` against `expected` with the exact-oracle rtol
-    (or `tol`), errors relative to each tensor's size or the size of the terms it sums (`magnitudes`).
+               tol: float | None = None, computed_in=None, oracle_tol: float = 0.0) -> OracleResult:
+    """Check every quantity of every layer of `got` against `expected`, entry by entry, with the
+    exact-oracle rtol of the network's dtype (or `tol`) plus `oracle_tol`, the oracle's own error
+    bound in the same measure (0 for an exact oracle; rtol_exact(float64) for float64 autograd).
     `computed_in` is the dtype `got` was computed in (default: the network's); its smallest normal
     number is the floor below which values carry no relative accuracy."""
     tol = rtol_exact(net.dtype) if tol is None else tol
+    allowed = tol + oracle_tol
     tiny = float(np.finfo(computed_in or net.dtype).tiny)
     L = len(net.W)
-    result = OracleResult(oracle, [0.0] * L, 0.0, tol)
+    result = OracleResult(oracle, [0.0] * L, 0.0, allowed)
     if got.loss is not None:  # a user's backward may return gradients only
         err, _ = relative_error(np.float64(got.loss), np.float64(expected.loss),
                                 None if magnitudes is None else magnitudes.loss, tiny=tiny)
         result.loss_error = err
-        if not err <= tol:
+        if not err <= allowed:
             result.mismatches.append(Mismatch(oracle, "loss", None, None, float(got.loss),
-                                              float(expected.loss), err, tol))
+                                              float(expected.loss), err, allowed))
     for q in quantities:
         given, ref = getattr(got, q), getattr(expected, q)
         if not isinstance(given, (list, tuple)) or len(given) != L:
-            result.mismatches.append(Mismatch(oracle, q, None, None, None, None, np.inf, tol,
+            result.mismatches.append(Mismatch(oracle, q, None, None, None, None, np.inf, allowed,
                                               f"expected a list of {L} arrays, one per layer, got "
                                               f"{describe_value(given)}"))
             result.layer_errors = [np.inf] * L
@@ -111,14 +123,44 @@ def compare_to(oracle: str, net: Network, got: Gradients, expected: Gradients,
         for l, (g, r, m) in enumerate(zip(given, ref, mags), start=1):
             problem = structural_problem(g, r, net.dtype)
             if problem:
-                result.mismatches.append(Mismatch(oracle, q, l, None, None, None, np.inf, tol, problem))
+                result.mismatches.append(Mismatch(oracle, q, l, None, None, None, np.inf, allowed, problem))
                 result.layer_errors[l - 1] = np.inf
                 continue
             err, idx = relative_error(g, r, m, tiny=tiny)
             result.layer_errors[l - 1] = max(result.layer_errors[l - 1], err)
-            if not err <= tol:
-                result.mismatches.append(Mismatch(oracle, q, l, idx, float(g[idx]), float(r[idx]), err, tol))
+            if not err <= allowed:
+                result.mismatches.append(Mismatch(oracle, q, l, idx, float(g[idx]), float(r[idx]), err, allowed))
     return result
+
+
+# The exact oracle arbitrates a near-tolerance disagreement with autograd on networks this small
+# (the symbolic derivatives of 200 parameters take about a second; it is needed only rarely).
+EXACT_ARBITRATION_MAX_PARAMS = 200
+
+
+def judge(net: Network, x, y, got: Gradients, *, quantities=("delta", "dW", "db"), magnitudes=None,
+          exact_max_params: int = EXACT_ARBITRATION_MAX_PARAMS) -> OracleResult:
+    """The verdict on `got` against float64 autograd, with autograd's own rounding accounted for.
+
+    Autograd is itself off by up to rtol_exact(float64) of each entry's bound (its tanh' is 1 − a²
+    too). So a gradient within rtol(dtype) of autograd passes; one beyond rtol(dtype) + autograd's
+    bound fails (by the triangle inequality it is beyond rtol(dtype) from the exact value too); in
+    between, the exact symbolic oracle decides when the network has at most `exact_max_params`
+    parameters, and otherwise the gradient passes with autograd's bound allowed. `.oracle` says
+    which oracle decided."""
+    magnitudes = gradient_magnitudes(net, x, y) if magnitudes is None else magnitudes
+    reference = autograd_gradients(net, x, y)
+    own = rtol_exact(np.float64)
+    strict = compare_to("autograd", net, got, reference, magnitudes, quantities)
+    if strict.ok:
+        return strict
+    allowing = compare_to("autograd (its own error allowed)", net, got, reference, magnitudes, quantities,
+                          oracle_tol=own)
+    n_params = sum(Wl.size + bl.size for Wl, bl in zip(net.W, net.b))
+    if not allowing.ok or n_params > exact_max_params:
+        return allowing
+    return compare_to("symbolic (exact, arbitrating)", net, got, symbolic_gradients(net, x, y), magnitudes,
+                      quantities)
 
 
 def compare_to_finite_differences(net: Network, x, y, got: Gradients) -> OracleResult:
@@ -179,7 +221,7 @@ def check_case(case: Case, backward: Backward = manual_backward, *,
     results = []
     magnitudes = gradient_magnitudes(net, x, y) if {"autograd", "symbolic"} & set(oracles) else None
     if "autograd" in oracles:
-        results.append(compare_to("autograd", net, got, autograd_gradients(net, x, y), magnitudes))
+        results.append(judge(net, x, y, got, magnitudes=magnitudes))
     if "symbolic" in oracles:
         results.append(compare_to("symbolic", net, got, symbolic_gradients(net, x, y), magnitudes))
     if "finite differences" in oracles:

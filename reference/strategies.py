@@ -1,33 +1,64 @@
 """Random networks with inputs and targets: the one architecture strategy, used everywhere.
 
-`build_case(chooser, ...)` makes every random choice through a small `Chooser` interface, so the
-same construction backs the hypothesis strategy `cases()` (tests; hypothesis shrinks a failure
-to the smallest network, batch and values) and `random_case(rng)` (the `backproof` sweep).
+A case is drawn in two steps, so that a failure can be shrunk and reproduced exactly:
+  * its `Structure` (depth, widths, batch, activations, loss, reduction, dtype), drawn through a
+    small `Chooser` interface: hypothesis shrinks these choices (tests, `cases()`), the harness
+    and the `backproof` sweep draw them from a seeded NumPy generator (`random_case`);
+  * its values (x, W[l], b[l], y), drawn by `fill(structure, rng)` from a NumPy generator seeded by
+    one integer. Values drawn that way are generic from the very first example (hypothesis's
+    simplest float array is all zeros: x = 0 and W = 0 check nothing).
+
+What is drawn is stated and widenable (`Limits`): depth 0–4 hidden layers, widths 1–10, batch
+1–16, |x| ≤ 1, and each layer's largest pre-activation |a[l-1] @ W[l].T| is drawn in
+[0.5, max_z] (default 12), so sigmoid and tanh layers reach well into saturation.
 
 Two properties hold by construction, not by luck:
-  * |z| ≤ Z_MAX + 1 in every layer: the weights are scaled so |a[l-1] @ W[l].T| ≤ Z_MAX and
-    |b| ≤ 1, which keeps sigmoid/tanh/softmax out of saturation, where float64 autograd's own
-    σ(1 − σ) and 1 − tanh² lose digits;
+  * softmax is never over one unit (its gradient is identically zero);
   * no kinks: in relu and leaky_relu layers each unit's bias puts z = 0 in the middle of a gap
     at least 2·KINK_MARGIN wide between that unit's pre-bias values over the batch (or below or
     above all of them), so |z| ≥ KINK_MARGIN for every example.
+leaky_relu is drawn with the slope the caller gives (an `Activation` such as `leaky_relu(0.1)`, or
+the name for torch's default 0.01); `LEAKY_SLOPES` are drawn only where the code under test is
+told the slope (manual/'s Network carries it), never behind a user's back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, Sequence
 
 import numpy as np
 
 from backproof.manual.activations import ACTIVATIONS, Activation, leaky_relu
+from backproof.manual.checks import check_int, check_real
 from backproof.manual.network import Network
 
-Z_MAX = 3.0
 KINK_MARGIN = 0.1
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softplus")
 OUTPUT_ACTIVATIONS = HIDDEN_ACTIVATIONS + ("softmax",)
 LOSS_NAMES = ("half_sse", "mse", "bce", "softmax_ce")
 DTYPES = ("float64", "float32")
+LEAKY_SLOPES = (0.01, 0.1, 0.3)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What is drawn; every range is inclusive. Widen it to search further."""
+
+    depth: tuple[int, int] = (0, 4)      # hidden layers
+    width: tuple[int, int] = (1, 10)     # every layer, input and output included
+    batch: tuple[int, int] = (1, 16)
+    input_scale: float = 1.0             # x uniform in [-input_scale, input_scale]
+    max_z: float = 12.0                  # each layer's largest |a[l-1] @ W[l].T| lies in [0.5, max_z]
+
+    def __post_init__(self):
+        for name, lo_min in (("depth", 0), ("width", 1), ("batch", 1)):
+            pair = getattr(self, name)
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise TypeError(f"{name}: expected a pair (low, high), got {pair!r}")
+            lo = check_int(f"{name}[0]", pair[0], low=lo_min)
+            check_int(f"{name}[1]", pair[1], low=lo)
+        check_real("input_scale", self.input_scale, low=0, open_low=True)
+        check_real("max_z", self.max_z, low=0.5, high=80)  # exp(80) is still finite in float32
 
 
 class NearKink(ValueError):
@@ -36,8 +67,24 @@ class NearKink(ValueError):
 
 class Chooser(Protocol):
     def integer(self, lo: int, hi: int) -> int: ...
-    def reals(self, lo: float, hi: float, shape: tuple) -> np.ndarray: ...
     def choice(self, options: Sequence): ...
+    def value_seed(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Everything about a case except its values."""
+
+    sizes: tuple[int, ...]
+    activations: tuple[Activation, ...]
+    loss: str
+    reduction: str
+    batch: int
+    dtype: str
+
+    @property
+    def depth(self) -> int:
+        return len(self.sizes) - 2
 
 
 @dataclass
@@ -59,58 +106,71 @@ class Case:
                 f"reduction={self.net.reduction} batch={len(self.x)} dtype={self.net.dtype}")
 
 
-def build_case(c: Chooser, *, max_depth: int = 4, max_width: int = 8, max_batch: int = 6,
-               losses: Sequence[str] = LOSS_NAMES, reductions: Sequence[str] = ("sum", "mean"),
-               dtypes: Sequence[str] = DTYPES, hidden: Sequence[str] = HIDDEN_ACTIVATIONS,
-               outputs: Sequence[str] = OUTPUT_ACTIVATIONS, layers: Sequence | None = None,
-               biases: bool = True) -> Case:
-    """Depth (hidden layers) 0..max_depth, widths 1..max_width, batch 1..max_batch.
-
-    `layers` fixes one activation per layer (and so the depth); `biases=False` makes every b[l]
-    zero, for networks without biases. Without a bias to move, z = 0 cannot be kept away from a
-    relu kink by construction, so such a case raises `NearKink` (hypothesis then rejects it).
-    """
-    depth = c.integer(0, max_depth) if layers is None else len(layers) - 1
+def draw_structure(c: Chooser, limits: Limits = Limits(), *, losses: Sequence[str] = LOSS_NAMES,
+                   reductions: Sequence[str] = ("sum", "mean"), dtypes: Sequence[str] = DTYPES,
+                   hidden: Sequence = HIDDEN_ACTIVATIONS, outputs: Sequence = OUTPUT_ACTIVATIONS,
+                   layers: Sequence | None = None) -> Structure:
+    """Depth, widths, batch, activations (names or `Activation`s), loss, reduction and dtype.
+    `layers` fixes one activation per layer, and so the depth."""
+    depth = c.integer(*limits.depth) if layers is None else len(layers) - 1
     loss = c.choice(losses)
-    sizes = [c.integer(1, max_width) for _ in range(depth + 1)]
-    sizes.append(c.integer(2 if loss == "softmax_ce" else 1, max_width))
-    n = c.integer(1, max_batch)
-    reduction, dtype = c.choice(reductions), np.dtype(c.choice(dtypes))
     output = {"bce": "sigmoid", "softmax_ce": "softmax"}.get(loss) or c.choice(outputs)
     if layers is None:
         acts = [_activation(c, c.choice(hidden)) for _ in range(depth)] + [_activation(c, output)]
     else:
-        acts = [f if isinstance(f, Activation) else _activation(c, f) for f in layers]
+        acts = [_activation(c, f) for f in layers]
+    lo, hi = limits.width
+    sizes = [c.integer(lo, hi) for _ in range(depth + 1)]
+    sizes.append(c.integer(max(lo, 2) if acts[-1].name == "softmax" else lo, max(hi, 2)))
+    n = c.integer(*limits.batch)
+    return Structure(tuple(sizes), tuple(acts), loss, c.choice(reductions), n, str(np.dtype(c.choice(dtypes))))
 
-    x = c.reals(-1, 1, (n, sizes[0]))
+
+def fill(structure: Structure, rng: np.random.Generator, limits: Limits = Limits(), *,
+         biases: bool = True) -> Case:
+    """The values of a case: x, then layer by layer W[l] scaled so that the largest pre-activation
+    |a[l-1] @ W[l].T| is a draw from [0.5, max_z], b[l] (off the kinks in relu-family layers; zero
+    with `biases=False`), and targets y that suit the loss. Raises NearKink where no bias can keep
+    a relu layer off its kink."""
+    sizes, acts, n, dtype = structure.sizes, structure.activations, structure.batch, np.dtype(structure.dtype)
+    x = rng.uniform(-limits.input_scale, limits.input_scale, (n, sizes[0]))
     a, W, b = x, [], []
     for (k, m), f in zip(zip(sizes, sizes[1:]), acts):
-        Wl = c.reals(-1, 1, (m, k))
+        Wl = rng.uniform(-1, 1, (m, k))
         pre = a @ Wl.T
         top = np.abs(pre).max()
-        if top > Z_MAX:
-            Wl, pre = Wl * (Z_MAX / top), pre * (Z_MAX / top)
+        if top > 0:
+            scale = rng.uniform(0.5, limits.max_z) / top
+            Wl, pre = Wl * scale, pre * scale
         if not biases:
             bl = np.zeros(m)
             if f.has_kink and np.abs(pre).min() < KINK_MARGIN:
                 raise NearKink(f"layer {len(W) + 1}: |z| < {KINK_MARGIN} in a {f} layer without biases")
         else:
-            bl = _bias_off_kinks(c, pre) if f.has_kink else c.reals(-1, 1, (m,))
+            bl = _bias_off_kinks(rng, pre) if f.has_kink else rng.uniform(-1, 1, m)
         W.append(Wl.astype(dtype))
         b.append(bl.astype(dtype))
         a = f.f(pre + bl)
-    y = _targets(c, loss, (n, sizes[-1]))
-    net = Network(W, b, acts, loss=loss, reduction=reduction)
+    y = _targets(rng, structure.loss, (n, sizes[-1]))
+    net = Network(W, b, list(acts), loss=structure.loss, reduction=structure.reduction)
     return Case(net, x.astype(dtype), y.astype(dtype))
 
 
-def _activation(c: Chooser, name: str):
-    if name == "leaky_relu":
-        return leaky_relu(float(c.choice((0.01, 0.1, 0.3))))
-    return ACTIVATIONS[name]
+def build_case(c: Chooser, limits: Limits = Limits(), *, biases: bool = True, **choices) -> Case:
+    """A structure drawn through `c`, then its values from the seed `c` gives."""
+    structure = draw_structure(c, limits, **choices)
+    return fill(structure, np.random.default_rng(c.value_seed()), limits, biases=biases)
 
 
-def _bias_off_kinks(c: Chooser, pre: np.ndarray) -> np.ndarray:
+def _activation(c: Chooser, f):
+    if isinstance(f, Activation):
+        return f
+    if f == "leaky_relu":
+        return leaky_relu(float(c.choice(LEAKY_SLOPES)))
+    return ACTIVATIONS[f]
+
+
+def _bias_off_kinks(rng: np.random.Generator, pre: np.ndarray) -> np.ndarray:
     """For each unit j, a bias b_j with |pre[:, j] + b_j| ≥ KINK_MARGIN for every example."""
     b = np.empty(pre.shape[1])
     for j in range(pre.shape[1]):
@@ -119,25 +179,26 @@ def _bias_off_kinks(c: Chooser, pre: np.ndarray) -> np.ndarray:
         cuts = [v[0] - KINK_MARGIN]
         cuts += [(lo + hi) / 2 for lo, hi in zip(v, v[1:]) if hi - lo >= 2 * KINK_MARGIN]
         cuts.append(v[-1] + KINK_MARGIN)
-        b[j] = -c.choice(cuts)
+        b[j] = -cuts[int(rng.integers(len(cuts)))]
     return b
 
 
-def _targets(c: Chooser, loss: str, shape: tuple) -> np.ndarray:
+def _targets(rng: np.random.Generator, loss: str, shape: tuple) -> np.ndarray:
     if loss == "bce":
-        return c.reals(0, 1, shape)
+        return rng.uniform(0, 1, shape)
     if loss == "softmax_ce":
-        if c.choice(("one-hot", "distribution")) == "one-hot":
-            return np.eye(shape[1])[[c.integer(0, shape[1] - 1) for _ in range(shape[0])]]
-        w = c.reals(0.01, 1, shape)
+        if rng.integers(2) == 0:  # one-hot rows
+            return np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
+        w = rng.uniform(0.01, 1, shape)
         return w / w.sum(axis=1, keepdims=True)
-    return c.reals(-1, 1, shape)
+    return rng.uniform(-1, 1, shape)
 
 
 # ----------------------------------------------------------------------------- the two choosers
 
 class RandomChooser:
-    """Choices from a seeded NumPy generator (reproducible sweeps)."""
+    """Choices from a seeded NumPy generator (the harness and the sweep: the same seed gives the
+    same cases from any caller)."""
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
@@ -145,27 +206,28 @@ class RandomChooser:
     def integer(self, lo, hi):
         return int(self.rng.integers(lo, hi + 1))
 
-    def reals(self, lo, hi, shape):
-        return self.rng.uniform(lo, hi, shape)
-
     def choice(self, options):
         return options[int(self.rng.integers(len(options)))]
 
+    def value_seed(self):
+        return int(self.rng.integers(2 ** 32))
 
-def random_case(rng: np.random.Generator, **limits) -> Case:
+
+def random_case(rng: np.random.Generator, limits: Limits = Limits(), **choices) -> Case:
+    """One case drawn from `rng` (a relu layer without biases that lands on its kink is redrawn)."""
     for _ in range(1000):
         try:
-            return build_case(RandomChooser(rng), **limits)
+            return build_case(RandomChooser(rng), limits, **choices)
         except NearKink:
             continue
     raise ValueError("random_case: no bias-free case kept its relu layers off their kinks in 1000 tries")
 
 
-def cases(**limits):
-    """Hypothesis strategy for `Case`s (same keyword limits as `build_case`)."""
+def cases(limits: Limits = Limits(), **choices):
+    """Hypothesis strategy for `Case`s: hypothesis draws (and shrinks) the structure and the seed of
+    the values. Keywords as `draw_structure`, plus `biases`."""
     from hypothesis import assume
     from hypothesis import strategies as st
-    from hypothesis.extra.numpy import arrays
 
     class HypothesisChooser:
         def __init__(self, draw):
@@ -174,15 +236,15 @@ def cases(**limits):
         def integer(self, lo, hi):
             return self.draw(st.integers(lo, hi))
 
-        def reals(self, lo, hi, shape):
-            return self.draw(arrays(np.float64, shape, elements=st.floats(lo, hi, allow_subnormal=False)))
-
         def choice(self, options):
             return self.draw(st.sampled_from(list(options)))
 
+        def value_seed(self):
+            return self.draw(st.integers(0, 2 ** 32 - 1))
+
     def build(draw):
         try:
-            return build_case(HypothesisChooser(draw), **limits)
+            return build_case(HypothesisChooser(draw), limits, **choices)
         except NearKink:
             assume(False)
 

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 
 from backproof.reference.compare import assert_case
 from backproof.reference.cuda import compare_with_cuda, cuda_available, no_cuda_reason
-from backproof.reference.strategies import cases
+from backproof.reference.strategies import Limits, cases
 
 needs_cuda = pytest.mark.skipif(not cuda_available(), reason=no_cuda_reason())
 
@@ -23,7 +23,7 @@ def test_cuda_float64_float32_and_tf32_agree_with_manual(case):
     assert_all_ok(compare_with_cuda(case))
 
 
-@given(cases(max_depth=2, dtypes=("float64",)))
+@given(cases(Limits(depth=(0, 2)), dtypes=("float64",)))
 def test_the_cuda_comparison_code_path_runs_on_the_cpu(case):
     """Where there is no GPU the same comparison runs with device="cpu", so its code is exercised."""
     results = compare_with_cuda(case, device="cpu")
@@ -39,6 +39,6 @@ def test_the_float32_tolerance_catches_what_float32_cannot_explain():
 
 @pytest.mark.slow
 @settings(max_examples=500)
-@given(cases(max_depth=8, max_width=32, max_batch=16))
+@given(cases(Limits(depth=(0, 8), width=(1, 32), batch=(1, 16))))
 def test_deep_and_wide_networks(case):
     assert_case(case)

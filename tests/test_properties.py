@@ -65,11 +65,12 @@ def test_a_small_error_in_one_entry_is_caught(seed):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("seed", range(5))
 def test_the_tolerance_is_where_it_says(seed, dtype):
-    """An error of 2× the tolerance (in units of the error scale) fails; one of 0.5× passes."""
+    """Every entry of db[1] off by 0.5× the tolerance of its own bound passes; by 3× fails (beyond
+    the tolerance plus float64 autograd's own bound, so no arbitration can rescue it)."""
     case = random_case(np.random.default_rng(seed), dtypes=(dtype,))
     ref = autograd_gradients(case.net, case.x, case.y)
-    scale = max(float(gradient_magnitudes(case.net, case.x, case.y).db[0].max()), float(np.abs(ref.db[0]).max()))
-    for multiple, should_pass in ((0.5, True), (2.0, False)):
+    scale = np.maximum(gradient_magnitudes(case.net, case.x, case.y).db[0], np.abs(ref.db[0]))
+    for multiple, should_pass in ((0.5, True), (3.0, False)):
         grads = case.net.gradients(case.x, case.y)
         grads.db[0] = (ref.db[0] + multiple * rtol_exact(dtype) * scale).astype(dtype)
         report = check_case(case, lambda net, x, y: grads, oracles=("autograd",))

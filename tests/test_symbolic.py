@@ -19,15 +19,15 @@ from backproof.manual.losses import get_loss
 from backproof.manual.network import linear
 from backproof.reference.autograd import autograd_gradients, gradient_magnitudes
 from backproof.reference.compare import check_case, compare_to, manual_backward
-from backproof.reference.strategies import cases
+from backproof.reference.strategies import Limits, cases
 from backproof.reference.symbolic import symbolic_gradients
 
 from bugs import BUGS
 
-SMALL = dict(max_depth=3, max_width=4, max_batch=3)
+SMALL = Limits(depth=(0, 3), width=(1, 4), batch=(1, 3))
 
 
-@given(cases(**SMALL))
+@given(cases(SMALL))
 def test_manual_symbolic_and_autograd_agree(case):
     net, x, y = case.net, case.x, case.y
     exact, mags = symbolic_gradients(net, x, y), gradient_magnitudes(net, x, y)
@@ -42,7 +42,7 @@ def test_manual_symbolic_and_autograd_agree(case):
 def test_symbolic_oracle_catches_a_wrong_backward(bug):
     name, wrong = BUGS[bug]
     with mock.patch.object(network, name, wrong):
-        case = find(cases(**SMALL), lambda c: not check_case(c, oracles=("symbolic",)).ok,
+        case = find(cases(SMALL), lambda c: not check_case(c, oracles=("symbolic",)).ok,
                     settings=settings(max_examples=1000, database=None, deadline=None, phases=tuple(Phase)),
                     random=Random(0))  # a fixed search: what it shrinks to is reproducible
         message = check_case(case, oracles=("symbolic",)).failure_message()
@@ -63,7 +63,7 @@ def test_sympy_fallback_gives_the_same_gradients(monkeypatch):
 
 def cases_seeded(seed):
     from backproof.reference.strategies import random_case
-    return random_case(np.random.default_rng(seed), max_depth=1, max_width=3, max_batch=2, dtypes=("float64",))
+    return random_case(np.random.default_rng(seed), Limits(depth=(0, 1), width=(1, 3), batch=(1, 2)), dtypes=("float64",))
 
 
 # ----------------------------------------------------------------------------- identities

@@ -8,7 +8,7 @@ from backproof.manual import Network, leaky_relu, sgd
 from backproof.cli import check as check_cli, main as cli
 from backproof.reference.compare import check_case
 from backproof.reference.finite_diff import finite_difference_gradients
-from backproof.reference.strategies import Case, random_case
+from backproof.reference.strategies import Case, Limits, random_case
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -65,7 +65,7 @@ def test_repr_names_the_architecture():
 
 
 def test_finite_differences_catch_a_wrong_gradient():
-    case = random_case(np.random.default_rng(4), max_depth=1)
+    case = random_case(np.random.default_rng(4), Limits(depth=(0, 1)))
     grads = case.net.gradients(case.x, case.y)
     grads.dW[0] = grads.dW[0] * 1.001  # off by 0.1 %
     report = check_case(case, lambda net, x, y: grads, oracles=("finite differences",))

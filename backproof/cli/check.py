@@ -9,7 +9,7 @@ import numpy as np
 from .progress import progress
 from backproof.reference.compare import CaseReport, check_case
 from backproof.reference.cuda import compare_with_cuda, cuda_available
-from backproof.reference.strategies import random_case
+from backproof.reference.strategies import Limits, random_case
 from backproof.reference.tolerances import rtol_exact
 
 CUDA_COLUMN = "CUDA f64 f32 tf32 (err/tol)"
@@ -17,13 +17,13 @@ CUDA_COLUMN = "CUDA f64 f32 tf32 (err/tol)"
 
 def run_check(args) -> int:
     rng = np.random.default_rng(args.seed)
-    limits = dict(max_depth=args.max_depth, max_width=args.max_width, max_batch=args.max_batch)
+    limits = Limits(depth=(0, args.max_depth), width=(1, args.max_width), batch=(1, args.max_batch))
     oracles = ("autograd", "finite differences") + (() if args.no_symbolic else ("symbolic",))
     gpu = cuda_available()
     reports = []
     with progress(args.count, "checking networks", quiet=args.json) as advance:
         for _ in range(args.count):
-            report = check_case(random_case(rng, **limits), oracles=oracles)
+            report = check_case(random_case(rng, limits), oracles=oracles)
             if gpu and report.case.net.dtype == np.float64:  # CUDA runs its own float32 from float64
                 report.results.extend(compare_with_cuda(report.case))
             reports.append(report)

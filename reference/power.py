@@ -1,0 +1,88 @@
+"""How often the verdict is right both ways, measured: the figures behind reference/tolerances.py.
+
+For each of `n` random networks (reference/strategies.py, the harness's default `Limits`):
+  * false alarms: manual/'s backprop, and a textbook one that computes tanh' as 1 − a² and the
+    sigmoid's as a(1 − a) from the layer's output, must both pass `compare.judge`;
+  * power: one gradient tensor (a dW[l] or db[l], drawn at random among the non-zero ones) is
+    multiplied by 1 + r, r = 1e-3 in float32 and 1e-9 in float64, and `judge` must reject it;
+  * vacuous draws: networks whose every reference dW and db is exactly zero (nothing to check).
+Used by benchmarks/catch_rate.py (≥ 1000 networks) and by a test (fewer, same code).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from backproof.manual.network import Gradients, Network
+
+from .autograd import autograd_gradients, gradient_magnitudes
+from .compare import judge
+from .strategies import Limits, random_case
+
+INJECTED = {"float32": 1e-3, "float64": 1e-9}
+
+
+@dataclass
+class Power:
+    dtype: str
+    networks: int = 0
+    vacuous: int = 0
+    false_alarms: list = field(default_factory=list)    # descriptions of correct backprops rejected
+    injected: int = 0
+    caught: int = 0
+    missed: list = field(default_factory=list)          # descriptions of injected errors that passed
+
+    @property
+    def catch_rate(self) -> float:
+        return self.caught / self.injected if self.injected else float("nan")
+
+    @property
+    def vacuous_fraction(self) -> float:
+        return self.vacuous / self.networks if self.networks else float("nan")
+
+
+def textbook_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
+    """manual/'s passes with f' of tanh and the sigmoid computed from a = f(z), as textbooks do."""
+    from_output = {"tanh": lambda a: 1 - a * a, "sigmoid": lambda a: a * (1 - a)}
+    cache = net.forward(x)
+    primes = [from_output[f.name](a) if f.name in from_output else f.prime(z) if f.elementwise else None
+              for f, z, a in zip(net.activations, cache.z, cache.a[1:])]
+    scale = 1.0 if net.reduction == "sum" else 1.0 / len(x)
+    if net.loss.fused_with is not None or not net.activations[-1].elementwise:
+        top = net.gradients(x, y).delta[-1]
+    else:
+        top = net.dtype.type(scale) * net.loss.grad_a(cache.a[-1], y) * primes[-1]
+    delta = [top]
+    for l in range(len(net.W) - 1, 0, -1):
+        delta.insert(0, (delta[0] @ net.W[l]) * primes[l - 1])
+    return Gradients(None, delta, [d.T @ a for d, a in zip(delta, cache.a[:-1])], [d.sum(axis=0) for d in delta])
+
+
+def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Power:
+    rng = np.random.default_rng(seed)
+    power = Power(dtype)
+    for _ in range(n):
+        case = random_case(rng, limits, dtypes=(dtype,))
+        net, x, y = case.net, case.x, case.y
+        power.networks += 1
+        reference, M = autograd_gradients(net, x, y), gradient_magnitudes(net, x, y)
+        nonzero = [(q, l) for q in ("dW", "db") for l in range(len(net.W)) if np.any(getattr(reference, q)[l])]
+        if not nonzero:
+            power.vacuous += 1
+            continue
+        for name, got in (("manual", net.gradients(x, y)), ("textbook", textbook_gradients(net, x, y))):
+            verdict = judge(net, x, y, Gradients(None, [], got.dW, got.db), quantities=("dW", "db"), magnitudes=M)
+            if not verdict.ok:
+                power.false_alarms.append(f"{name}: {case.describe()}: {verdict.mismatches[0]}")
+        got = net.gradients(x, y)
+        q, l = nonzero[int(rng.integers(len(nonzero)))]
+        wrong = [g.copy() for g in getattr(got, q)]
+        wrong[l] = (wrong[l] * (1 + INJECTED[dtype])).astype(net.dtype)
+        dW, db = (wrong, got.db) if q == "dW" else (got.dW, wrong)
+        power.injected += 1
+        if judge(net, x, y, Gradients(None, [], dW, db), quantities=("dW", "db"), magnitudes=M).ok:
+            power.missed.append(f"{q}[{l + 1}] of {case.describe()}")
+        else:
+            power.caught += 1
+    return power
