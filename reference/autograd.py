@@ -79,7 +79,7 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients
     Forward:
         Zm[l] = A[l-1] @ |W[l]|.T + |b[l]|          (the bound of z[l])
         A[l]  = |a[l]| + |f'(z[l])| ⊙ Zm[l]          (of a[l]; A[0] = |x|)
-                softmax: |a| ⊙ (1 + 2·max_k Zm_k)    (da_i = a_i (dz_i − Σ_k a_k dz_k))
+                softmax: |a| ⊙ (1 + Zm + Σ_k a_k Zm_k)   (da_i = a_i (dz_i − Σ_k a_k dz_k))
         F[l]  = |f'(z[l])| + |f''(z[l])| ⊙ Zm[l]     (of f'(z[l]), moved by z[l]'s error)
                 + |∂f'/∂a| ⊙ A[l]                    (f' computed from a[l], the textbook way:
                                                       1 − a² for tanh, a(1 − a) for the sigmoid,
@@ -111,7 +111,7 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients
             Fs.append(d1 + d2 * Zm + _prime_from_output(act.name, a.numpy()) * A[-1])
             D1s.append(d1)
         else:
-            A.append(absa[-1] * (1 + 2 * Zm.max(axis=1, keepdims=True)))
+            A.append(absa[-1] * (1 + Zm + (absa[-1] * Zm).sum(axis=1, keepdims=True)))
             Fs.append(None)
             D1s.append(None)
     s = 1.0 if net.reduction == "sum" else 1.0 / len(x)

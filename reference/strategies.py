@@ -23,7 +23,7 @@ told the slope (manual/'s Network carries it), never behind a user's back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
 import numpy as np
