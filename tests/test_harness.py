@@ -343,3 +343,14 @@ def test_the_catch_rate_of_injected_errors_and_no_false_alarm():
         assert not p.false_alarms, p.false_alarms[:3]
         assert p.catch_rate >= floor, (dtype, p.catch_rate, p.missed[:3])
         assert p.vacuous == 0
+
+
+def test_the_sweep_counts_a_case_that_checks_nothing_apart():
+    from backproof.reference.compare import check_case as sweep_case
+    from backproof.reference.strategies import Case
+    net = Network([-np.ones((2, 2))], [-np.ones(2)], "relu", loss="half_sse", reduction="sum")
+    report = sweep_case(Case(net, np.ones((3, 2)), np.zeros((3, 2))), oracles=("autograd",))
+    assert report.nothing_checked and not report.ok
+    alive = Network([np.ones((2, 2))], [np.ones(2)], "relu", loss="half_sse", reduction="sum")
+    report = sweep_case(Case(alive, np.ones((3, 2)), np.zeros((3, 2))), oracles=("autograd",))
+    assert report.ok and not report.nothing_checked
