@@ -123,22 +123,32 @@ def render(reports: list[DocReport], *, verbose: bool = False) -> str:
             if not o.ok:
                 lines.append(f"{o.status} {o.where}: {o.equation}")
                 lines.extend("    " + d for d in o.detail.splitlines())
-            elif verbose or o.status == "expected-wrong":
+            elif verbose:
                 lines.append(f"{o.status:<14} {o.where}: {o.equation}")
-                if o.status == "expected-wrong":
-                    lines.extend("    " + d for d in o.detail.splitlines())
+                lines.extend("    " + d for d in o.detail.splitlines())
         c = r.counts
         lines.append(f"{r.path}: {c['checked'] + c['proved']} checked ({c['proved']} proved), "
                      f"{c['expected-wrong']} expected-wrong, {c['unchecked']} unchecked, "
                      f"{c['definition']} definitions, {sum(o.tie is not None for o in r.outcomes)} tied to "
-                     f"manual/, {c['FAIL']} failed, {c['ERROR']} errors  [{r.seconds:.1f} s]"
+                     f"manual/, {c['FAIL']} failed, {c['ERROR']} errors"
                      + ("" if r.ok else "  FAILED"))
+    lines.append(total_line(reports))
     return "\n".join(lines)
+
+
+def total_line(reports: list[DocReport]) -> str:
+    """One line for the whole run (no time in it: the same documents and seed print the same)."""
+    total = {k: sum(r.counts[k] for r in reports) for k in STATUSES}
+    errors = total["ERROR"] + sum(r.error is not None for r in reports)
+    return (f"total: {len(reports)} documents, {total['proved'] + total['checked']} claims checked "
+            f"({total['proved']} proved, {total['checked']} evaluated only), {total['expected-wrong']} errata "
+            f"shown wrong, {total['unchecked']} unchecked, {total['FAIL']} failed, {errors} errors"
+            + ("" if all(r.ok for r in reports) else "  FAILED"))
 
 
 def as_json(reports: list[DocReport]) -> dict:
     return {"ok": all(r.ok for r in reports),
-            "documents": [{"path": r.path, "ok": r.ok, "error": r.error, "seconds": round(r.seconds, 3),
+            "documents": [{"path": r.path, "ok": r.ok, "error": r.error,
                            "counts": r.counts,
                            "equations": [{"where": o.where, "equation": o.equation, "status": o.status,
                                           "detail": o.detail, "implements": o.tie} for o in r.outcomes]}

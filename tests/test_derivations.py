@@ -314,3 +314,41 @@ def test_seed_moves_the_points_not_the_verdicts(capsys):
     assert wrong[0] == wrong[1] != wrong[2]
     assert [e["status"] for e in outs[0]["documents"][0]["equations"]] == \
         [e["status"] for e in outs[2]["documents"][0]["equations"]]
+
+
+# ----------------------------------------------------------------------------- same verdicts every run
+
+def test_the_same_seed_gives_the_same_json_and_the_same_proofs(reports):
+    """No wall clock decides a proof: the module's check and a second one agree entry by entry."""
+    from backproof.checker.report import as_json
+    again = check_documents(DOCS)
+    assert as_json(again) == as_json([reports[p.name] for p in DOCS])
+    assert sum(r.counts["proved"] for r in again) >= 55  # 41–47 of 76 under the old 0.5 s wall clock
+
+
+def test_a_claim_beyond_the_proof_budget_is_evaluated_not_proved(tmp_path, monkeypatch):
+    """The budget is an operation count: a claim over it is checked at every point and says why
+    it was not proved, the same on every machine."""
+    import backproof.checker.check as check
+    path = _doc(tmp_path, "\n$$\n(t + 1)^{2} = t^{2} + 2 t + 1\n$$\n")
+    proved = check_document(path)
+    assert [o.status for o in proved.outcomes] == ["proved"]
+    monkeypatch.setattr(check, "PROOF_MAX_OPS", 2)
+    over = check_document(path)
+    assert [o.status for o in over.outcomes] == ["checked"]
+    assert re.fullmatch(r"not proved: \d+ operations exceed the proof budget of 2", over.outcomes[0].detail)
+
+
+def test_the_cli_ends_with_a_total_line_and_hides_errata_details_unless_verbose(capsys):
+    assert main(["derivations", "--no-prove", str(ROOT / "derivations" / "source-000.md")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith("total: 1 documents, ") and "errata shown wrong" in out
+    assert "expected-wrong " not in out
+    assert main(["derivations", "--no-prove", "--verbose", str(ROOT / "derivations" / "source-000.md")]) == 0
+    assert "expected-wrong " in capsys.readouterr().out
+
+
+def test_a_folder_without_documents_is_an_error(tmp_path, capsys):
+    assert main(["derivations", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (f"backproof derivations: paths: {tmp_path} has no document "
+                                               "(*.md other than README.md)")

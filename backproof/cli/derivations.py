@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
-from backproof.checker.check import check_documents
+from backproof.checker.check import check_documents, expand_paths
 from backproof.checker.report import as_json, render
 
 from .progress import progress
@@ -18,12 +19,16 @@ def run_derivations(args) -> int:
     if default.is_absolute() and default.is_relative_to(Path.cwd()):
         default = default.relative_to(Path.cwd())
     paths = args.paths or [default]
+    start = time.monotonic()
     try:
-        with progress(len(paths), "checking documents", quiet=args.json) as advance:
-            reports = check_documents(paths, prove=not args.no_prove, seed=args.seed,
+        documents = expand_paths(paths)
+        with progress(len(documents), "checking documents", quiet=args.json) as advance:
+            reports = check_documents(documents, prove=not args.no_prove, seed=args.seed,
                                       on_document=lambda r: advance())
     except FileNotFoundError as e:
         print(f"backproof derivations: {e}", file=sys.stderr)
         return 2
     print(json.dumps(as_json(reports), indent=2) if args.json else render(reports, verbose=args.verbose))
+    if not args.json:  # on stderr: stdout is the same for the same documents and seed
+        print(f"checked in {time.monotonic() - start:.1f} s", file=sys.stderr)
     return 0 if all(r.ok for r in reports) else 1
