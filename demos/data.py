@@ -8,6 +8,7 @@ each raw or gzipped (.gz).
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
+        except (OSError, EOFError, zlib.error) as e:  # zlib.error: a corrupt deflate body
             raise IDXError(f"{path}: a corrupt gzip file ({e})") from None
     if len(raw) < 4 or raw[:2] != b"\x00\x00":
         raise IDXError(f"{path}: not an IDX file (the magic number must start with two zero bytes)")

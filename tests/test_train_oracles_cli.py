@@ -6,6 +6,7 @@ import pytest
 
 from backproof.manual import Network, leaky_relu, sgd
 from backproof.cli import check as check_cli, main as cli
+from backproof.cli.main import main
 from backproof.reference.compare import check_case
 from backproof.reference.finite_diff import finite_difference_gradients
 from backproof.reference.strategies import Case, Limits, random_case
@@ -116,3 +117,38 @@ def test_cli_exits_1_when_a_check_fails(monkeypatch, capsys):
     monkeypatch.setattr(check_cli, "check_case", broken)
     assert cli.main(["--count", "3"]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["check", "--seed", "-5", "--count", "1"], "argument --seed: expected an integer >= 0, got -5"),
+    (["source", "000", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+    (["source", "004", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+    (["train", "xor", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+    (["derivations", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+])
+def test_a_bad_argument_is_one_line_and_exit_2(argv, words, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_a_bad_file_is_one_line_and_exit_2(tmp_path, capsys):
+    """A corrupt gzip body (zlib.error) and a plot path that cannot be written."""
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (tmp_path / f"{name}.gz").write_bytes(b"\x1f\x8b\x08\x00garbage-not-deflate")
+    assert main(["train", "mnist", "--mnist-dir", str(tmp_path), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("backproof train: ") and "a corrupt gzip file" in err and "\n" not in err
+    (tmp_path / "a-file").write_text("not a folder")
+    assert main(["train", "xor", "--epochs", "1", "--plot", str(tmp_path / "a-file" / "x.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("backproof train: ") and "\n" not in err
+
+
+def test_max_width_1_does_not_crash_on_softmax(capsys):
+    """softmax needs two units; the sweep draws two there even with --max-width 1."""
+    assert main(["check", "--max-width", "1", "--count", "3", "--no-symbolic", "--json"]) == 0
+    assert '"ok": true' in capsys.readouterr().out

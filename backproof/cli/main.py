@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zlib
 
 from backproof import __version__
 
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "autograd (float64), and dW, db against finite differences.")
     check.add_argument("--count", type=_positive_int, default=DEFAULT_COUNT,
                        help=f"number of random networks (default {DEFAULT_COUNT})")
-    check.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"sweep seed (default {DEFAULT_SEED})")
+    check.add_argument("--seed", type=_nonneg_int, default=DEFAULT_SEED, help=f"sweep seed (default {DEFAULT_SEED})")
     check.add_argument("--max-depth", type=_nonneg_int, default=4, help="most hidden layers (default 4)")
     check.add_argument("--max-width", type=_positive_int, default=8, help="widest layer (default 8)")
     check.add_argument("--max-batch", type=_positive_int, default=6, help="largest batch (default 6)")
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     ders.add_argument("paths", nargs="*", metavar="PATH",
                       help="documents or directories (default: the derivations/ folder)")
     ders.add_argument("--no-prove", action="store_true", help="skip the sympy.simplify proof attempts")
-    ders.add_argument("--seed", type=int, help="replace every document's seed: other random points")
+    ders.add_argument("--seed", type=_nonneg_int, help="replace every document's seed: other random points")
     ders.add_argument("-v", "--verbose", action="store_true", help="list every equation, not only failures")
     ders.add_argument("--json", action="store_true", help="print JSON instead of the report")
     ex = sub.add_parser("example", help="source 003's worked example, every number to 9 digits",
@@ -86,6 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["check", *argv]  # `backproof [options]` means `backproof check [options]`
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except (ValueError, TypeError, OSError, EOFError, zlib.error) as e:  # bad values and bad files:
+        message = " ".join(str(e).split()) or type(e).__name__      # one line, exit 2, no traceback
+        print(f"backproof {args.command}: {message}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
     if args.command == "derivations":
         from .derivations import run_derivations
         return run_derivations(args)
@@ -97,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _common(p, plot: bool = True) -> None:
-    p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="seed for every random choice (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     if plot:
         p.add_argument("--plot", metavar="PNG", help="where to write the picture (default plots/<command>.png)")
