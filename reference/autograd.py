@@ -70,9 +70,9 @@ def autograd_gradients(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torc
                      dW=[numpy(Wl.grad) for Wl in W], db=[numpy(bl.grad) for bl in b])
 
 
-def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
-    """A first-order running error bound of every entry of every backward quantity, in units of
-    the unit roundoff: the rounding error of entry i is at most about (roundings on its path)·eps·M_i,
+def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray, reference: Gradients | None = None) -> Gradients:
+    """A first-order running error bound of every entry of every backward quantity: the rounding
+    error of entry i is at most about (roundings on its path)·eps·M_i,
     however much its terms cancel (δ[L] = a − y near a fit; Σ_k (a_k − y_k) = 0 through a softmax;
     z = W·a + b cancelling to nearly 0). Each quantity's bound M is propagated with the value it
     multiplies, as for a product u·v: M(u·v) = M(u)·|v| + |u|·M(v), never M(u)·M(v).
@@ -93,7 +93,8 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients
         M_db[l] = Σ_n M_delta[l]_n,   M_dW[l] = M_delta[l].T @ |a[l-1]| + |delta[l]|.T @ A[l-1]
         M_loss = Σ |∂C/∂a[L]| ⊙ (A[L] + |y|) + Σ |∂C/∂z[L]| ⊙ Zm[L] + s·Σ_n (|C_n| + Σ_k |y ⊙ z[L]|)
                  (the loss as a function of a[L] for squared errors, of z[L] for the cross-entropies)
-    a, z, delta, f' and f'' come from torch in float64 (f' and f'' by autograd of f), not from manual/.
+    a, z, delta, f' and f'' come from torch in float64 (f' and f'' by autograd of f), not from manual/;
+    `reference` is autograd_gradients(net, x, y) when the caller already has it (its deltas are used).
     """
     A, absa = [np.abs(np.asarray(x, np.float64))], [np.abs(np.asarray(x, np.float64))]
     a = torch.tensor(np.asarray(x, np.float64))
@@ -128,7 +129,8 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients
             exact_J = G * p + p * (G * p).sum(axis=1, keepdims=True)
             moved_J = g * dp + p * (g * dp).sum(axis=1, keepdims=True) + dp * (g * p).sum(axis=1, keepdims=True)
             top = s * (exact_J + moved_J)
-    values = [np.abs(d) for d in autograd_gradients(net, x, y).delta]
+    reference = autograd_gradients(net, x, y) if reference is None else reference
+    values = [np.abs(d) for d in reference.delta]
     deltas = [top]
     for l in range(len(net.W) - 1, 0, -1):
         Wabs = np.abs(np.asarray(net.W[l], np.float64))

@@ -148,8 +148,8 @@ def judge(net: Network, x, y, got: Gradients, *, quantities=("delta", "dW", "db"
     between, the exact symbolic oracle decides when the network has at most `exact_max_params`
     parameters, and otherwise the gradient passes with autograd's bound allowed. `.oracle` says
     which oracle decided."""
-    magnitudes = gradient_magnitudes(net, x, y) if magnitudes is None else magnitudes
     reference = autograd_gradients(net, x, y) if reference is None else reference
+    magnitudes = gradient_magnitudes(net, x, y, reference) if magnitudes is None else magnitudes
     own = rtol_exact(np.float64)
     strict = compare_to("autograd", net, got, reference, magnitudes, quantities)
     if strict.ok:
@@ -226,8 +226,8 @@ def check_case(case: Case, backward: Backward = manual_backward, *,
                        f"raised {type(exc).__name__}: {exc}")
         return CaseReport(case, [OracleResult("backward", [np.inf] * len(net.W), np.inf, 0.0, [err])])
     results = []
-    magnitudes = gradient_magnitudes(net, x, y) if {"autograd", "symbolic"} & set(oracles) else None
     reference = autograd_gradients(net, x, y)
+    magnitudes = gradient_magnitudes(net, x, y, reference) if {"autograd", "symbolic"} & set(oracles) else None
     if "autograd" in oracles:
         results.append(judge(net, x, y, got, magnitudes=magnitudes, reference=reference))
     if "symbolic" in oracles:

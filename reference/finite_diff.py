@@ -7,11 +7,13 @@ rounded to the dtype first and the difference is divided by the distance actuall
 
 Each derivative comes with an estimate of its truncation error, measured rather than assumed:
 the central difference D(h) is off by about c·h² and D(2h) by 4c·h², so |D(2h) − D(h)| / 3
-estimates D(h)'s error (Richardson). The comparison allows it on top of the rounding tolerance.
+estimates D(h)'s error (Richardson). That estimate holds only where the h² term dominates, so it
+is used only where D(4h) − D(2h) is 2 to 8 times D(2h) − D(h); otherwise h is halved (and where
+no h qualifies, the least spread among D(h), D(2h), D(4h) is the estimate). The comparison allows the estimate on top of the rounding tolerance.
 
 A relu-family layer is not differentiable where some z = 0. If a step changes the sign of any z
-in such a layer (it would straddle a kink), the step is halved, up to 20 times, and then an
-error is raised: a finite difference across a kink is not a derivative.
+in such a layer (it would straddle a kink), the step is halved too; after 20 halvings an error
+is raised: a finite difference across a kink is not a derivative.
 """
 from __future__ import annotations
 
@@ -74,14 +76,31 @@ def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> F
         return (c_plus - c_minus) / (float(plus) - float(minus))
 
     def derivative(param: np.ndarray, idx) -> tuple[float, float]:
+        """D(h) and its truncation estimate |D(2h) − D(h)| / 3, at the first h (halving from the
+        default) where that estimate is valid: no relu kink within 4h, and D(4h) − D(2h) between 2 and
+        8 times D(2h) − D(h), as when the h² term dominates. Where no h is (rounding dominates before
+        the h² term does, as with a gradient of 400 from weights near 100), the kink-free h with the
+        least spread is used, with the spread itself, max(|D(2h) − D(h)|, |D(4h) − D(2h)|), as the estimate."""
         theta = param[idx]
         h = h0 * max(1.0, abs(float(theta)))
+        d = {s: central(param, idx, theta, s * h) for s in (1, 2, 4)}
+        best = None
         for _ in range(_MAX_HALVINGS):
-            d_h, d_2h = central(param, idx, theta, h), central(param, idx, theta, 2 * h)
-            if d_h is not None and d_2h is not None:
-                return d_h, abs(d_2h - d_h) / 3
+            if None not in d.values():
+                near, far = abs(d[2] - d[1]), abs(d[4] - d[2])
+                if 2 * near <= far <= 8 * near:
+                    return d[1], near / 3
+                if best is None or max(near, far) < best[1]:
+                    best = (d[1], max(near, far))
+                if far < 2 * near:  # rounding already dominates: a smaller h only makes it worse
+                    break
             h /= 2
-        raise ValueError(f"finite differences: every step up to h={h:.3g} crosses a relu kink at this point")
+            if param.dtype.type(theta + h) == theta:  # the step is below the dtype's resolution
+                break
+            d = {1: central(param, idx, theta, h), 2: d[1], 4: d[2]}
+        if best is None:
+            raise ValueError(f"finite differences: every step down to h={h:.3g} crosses a relu kink here")
+        return best
 
     out = {}
     for name, params in (("dW", net.W), ("db", net.b)):

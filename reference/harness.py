@@ -24,7 +24,8 @@ parameters given.
 
 What is drawn (reference/strategies.py, `Limits`) is stated and can be widened: `depth` hidden
 layers (default 0–4), `width` of every layer (1–10), `batch` (1–16), inputs in ±`input_scale` (1)
-and each layer's largest pre-activation drawn up to `max_z` (12), so sigmoid and tanh saturate.
+and each layer's largest pre-activation drawn up to `max_z` (12; weights at most max_z / 2),
+so sigmoid and tanh saturate.
 leaky_relu by name has torch's slope 0.01; pass `leaky_relu(0.2)` for another.
 
 The search is a seeded NumPy stream, so the same `seed` gives the same networks from any caller
@@ -174,7 +175,7 @@ def check_backprop(backprop: Callable, *, activation: str | Activation | Sequenc
         case = _fill(structure, value_seed, limits, bias)
         if case is None:
             continue
-        verdict = check_case(backprop, case, user)
+        verdict = check_one(backprop, case, user)
         if verdict == "nothing checked":
             vacuous += 1
             continue
@@ -196,7 +197,7 @@ def assert_backprop(backprop: Callable, **kwargs) -> Report:
 
 # ----------------------------------------------------------------------------- one case
 
-def check_case(backprop: Callable, case: Case, user: "_Layout") -> Counterexample | str | None:
+def check_one(backprop: Callable, case: Case, user: "_Layout") -> Counterexample | str | None:
     """None when `backprop` agrees with the oracles on `case`, "nothing checked" when every reference
     gradient is exactly zero (and the backprop's are too), else the Counterexample."""
     net, x, y = case.net, case.x, case.y
@@ -230,7 +231,7 @@ def check_case(backprop: Callable, case: Case, user: "_Layout") -> Counterexampl
     if all(not np.any(getattr(reference, q)[l]) for q in quantities for l in range(len(net.W))) \
             and all(not np.any(g) for q in quantities for g in (dW if q == "dW" else db)):
         return "nothing checked"
-    verdict = judge(net, x, y, Gradients(None, [], dW, db), quantities=quantities)
+    verdict = judge(net, x, y, Gradients(None, [], dW, db), quantities=quantities, reference=reference)
     if verdict.ok:
         return None
     m = verdict.mismatches[0]
@@ -249,14 +250,14 @@ def _shrink(backprop, user, structure: Structure, value_seed: int, limits: Limit
             fixed_depth: bool) -> Counterexample:
     """Greedy: move to the first one-step-smaller network that still fails (each tried with the
     failing values' seed and SHRINK_SEEDS − 1 others) until none does."""
-    failure = check_case(backprop, _fill(structure, value_seed, limits, bias), user)
+    failure = check_one(backprop, _fill(structure, value_seed, limits, bias), user)
     improved = True
     while improved:
         improved = False
         for smaller in _smaller(structure, limits, fixed_depth):
             for s in [value_seed] + [value_seed * 7919 + k for k in range(1, SHRINK_SEEDS)]:
                 case = _fill(smaller, s % 2 ** 32, limits, bias)
-                found = None if case is None else check_case(backprop, case, user)
+                found = None if case is None else check_one(backprop, case, user)
                 if isinstance(found, Counterexample):
                     structure, value_seed, failure, improved = smaller, s % 2 ** 32, found, True
                     break

@@ -66,22 +66,25 @@ def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Pow
         case = random_case(rng, limits, dtypes=(dtype,))
         net, x, y = case.net, case.x, case.y
         power.networks += 1
-        reference, M = autograd_gradients(net, x, y), gradient_magnitudes(net, x, y)
+        reference = autograd_gradients(net, x, y)
+        M = gradient_magnitudes(net, x, y, reference)
         nonzero = [(q, l) for q in ("dW", "db") for l in range(len(net.W)) if np.any(getattr(reference, q)[l])]
         if not nonzero:
             power.vacuous += 1
             continue
-        for name, got in (("manual", net.gradients(x, y)), ("textbook", textbook_gradients(net, x, y))):
-            verdict = judge(net, x, y, Gradients(None, [], got.dW, got.db), quantities=("dW", "db"), magnitudes=M)
+        got = net.gradients(x, y)
+        for name, correct in (("manual", got), ("textbook", textbook_gradients(net, x, y))):
+            verdict = judge(net, x, y, Gradients(None, [], correct.dW, correct.db), quantities=("dW", "db"),
+                            magnitudes=M, reference=reference)
             if not verdict.ok:
                 power.false_alarms.append(f"{name}: {case.describe()}: {verdict.mismatches[0]}")
-        got = net.gradients(x, y)
         q, l = nonzero[int(rng.integers(len(nonzero)))]
         wrong = [g.copy() for g in getattr(got, q)]
         wrong[l] = (wrong[l] * (1 + INJECTED[dtype])).astype(net.dtype)
         dW, db = (wrong, got.db) if q == "dW" else (got.dW, wrong)
         power.injected += 1
-        if judge(net, x, y, Gradients(None, [], dW, db), quantities=("dW", "db"), magnitudes=M).ok:
+        if judge(net, x, y, Gradients(None, [], dW, db), quantities=("dW", "db"), magnitudes=M,
+                 reference=reference).ok:
             power.missed.append(f"{q}[{l + 1}] of {case.describe()}")
         else:
             power.caught += 1

@@ -10,7 +10,8 @@ A case is drawn in two steps, so that a failure can be shrunk and reproduced exa
 
 What is drawn is stated and widenable (`Limits`): depth 0–4 hidden layers, widths 1–10, batch
 1–16, |x| ≤ 1, and each layer's largest pre-activation |a[l-1] @ W[l].T| is drawn in
-[0.5, max_z] (default 12), so sigmoid and tanh layers reach well into saturation.
+[0.5, max_z] (default 12; less where that would need a weight above max_z / 2), so sigmoid and
+tanh layers reach well into saturation.
 
 Two properties hold by construction, not by luck:
   * softmax is never over one unit (its gradient is identically zero);
@@ -121,7 +122,8 @@ def draw_structure(c: Chooser, limits: Limits = Limits(), *, losses: Sequence[st
         acts = [_activation(c, f) for f in layers]
     lo, hi = limits.width
     sizes = [c.integer(lo, hi) for _ in range(depth + 1)]
-    sizes.append(c.integer(max(lo, 2) if acts[-1].name == "softmax" else lo, max(hi, 2)))
+    softmax = acts[-1].name == "softmax"  # needs two units, even where the limit says one
+    sizes.append(c.integer(max(lo, 2), max(hi, 2)) if softmax else c.integer(lo, hi))
     n = c.integer(*limits.batch)
     return Structure(tuple(sizes), tuple(acts), loss, c.choice(reductions), n, str(np.dtype(c.choice(dtypes))))
 
@@ -129,7 +131,7 @@ def draw_structure(c: Chooser, limits: Limits = Limits(), *, losses: Sequence[st
 def fill(structure: Structure, rng: np.random.Generator, limits: Limits = Limits(), *,
          biases: bool = True) -> Case:
     """The values of a case: x, then layer by layer W[l] scaled so that the largest pre-activation
-    |a[l-1] @ W[l].T| is a draw from [0.5, max_z], b[l] (off the kinks in relu-family layers; zero
+    |a[l-1] @ W[l].T| is a draw from [0.5, max_z] (less where that would need |W| > max_z / 2), b[l] (off the kinks in relu-family layers; zero
     with `biases=False`), and targets y that suit the loss. Raises NearKink where no bias can keep
     a relu layer off its kink."""
     sizes, acts, n, dtype = structure.sizes, structure.activations, structure.batch, np.dtype(structure.dtype)
@@ -139,8 +141,9 @@ def fill(structure: Structure, rng: np.random.Generator, limits: Limits = Limits
         Wl = rng.uniform(-1, 1, (m, k))
         pre = a @ Wl.T
         top = np.abs(pre).max()
-        if top > 0:
-            scale = rng.uniform(0.5, limits.max_z) / top
+        if top > 0:  # scaled to the drawn |z|, but no weight beyond max_z / 2 (after an almost dead
+            # leaky_relu layer reaching |z| = 12 would take weights of 100, which float32 cannot difference)
+            scale = min(rng.uniform(0.5, limits.max_z) / top, limits.max_z / 2 / np.abs(Wl).max())
             Wl, pre = Wl * scale, pre * scale
         if not biases:
             bl = np.zeros(m)

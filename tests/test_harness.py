@@ -152,6 +152,10 @@ def test_bad_results_are_reported_as_such(bad, pattern):
     (lambda: check_backprop(nielsen_style, activation="swish"), ValueError, "activation\\[0\\]: unknown"),
     (lambda: check_backprop(nielsen_style, loss="bce", activation="tanh"), ValueError, "loss: bce"),
     (lambda: check_backprop(nielsen_style, max_examples=0), ValueError, "max_examples"),
+    (lambda: check_backprop(nielsen_style, batch=(4, 2)), ValueError, r"^batch\[1\]: expected an int >= 4, got 2$"),
+    (lambda: check_backprop(nielsen_style, width=8), TypeError, r"^width: expected a pair \(low, high\), got 8$"),
+    (lambda: check_backprop(nielsen_style, max_z=0.1), ValueError, r"^max_z: expected a finite number >= 0.5"),
+    (lambda: check_backprop(nielsen_style, dtype="float16"), TypeError, "^dtype: expected float32 or float64"),
 ])
 def test_bad_use_is_an_error(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
@@ -225,8 +229,8 @@ def test_bugs_that_show_only_on_large_draws_are_caught(bug, needs):
     user = textbook_backprop(np.tanh, lambda a: 1 - a * a, reduction="mean", bug=bug)
     report = check_backprop(user, activation="tanh", reduction="mean", max_examples=100, seed=0)
     assert not report.ok, f"{bug} ({needs}) not caught"
-    ce = report.counterexample
-    assert (ce.batch == 9) if bug.startswith("mean") else True, str(report)  # shrunk to the least batch that shows it
+    if bug.startswith("mean"):  # shrunk to the least batch that shows it
+        assert report.counterexample.batch == 9, str(report)
     narrow = check_backprop(user, activation="tanh", reduction="mean", batch=(1, 6), max_z=4.0, max_examples=100, seed=0)
     assert narrow.ok, str(narrow)
 
@@ -235,12 +239,7 @@ def test_the_first_networks_are_informative():
     """Values come from a seed, not from hypothesis's all-zero simplest example: each bug kind
     above is found within the first five networks."""
     for bug in ("missing f'", "wrong sign", "bias gradient not summed", "transposed gradient", "off-by-one layer"):
-        calls = []
-
-        def counting(weights, biases, x, y, wrong=student_backprop(bug=bug)):
-            calls.append(1)
-            return wrong(weights, biases, x, y)
-        report = check_backprop(counting, max_examples=5, seed=0)
+        report = check_backprop(student_backprop(bug=bug), max_examples=5, seed=0)
         assert not report.ok, f"{bug}: not found in 5 networks"
 
 
@@ -301,26 +300,28 @@ def test_the_fixture_failure_carries_the_report():
 def test_nothing_checked_is_never_a_pass():
     """A network whose every gradient is zero (a dead relu layer) checks nothing; a search that
     only meets such networks reports "nothing checked", and `ok` is False."""
-    from backproof.reference.harness import Report, _Layout, check_case
+    from backproof.reference.harness import Report, _Layout, check_one
     from backproof.reference.strategies import Case
     net = Network([-np.ones((2, 2))], [-np.ones(2)], "relu", loss="half_sse", reduction="sum")
     case = Case(net, np.ones((3, 2)), np.zeros((3, 2)))
 
     def zero(weights, biases, x, y):
         return [np.zeros_like(w) for w in weights], [np.zeros_like(b) for b in biases]
-    assert check_case(zero, case, _Layout("rows", "out_in", "separate")) == "nothing checked"
+    assert check_one(zero, case, _Layout("rows", "out_in", "separate")) == "nothing checked"
     ones = lambda w, b, x, y: ([np.ones_like(v) for v in w], [np.ones_like(v) for v in b])  # noqa: E731
-    assert check_case(ones, case, _Layout("rows", "out_in", "separate")).parameter == "dweights[0]"
+    assert check_one(ones, case, _Layout("rows", "out_in", "separate")).parameter == "dweights[0]"
     report = Report("nothing checked", 0, 5, 0, {})
     assert not report.ok and str(report).startswith("NOTHING CHECKED")
 
 
-def test_softmax_is_never_drawn_over_one_unit():
+def test_softmax_is_never_drawn_over_one_unit_and_other_outputs_keep_the_width_limit():
     from backproof.reference.strategies import Limits, random_case
     rng = np.random.default_rng(0)
     for _ in range(300):
         case = random_case(rng, Limits(width=(1, 3)), outputs=("softmax",), losses=("half_sse", "softmax_ce"))
         assert case.net.sizes[-1] >= 2
+        case = random_case(rng, Limits(width=(1, 1)), outputs=("sigmoid",), losses=("half_sse",))
+        assert case.net.sizes == [1] * len(case.net.sizes), case.describe()
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

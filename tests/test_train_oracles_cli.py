@@ -152,3 +152,17 @@ def test_max_width_1_does_not_crash_on_softmax(capsys):
     """softmax needs two units; the sweep draws two there even with --max-width 1."""
     assert main(["check", "--max-width", "1", "--count", "3", "--no-symbolic", "--json"]) == 0
     assert '"ok": true' in capsys.readouterr().out
+
+
+def test_finite_differences_use_their_truncation_estimate_only_where_it_holds():
+    """Weights near 30 in float32 (|z| drawn to 60): at the default step the h² term does not yet
+    dominate, and D(h), D(2h) agreed on a wrong value, so a correct backprop was rejected on this
+    case. Halving h until D(4h) − D(2h) ≈ 4·(D(2h) − D(h)) fixes it; a 10% error is still caught (float32
+    finite differences are not sharper than about 1e-3 of the gradient and cost)."""
+    rng = np.random.default_rng(0)
+    case = [random_case(rng, Limits(max_z=60.0), dtypes=("float32",)) for _ in range(10)][-1]
+    assert max(np.abs(Wl).max() for Wl in case.net.W) > 10, "the case no longer has large weights"
+    assert check_case(case, oracles=("finite differences",)).ok
+    grads = case.net.gradients(case.x, case.y)
+    grads.dW[-1] *= np.float32(1.1)
+    assert not check_case(case, lambda net, x, y: grads, oracles=("finite differences",)).ok
