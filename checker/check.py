@@ -8,6 +8,7 @@ No document text is ever passed to eval, exec or sympify: the only way in is the
 from __future__ import annotations
 
 import itertools
+import math
 import multiprocessing
 import os
 import time
@@ -16,8 +17,8 @@ from pathlib import Path
 import sympy as sp
 
 from . import ties
-from .document import Marked, read_document
-from .errors import DocumentError, Located, OutOfRange, ShapeError, Timeout
+from .document import ANY, ERRATA, Marked, coincidence, read_document
+from .errors import DocumentError, Located, OutOfRange, OverBudget, ShapeError
 from .evaluate import Definition, Instance, World
 from .grammar import LatexError, Node, parse
 from .meaning import Resolver, free_indices, free_refs
@@ -29,7 +30,16 @@ from .report import DocReport, Failure, Outcome, describe, differ, one_line, sho
 # up to 332 operations simplified in ≤ 2.1 s of CPU time; none from 431 to 917 did in 4 s.
 PROOF_MAX_OPS = 400
 PROOF_CPU_SECONDS = 60             # safety net (CPU time, not wall clock: load does not move it)
-EQUATION_SECONDS = 20.0            # evaluation time limit per equation (issue 9: never a hang)
+# Every equation's parse, index enumeration and evaluation share one budget of steps (IR nodes
+# evaluated, entries touched by matrix operations, index values tried): deterministic, so a
+# verdict never depends on the machine or its load, and bounded, so no document can hang the
+# checker. The largest equation of the shipped documents takes 26,254 steps (batch-and-bias.md:172).
+EQUATION_STEPS = 500_000
+
+
+def over_budget() -> str:
+    return (f"over the budget of {EQUATION_STEPS:,} evaluation steps for one equation "
+            "(use smaller sizes or fewer free indices, or split it)")
 
 
 # ----------------------------------------------------------------------------- checking
@@ -79,6 +89,11 @@ class Checker:
         self.model, equations = read_document(self.path)
         if self.seed is not None:
             self.model.seed = self.seed
+        same = coincidence(self.model)
+        if same:
+            report.warnings.append(f"{self.path}:1: no size has the depth, widths and batch pairwise distinct "
+                                   f"and at least 3 ({same}), so an equation that writes one for another "
+                                   "passes; add a size such as [4, 5, 6, 7] with batch 8")
         parsed = []
         for eq in equations:
             try:
@@ -89,33 +104,40 @@ class Checker:
                                                e.message))
                 parsed.append((eq, None))
         defined = {d[0] for _, rows in parsed if rows for d in rows if d[0] is not None}
-        deadline = [0.0]
-        self.instances = [[World(self.model, Instance(n, m), p, defined, deadline)
+        budget = self.budget = [0]
+        self.instances = [[World(self.model, Instance(n, m), p, defined, budget)
                            for p in range(self.model.points)]
                           for n, m in zip(self.model.sizes, self.model.batch)]
         self.deferred: list = []
         self.proofs: list = []   # proof attempts running in child processes
+        broken = None   # a definition that does not parse: what it defines would be drawn at random
         for eq, rows in parsed:
             if rows is None:
+                if "definition" in eq.markers and broken is None:
+                    broken = eq.where(self.path)
                 continue
             for family, chain, text, pos in rows:
-                deadline[0] = time.monotonic() + EQUATION_SECONDS
+                budget[0] = EQUATION_STEPS
                 where = eq.where(self.path, pos)
+                if broken is not None:
+                    report.outcomes.append(Outcome(where, text, "ERROR", f"not checked: the definition "
+                                                   f"at {broken} does not parse"))
+                    continue
                 try:
                     outcome = self._check(eq, family, chain, text, where)
-                except Timeout:
-                    outcome = Outcome(where, text, "ERROR", f"took longer than {EQUATION_SECONDS:g} s")
+                except OverBudget:
+                    outcome = Outcome(where, text, "ERROR", over_budget())
                 except Located as e:
                     outcome = Outcome(eq.where(self.path, e.pos), text, "ERROR", e.message)
                 report.outcomes.append(outcome)
         while self.proofs:
             self._settle(self.proofs.pop(0))
         for outcome, d in self.deferred:
-            deadline[0] = time.monotonic() + EQUATION_SECONDS
+            budget[0] = EQUATION_STEPS
             try:
                 problem = self._tie(outcome.tie, (d.lhs, d.rhs), d.conditions)
-            except (Located, Timeout) as e:
-                problem = getattr(e, "message", f"took longer than {EQUATION_SECONDS:g} s")
+            except (Located, OverBudget) as e:
+                problem = e.message if isinstance(e, Located) else over_budget()
             if problem:
                 outcome.status, outcome.detail = "FAIL", problem
         checked = sum(o.status in ("proved", "checked") for o in report.outcomes)
@@ -137,9 +159,21 @@ class Checker:
                 continue
             r = Resolver(self.model)
             sides = tuple(r(s) for s in chain.sides)
-            conds = tuple(r(c) for c in chain.conditions)
+            conds = self._conditions(r, chain, sides)
             rows.append((None, (sides, conds), text, chain.pos))
         return rows
+
+    @staticmethod
+    def _conditions(r: Resolver, chain, sides) -> tuple:
+        """The chain's conditions, each of which must restrict an index free in the equation (one
+        that restricts nothing, like `L = 7`, would be silently ignored)."""
+        free = set().union(*(free_indices(s) for s in sides))
+        conds = tuple(r(c) for c in chain.conditions)
+        for c in conds:
+            if not free_indices(c) & free:
+                raise Located("a condition must restrict an index that is free in the equation; this one "
+                              "restricts none (the sizes are set in the front matter)", c.pos)
+        return conds
 
     def _definition(self, chain, text):
         if len(chain.sides) != 2:
@@ -151,7 +185,9 @@ class Checker:
                 raise Located(f"define a function as {fname}(t) = ..., with one parameter", lhs.pos)
             param = arg.args[0].args[0]
             body = Resolver(self.model, frozenset({param}))(rhs)
-            conds = tuple(Resolver(self.model)(c) for c in chain.conditions)
+            if chain.conditions:
+                raise Located("a function definition takes no condition", chain.conditions[0].pos)
+            conds = ()
             return fname, Definition(fname, lhs, body, conds, 0, param), text, chain.pos
         r = Resolver(self.model)
         left = r(lhs)
@@ -165,7 +201,7 @@ class Checker:
         for node in ((left.layer,) if left.layer is not None else ()) + left.subs:
             if node.kind not in ("index", "num", "L"):
                 raise Located("on a definition's left side, each index is a letter or a constant", node.pos)
-        conds = tuple(r(c) for c in chain.conditions)
+        conds = self._conditions(r, chain, (left,))
         free = free_indices(r(rhs)) | set().union(*(free_indices(c) for c in conds))
         lhs_vars = free_indices(left)
         if free - lhs_vars:
@@ -182,13 +218,10 @@ class Checker:
             return Outcome(where, text, "unchecked", eq.markers["unchecked"])
         if len(sides) < 2:
             raise Located("an equation needs `=`")
-        failure, evaluated = self._verify(sides, conds)
-        if "wrong" in eq.markers:
-            if failure is None:
-                return Outcome(where, text, "FAIL", "marked wrong, but it holds at every point checked "
-                                                    f"(the erratum says: {eq.markers['wrong']})")
-            return Outcome(where, text, "expected-wrong",
-                           f"{eq.markers['wrong']}\n" + describe(failure))
+        erratum = next((k for k in ERRATA if k in eq.markers), None)
+        failure, evaluated = self._verify(sides, conds, {"wrong": "value", "ill-formed": "undefined"}.get(erratum))
+        if erratum:
+            return self._erratum(erratum, eq.markers[erratum], failure, where, text)
         if failure is not None:
             return Outcome(where, text, "FAIL", describe(failure))
         tie = eq.markers.get("implements")
@@ -200,6 +233,23 @@ class Checker:
         if self.prove:
             self._prove_later(outcome, evaluated)
         return outcome
+
+    @staticmethod
+    def _erratum(kind: str, why: str, failure: Failure | None, where: str, text: str) -> Outcome:
+        """`wrong` must be false by value somewhere (an index out of range or shapes that do not fit
+        are not its counterexample); `ill-formed` must be undefined somewhere, in just that way."""
+        undefined = failure is not None and failure.values is None
+        if failure is None:
+            return Outcome(where, text, "FAIL", f"marked {kind}, but it holds at every point checked "
+                                                f"(the erratum says: {why})")
+        if kind == "wrong" and undefined:
+            return Outcome(where, text, "FAIL", "marked wrong, but it is never false by value; where it fails "
+                                                "it is undefined, so mark it ill-formed if that is the "
+                                                f"erratum: {failure.message}")
+        if kind == "ill-formed" and not undefined:
+            return Outcome(where, text, "FAIL", "marked ill-formed, but it is defined and false by value: "
+                                                f"mark it wrong\n{describe(failure)}")
+        return Outcome(where, text, "expected-wrong", f"{why}\n" + describe(failure))
 
     def _add_definition(self, eq, d: Definition, text, where) -> Outcome:
         d.order = sum(len(w[0].definitions) for w in self.instances[:1])
@@ -232,6 +282,7 @@ class Checker:
         top = max(w.inst.n + [w.inst.m or 0]) + 1
         names = sorted(free)
         candidates = [range(0, w.inst.L + 1) if v in layer_vars else range(1, top + 1) for v in names]
+        w.spend(math.prod(map(len, candidates)))
         out = []
         for values in itertools.product(*candidates):
             assign = dict(zip(names, values))
@@ -249,69 +300,81 @@ class Checker:
             raise Located(f"no value of the indices {', '.join(names)} is allowed ({w.inst})")
         return out
 
-    def _verify(self, sides, conds) -> tuple[Failure | None, list]:
-        """(the first failure or None, every (world, assignment, side expressions) evaluated), so
-        the proof attempt and the tie reuse the expressions instead of building them again."""
-        evaluated = []
+    def _verify(self, sides, conds, want: str | None = None) -> tuple[Failure | None, list]:
+        """(a failure or None, every (world, assignment, side expressions) evaluated), so the
+        proof attempt and the tie reuse the expressions instead of building them again. A claim
+        stops at its first failure. An erratum searches for the kind of failure its marker names
+        (want="value": sides that differ; want="undefined": an index out of range or shapes that
+        do not fit) and returns another kind only when that one is found nowhere."""
+        evaluated, other = [], None
         for worlds in self.instances:
             for assign in self._assignments(worlds[0], sides, conds):
                 for w in worlds:
                     try:
                         exprs = [w.ev(s, assign) for s in sides]
                     except (OutOfRange, ShapeError) as e:
-                        return Failure(e.message, w, assign), evaluated
+                        failure = Failure(e.message, w, assign)
+                        if want != "value":
+                            return failure, evaluated
+                        other = other or failure
+                        continue
                     evaluated.append((w, assign, exprs))
                     values = [w.value(e) for e in exprs]
                     for i in range(1, len(values)):
                         problem = differ(values[0], values[i])
                         if problem:
-                            return Failure(f"side 1 and side {i + 1} differ: {problem}", w, assign,
-                                            [values[0], values[i]], [exprs[0], exprs[i]]), evaluated
-        return None, evaluated
+                            failure = Failure(f"side 1 and side {i + 1} differ: {problem}", w, assign,
+                                              [values[0], values[i]], [exprs[0], exprs[i]])
+                            if want != "undefined":
+                                return failure, evaluated
+                            other = other or failure
+                            break
+        return other, evaluated
 
     def _prove_later(self, outcome: Outcome, evaluated: list) -> None:
         """Try to prove the claim exactly: for every index value on the first size, each side minus
-        the first is 0. Each difference is first expanded with the defined symbols kept as
-        independent atoms (sound: zero for all atom values is zero at theirs), then, with every
-        definition substituted, given to `sympy.simplify`. The attempt runs in a forked child
-        process, attempted only within the deterministic PROOF_MAX_OPS budget and limited to
-        PROOF_CPU_SECONDS of CPU time, so no proof can hang the checker; up to one child per CPU
+        the first is 0 — for each function a `f: any` stands for (the first size's first
+        len(ANY) points take each in turn). Each difference is first expanded with the defined
+        symbols kept as independent atoms (sound: zero for all atom values is zero at theirs);
+        then, with every definition substituted and if within the deterministic PROOF_MAX_OPS
+        budget, given to `sympy.simplify`. The whole attempt runs in a forked child process limited
+        to PROOF_CPU_SECONDS of CPU time, so no proof can hang the checker; up to one child per CPU
         runs while the checker goes on with the next equations."""
-        w = self.instances[0][0]
+        firsts = self.instances[0][:len(ANY) if "any" in self.model.functions.values() else 1]
         entries = []
         for world, _, exprs in evaluated:
-            if world is w:
+            if any(world is w for w in firsts):
                 for e in exprs[1:]:
                     diff = exprs[0] - e
-                    entries.extend(list(diff) if isinstance(diff, sp.MatrixBase) else [diff])
-        entries = [e for e in entries if e != 0]
+                    entries.extend((world, d) for d in (diff if isinstance(diff, sp.MatrixBase) else [diff]))
+        entries = [(w, e) for w, e in entries if e != 0]
         if not entries:
             outcome.status = "proved"
             return
         if not hasattr(os, "fork"):
-            return
-        full = [w.full(e) for e in entries if sp.expand(e) != 0]  # expanded to 0 with the atoms kept: done
-        if not full:
-            outcome.status = "proved"
-            return
-        ops = max(sp.count_ops(e) for e in full)
-        if ops > PROOF_MAX_OPS:
-            outcome.detail = f"not proved: {ops} operations exceed the proof budget of {PROOF_MAX_OPS}"
+            outcome.detail = "not proved: proofs need os.fork"
             return
         while len(self.proofs) >= (os.cpu_count() or 1):
             self._settle(self.proofs.pop(0))
-        child = multiprocessing.get_context("fork").Process(target=_prove, args=(full,), daemon=True)
+        ctx = multiprocessing.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_prove, args=(entries, send), daemon=True)
         child.start()
-        self.proofs.append((outcome, child))
+        send.close()
+        self.proofs.append((outcome, child, receive))
 
     @staticmethod
     def _settle(proof) -> None:
-        outcome, child = proof
+        outcome, child, receive = proof
+        answer = receive.recv() if receive.poll(None) else None
         child.join()
-        if child.exitcode == 0:
+        receive.close()
+        if answer == "proved":
             outcome.status = "proved"
-        elif child.exitcode != 1:
+        elif answer is None:
             outcome.detail = f"not proved: the attempt exceeded its {PROOF_CPU_SECONDS} s of CPU time"
+        elif answer != "unproved":
+            outcome.detail = f"not proved: {answer} operations exceed the proof budget of {PROOF_MAX_OPS}"
 
     def _tie(self, target: str, sides, conds, evaluated: list | None = None) -> str | None:
         """Run the manual/ function the equation names on every evaluated instance and compare it
@@ -339,11 +402,18 @@ class Checker:
         return None
 
 
-def _prove(entries) -> None:
-    """In the forked child: exit 0 when every entry simplifies to 0, 1 when one does not."""
+def _prove(entries, send) -> None:
+    """In the forked child: send "proved" when every difference is 0, "unproved" when SymPy does
+    not reduce one to 0, or the operation count of one beyond the budget (then nothing is tried)."""
     import resource
     resource.setrlimit(resource.RLIMIT_CPU, (PROOF_CPU_SECONDS, PROOF_CPU_SECONDS + 1))
-    os._exit(0 if all(sp.expand(e) == 0 or sp.simplify(e) == 0 for e in entries) else 1)
+    full = [w.full(e) for w, e in entries if sp.expand(e) != 0]
+    ops = max((sp.count_ops(e) for e in full), default=0)
+    answer = ops if ops > PROOF_MAX_OPS else \
+        "proved" if all(sp.expand(e) == 0 or sp.simplify(e) == 0 for e in full) else "unproved"
+    send.send(answer)
+    send.close()
+    os._exit(0)
 
 
 def pick(w: World, lhs: Node, assign: dict) -> tuple:

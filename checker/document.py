@@ -20,9 +20,11 @@ from .errors import DocumentError
 
 BUILTIN_FUNCTIONS = ("exp", "ln", "log", "tanh")       # functions every document may call
 CONCRETE = ("sigmoid", "tanh", "softplus", "identity")   # what a declared function may be named as
+ANY = ("sigmoid", "tanh", "softplus")                     # what a function declared `any` stands for
 DOMAINS = ("real", "unit", "positive", "simplex")
 RESERVED = {"L", "n", "m", "e", "T", "top"}
-MARKERS = ("definition", "wrong", "unchecked", "implements")
+MARKERS = ("definition", "wrong", "ill-formed", "unchecked", "implements")
+ERRATA = ("wrong", "ill-formed")   # wrong: false by value somewhere; ill-formed: undefined at some size
 
 
 # ----------------------------------------------------------------------------- the model
@@ -38,6 +40,7 @@ class Family:
     domain: str = "real"
 
 
+MAX_SIZE = 12     # widths and batch (exact evaluation is cubic in them); depth at most MAX_SIZE too
 SLOT = re.compile(r"^(?:n\((l|L|\d+)([+-]\d+)?\)|m)([+-]\d+)?$")
 _RANGE = re.compile(r"^(\d+|L)(?:-(\d+))?\.\.(\d+|L)(?:-(\d+))?$")
 
@@ -63,14 +66,15 @@ def read_model(front: dict | None, where: str) -> Model:
         raise DocumentError(where, f"unknown checker keys {sorted(set(spec) - known)}; expected {sorted(known)}")
     sizes = spec.get("sizes", [[2, 3, 2], [3, 2, 4, 2]])
     if (not isinstance(sizes, list) or not sizes or
-            not all(isinstance(s, list) and len(s) >= 2 and all(type(v) is int and v >= 1 for v in s)
-                    for s in sizes)):
+            not all(isinstance(s, list) and 2 <= len(s) <= MAX_SIZE + 1 and
+                    all(type(v) is int and 1 <= v <= MAX_SIZE for v in s) for s in sizes)):
         raise DocumentError(where, f"checker.sizes: expected a list of layer-size lists [n_0, ..., n_L] "
-                                   f"with every n_l >= 1, got {sizes!r}")
+                                   f"with 1 <= n_l <= {MAX_SIZE} and L <= {MAX_SIZE}, got {sizes!r}")
     batch = spec.get("batch", [None] * len(sizes))
     if not isinstance(batch, list) or len(batch) != len(sizes) or \
-            not all(b is None or (type(b) is int and b >= 1) for b in batch):
-        raise DocumentError(where, f"checker.batch: expected one batch size >= 1 per entry of sizes, got {batch!r}")
+            not all(b is None or (type(b) is int and 1 <= b <= MAX_SIZE) for b in batch):
+        raise DocumentError(where, f"checker.batch: expected one batch size in 1..{MAX_SIZE} per entry of "
+                                   f"sizes, got {batch!r}")
     points, seed = spec.get("points", 3), spec.get("seed", 0)
     if type(points) is not int or not 1 <= points <= 20:
         raise DocumentError(where, f"checker.points: expected an integer in 1..20, got {points!r}")
@@ -88,6 +92,10 @@ def read_model(front: dict | None, where: str) -> Model:
             raise DocumentError(where, f"checker.functions.{name}: expected any, defined or one of "
                                        f"{sorted(CONCRETE)}, got {kind!r}")
         functions[str(name)] = kind
+    if "any" in functions.values() and points < len(ANY):
+        raise DocumentError(where, f"checker.points: a function declared `any` is instantiated as "
+                                   f"{', '.join(ANY)} in turn, one per point, so points must be at least "
+                                   f"{len(ANY)}, got {points}")
     for name in list(families) + list(functions):
         if name in RESERVED or name in indices or name in BUILTIN_FUNCTIONS:
             raise DocumentError(where, f"symbol {name!r} is reserved (L, n, m, e, T, the index letters "
@@ -96,6 +104,42 @@ def read_model(front: dict | None, where: str) -> Model:
     if both:
         raise DocumentError(where, f"{sorted(both)} declared both as symbols and as functions")
     return Model(sizes, batch, points, seed, tuple(indices), families, functions)
+
+
+def coincidence(model: Model) -> str | None:
+    """None when some size has the depth L, every width n_l and the batch m that the symbols use
+    pairwise distinct and each at least 3; otherwise what coincides at the first size. Where two of
+    them are equal, an equation that writes one for the other (a^1 for a^{L-1}, 1/n_L for 1/m,
+    a factor 2 for n_L) is true at that size and passes."""
+    slots = [(fam, SLOT.match(slot)) for fam in model.families.values() for slot in fam.slots]
+    uses_depth = any(fam.layers for fam in model.families.values())
+    problems = []
+    for n, m in zip(model.sizes, model.batch):
+        L = len(n) - 1
+        used = {"L": L} if uses_depth else {}
+        for fam, match in slots:
+            which, off = match.group(1), int(match.group(2) or 0)
+            if which is None:
+                if m is not None:
+                    used["m"] = m
+                continue
+            if which == "l":
+                lo, hi = (L - int(b or 0) if a == "L" else int(a) - int(b or 0)
+                          for a, b in (re.match(r"^(\d+|L)(?:-(\d+))?$", v).groups() for v in fam.layers))
+                layers = range(lo + off, hi + off + 1)
+            else:
+                layers = [(L if which == "L" else int(which)) + off]
+            used.update({f"n_{k}": n[k] for k in layers if 0 <= k <= L})
+        small = [k for k, v in used.items() if v < 3]
+        same = ["".join(f"{k} = " for k in used if used[k] == v) + str(v)
+                for v in sorted(set(used.values())) if list(used.values()).count(v) > 1]
+        if not small and not same:
+            return None
+        problems.append(f"at n = {n}" + (f", m = {m}" if m else "") + ": " + "; ".join(
+            same + ([", ".join(small) + " below 3"] if small else [])))
+    if not problems:
+        return None
+    return problems[0] + (" (and a coincidence at every other size)" if len(problems) > 1 else "")
 
 
 def _family(name: str, decl: dict, where: str) -> Family:
@@ -145,7 +189,13 @@ _MD = (MarkdownIt("commonmark").use(front_matter_plugin)
 def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
     """Parse a document into its model and its displayed equations, or raise DocumentError."""
     path = str(path)
-    text = Path(path).read_text(encoding="utf-8")
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise DocumentError(f"{path}:{line}", f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
+                                              f"{e.start}): a document is Markdown") from None
     tokens = _MD.parse(text)
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     front = None
@@ -200,12 +250,12 @@ def _markers(comment: str, where: str) -> dict:
         reason = rest.strip().lstrip("—-:").strip()
         if word not in MARKERS:
             raise DocumentError(where, f"unknown marker {word!r}; expected one of {MARKERS}")
-        if word in ("wrong", "unchecked", "implements") and not reason:
+        if word in ("wrong", "ill-formed", "unchecked", "implements") and not reason:
             raise DocumentError(where, f"marker {word!r} needs " +
                                 ("a manual/ function name" if word == "implements" else "a reason"))
         found[word] = reason
-    if "definition" in found and ("wrong" in found or "unchecked" in found):
-        raise DocumentError(where, "a definition cannot also be wrong or unchecked")
-    if "wrong" in found and "unchecked" in found:
-        raise DocumentError(where, "an equation is either wrong or unchecked, not both")
+    kinds = [k for k in ("definition", *ERRATA, "unchecked") if k in found]
+    if len(kinds) > 1:
+        raise DocumentError(where, f"an equation is one of definition, wrong, ill-formed or unchecked, "
+                                   f"not {' and '.join(kinds)}")
     return found

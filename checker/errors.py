@@ -26,5 +26,5 @@ class ShapeError(Located):
     """Operands whose shapes do not fit (a FAIL of the claim: as written it is not even defined)."""
 
 
-class Timeout(Exception):
-    pass
+class OverBudget(Exception):
+    """An equation used up its evaluation steps (a deterministic bound, never a clock)."""

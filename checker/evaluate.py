@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -20,13 +19,16 @@ import sympy as sp
 
 from backproof.reference.symbolic import DIGITS, Evaluator
 
-from .document import SLOT, Family, Model
-from .errors import Located, OutOfRange, ShapeError, Timeout
+from .document import ANY, SLOT, Family, Model
+from .errors import Located, OutOfRange, OverBudget, ShapeError
 from .grammar import Node
 from .meaning import in_order
 
 BUILTIN_FUNCTIONS = {"exp": sp.exp, "ln": sp.log, "log": sp.log, "tanh": sp.tanh}
-ANY = ("sigmoid", "tanh", "softplus")  # what an activation declared `any` is instantiated as
+# Exact arithmetic is bounded so that no document can make it hang: an integer power's exponent
+# (10^{10^{10}} would be an exact integer of ten billion digits) and an exact number's size.
+MAX_EXPONENT = 64
+MAX_DIGITS = 1000
 CONCRETE = {"sigmoid": lambda t: 1 / (1 + sp.exp(-t)), "tanh": sp.tanh,
             "softplus": lambda t: sp.log(1 + sp.exp(t)), "identity": lambda t: t}
 
@@ -77,7 +79,7 @@ class _Numeric(Evaluator):
 class World:
     """One instance (sizes) at one random point, with the definitions in force."""
 
-    def __init__(self, model: Model, instance: Instance, point: int, defined: set, deadline: list):
+    def __init__(self, model: Model, instance: Instance, point: int, defined: set, budget: list):
         self.model, self.inst, self.point = model, instance, point
         self.defined_families = defined       # families with a definition somewhere in the document
         self.definitions: list[Definition] = []
@@ -85,17 +87,24 @@ class World:
                           for i, (name, kind) in enumerate(sorted(model.functions.items()))}
         self.registry: dict = {}              # atom -> (family, layer, indices)
         self.inputs: dict = {}                # atom -> exact value (never cleared)
-        self.deadline = deadline
+        self.budget = budget                  # [evaluation steps left for this equation], shared
+        self._resolving: list = []            # atoms whose definitions are being evaluated now
         self.reset()
 
     def reset(self):
         """Forget everything derived from definitions (a new definition may replace an old one)."""
-        self._defs, self._arrays, self._dd, self._full = {}, {}, {}, {}
+        self._defs, self._arrays, self._dd, self._full, self._partial = {}, {}, {}, {}, {}
         self.numeric = _Numeric(self)
 
     def add(self, d: Definition):
         self.definitions.append(d)
         self.reset()
+
+    def spend(self, steps: int) -> None:
+        """Count work against the equation's budget: a deterministic bound, not a clock."""
+        self.budget[0] -= steps
+        if self.budget[0] < 0:
+            raise OverBudget()
 
     # ---------------------------------------------------------------- atoms
     def atom(self, fam: Family, layer, idx: tuple, pos):
@@ -161,15 +170,31 @@ class World:
                     other = self.atom(fam, layer, group + (k,), (1, 1))
                     self.inputs[other] = mp_fraction(wk / sum(weights))
             else:
-                rng = random.Random(seed + str(a))
-                lo, hi = {"real": (-1.5, 1.5), "unit": (0.05, 0.95), "positive": (0.2, 2.0)}[fam.domain]
-                self.inputs[a] = mp_fraction(Fraction(rng.uniform(lo, hi)))
+                self.inputs[a] = mp_fraction(Fraction(_draw(fam.domain, random.Random(seed + str(a)),
+                                                            self.point, f"{self.model.seed}|{a}")))
         return self.inputs[a]
 
     # ---------------------------------------------------------------- definitions
     def definition_of(self, a):
+        """a's value in terms of other atoms. Every defined atom it uses is resolved first, so a
+        definition that uses itself (C = C + 1, or C = K with K = C) is a located error here."""
         if a in self._defs:
             return self._defs[a]
+        if a in self._resolving:
+            loop = " → ".join(map(str, self._resolving[self._resolving.index(a):] + [a]))
+            raise Located(f"circular definitions: {loop}")
+        self._resolving.append(a)
+        try:
+            value = self._define(a)
+            for u in (value.free_symbols if isinstance(value, sp.Basic) else ()):
+                if u in self.registry and not self.is_input(u):
+                    self.definition_of(u)
+        finally:
+            self._resolving.pop()
+        self._defs[a] = value
+        return value
+
+    def _define(self, a):
         fam, layer, idx = self.registry[a]
         for d in reversed(self.definitions):
             if d.family != fam.name:
@@ -192,7 +217,6 @@ class World:
                     arr[rest[0] - 1, 0] if arr.shape[1] == 1 else arr[0, rest[0] - 1]
             if isinstance(value, sp.MatrixBase):
                 raise Located(f"the definition at line {d.lhs.pos[0]} gives a matrix for one entry", d.lhs.pos)
-            self._defs[a] = value
             return value
         raise OutOfRange(f"no definition covers {show_atom(fam, layer, idx)} ({self.inst}); "
                          f"{fam.name} is defined in this document, so it is not an input")
@@ -251,8 +275,7 @@ class World:
     # ---------------------------------------------------------------- values
     def ev(self, n: Node, env: dict, params: dict | None = None):
         """The IR node's value: a SymPy expression in atoms, or an ImmutableMatrix of them."""
-        if time.monotonic() > self.deadline[0]:
-            raise Timeout()
+        self.spend(1)
         k, a = n.kind, n.args
         if k == "num":
             return sp.Rational(a[0].numerator, a[0].denominator)
@@ -272,6 +295,7 @@ class World:
             return -self.ev(a[0], env, params)
         if k in ("add", "sub", "mul", "hadamard", "div", "pow"):
             x, y = self.ev(a[0], env, params), self.ev(a[1], env, params)
+            self.spend(_cost(k, x, y))
             return _binary(k, x, y, n.pos)
         if k == "transpose":
             x = self.ev(a[0], env, params)
@@ -381,20 +405,52 @@ class World:
         """d expr / d t along the definitions, t's own definition cut (the chain rule over atoms)."""
         if not isinstance(expr, sp.Basic) or expr.is_Number:
             return sp.Integer(0)
-        total = sp.Integer(0)
-        for s in expr.free_symbols:
-            if s not in self.registry:
-                continue
-            ds = sp.Integer(1) if s == t else self._d_atom(s, t)
-            if ds != 0:
-                total += sp.diff(expr, s) * ds
-        return total
+        return self._gradient(expr).get(t, sp.Integer(0))
 
-    def _d_atom(self, s, t):
-        key = (s, t)
-        if key not in self._dd:
-            self._dd[key] = sp.Integer(0) if self.is_input(s) else self.d(self.definition_of(s), t)
-        return self._dd[key]
+    def _gradient(self, expr) -> dict:
+        """{atom: d expr / d atom} for every atom expr depends on, in one reverse sweep over the
+        definitions (adjoints, as backpropagation itself does): each definition is differentiated
+        once per use, so ∂C/∂w^l for every entry costs about one pass, not one pass per entry. An
+        atom's adjoint sums the paths through it, so reading it is the derivative with the
+        atom's own definition cut."""
+        if expr in self._dd:
+            return self._dd[expr]
+        adjoint = {s: _diff(expr, s) for s in expr.free_symbols if s in self.registry}
+        for s in self._parents_first(list(adjoint)):
+            a = adjoint[s]
+            if a == 0:
+                continue
+            for u, partial in self._partials(s):
+                self.spend(1)
+                adjoint[u] = adjoint.get(u, sp.Integer(0)) + a * partial
+        self._dd[expr] = adjoint
+        return adjoint
+
+    def _partials(self, s) -> list:
+        """[(u, ∂ definition(s) / ∂u)] for each atom u that s's definition uses directly."""
+        if s not in self._partial:
+            definition = self.definition_of(s)
+            self._partial[s] = [(u, _diff(definition, u)) for u in definition.free_symbols
+                                if u in self.registry]
+        return self._partial[s]
+
+    def _parents_first(self, roots: list) -> list:
+        """The defined atoms reachable from roots, each before every atom its definition uses."""
+        done, order = set(), []
+        for root in roots:
+            stack = [(root, False)]
+            while stack:
+                s, expanded = stack.pop()
+                if expanded:
+                    order.append(s)
+                    continue
+                if s in done or self.is_input(s):
+                    continue
+                done.add(s)
+                stack.append((s, True))
+                stack.extend((u, False) for u in self.definition_of(s).free_symbols
+                             if u in self.registry and u not in done)
+        return order[::-1]
 
     def full(self, expr):
         """expr with every defined atom replaced by its definition, recursively (inputs only)."""
@@ -409,10 +465,21 @@ class World:
         return expr.xreplace(subs) if subs else expr
 
     def value(self, expr):
-        """The mpmath value (a matrix becomes a list of rows)."""
+        """The mpmath value (a matrix becomes a list of rows); a value that is not a finite real
+        number (1/0, ln of a negative number, an overflow) is a located error, not a crash."""
         if isinstance(expr, sp.MatrixBase):
-            return [[self.numeric(e) for e in expr.row(r)] for r in range(expr.rows)]
-        return self.numeric(expr)
+            return [[self._real(e) for e in expr.row(r)] for r in range(expr.rows)]
+        return self._real(expr)
+
+    def _real(self, e):
+        try:
+            v = self.numeric(e)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            v = None
+        if not isinstance(v, mpmath.mpf) or not mpmath.isfinite(v):
+            raise Located(f"a side has no finite real value here ({sp.sstr(e)[:60]}): "
+                          "division by zero, ln or a root of a negative number, or an overflow")
+        return v
 
     def inputs_of(self, expr) -> dict:
         """Every input atom the expression depends on, with its value."""
@@ -427,6 +494,52 @@ class World:
             else:
                 stack.extend(_atoms(self.definition_of(s), self.registry))
         return found
+
+
+def _diff(e, u):
+    """d e / d u for the expressions the checker builds (sums, products, powers, exp, log, tanh),
+    by the textbook rules, skipping SymPy's general machinery (its assumption queries made
+    differentiation most of a document's checking time); anything else goes to sympy.diff."""
+    if e == u:
+        return sp.Integer(1)
+    if e.is_Atom or u not in e.free_symbols:
+        return sp.Integer(0)
+    args = e.args
+    if e.is_Add:
+        return sp.Add(*(_diff(a, u) for a in args))
+    if e.is_Mul:
+        terms = []
+        for i, a in enumerate(args):
+            da = _diff(a, u)
+            if da != 0:
+                terms.append(sp.Mul(*args[:i], da, *args[i + 1:]))
+        return sp.Add(*terms)
+    if e.is_Pow:
+        base, power = args
+        if u not in power.free_symbols:
+            return power * base ** (power - 1) * _diff(base, u)
+        return e * (_diff(power, u) * sp.log(base) + power * _diff(base, u) / base)
+    if isinstance(e, sp.exp):
+        return e * _diff(args[0], u)
+    if isinstance(e, sp.log):
+        return _diff(args[0], u) / args[0]
+    if isinstance(e, sp.tanh):
+        return (1 - e ** 2) * _diff(args[0], u)
+    return sp.diff(e, u)
+
+
+def _draw(domain: str, rng: random.Random, point: int, name: str) -> float:
+    """One input value. A real one has magnitude 2^u for u uniform in [-2, 2] (from 1/4 to 4, so
+    claims true only near 1 or near 0 fail) and a sign that alternates between points (each
+    input is negative at one of any two consecutive points, so claims true only for t >= 0
+    fail); unit is in (0.05, 0.95), positive is 2^u with u in [-2, 2]."""
+    if domain == "unit":
+        return rng.uniform(0.05, 0.95)
+    magnitude = 2.0 ** rng.uniform(-2, 2)
+    if domain == "positive":
+        return magnitude
+    first = random.Random(name).random() < 0.5
+    return magnitude if first == (point % 2 == 0) else -magnitude
 
 
 def _atoms(expr, registry) -> list:
@@ -457,7 +570,27 @@ def _binary(kind: str, x, y, pos):
         return x / y
     if mx or my:
         raise Located("a power of a matrix (did you mean ^T?)", pos)
-    return x ** y
+    if y.is_Integer and abs(y) > MAX_EXPONENT:
+        raise Located(f"the exponent {_short(y)} is beyond the bound of {MAX_EXPONENT} on integer powers", pos)
+    if x.is_Rational and y.is_Rational and abs(y) * max(len(str(abs(x.p))), len(str(x.q))) > MAX_DIGITS:
+        raise Located(f"{_short(x)}^{_short(y)} has more than {MAX_DIGITS} digits", pos)
+    r = x ** y
+    if isinstance(r, sp.Pow) and r.exp.is_Integer and abs(r.exp) > MAX_EXPONENT:  # (t^40)^2 = t^80
+        raise Located(f"the power {_short(r)} is beyond the bound of {MAX_EXPONENT} on integer powers", pos)
+    return r
+
+
+def _short(x) -> str:
+    text = sp.sstr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _cost(kind: str, x, y) -> int:
+    """Evaluation steps of one binary operation: entries touched (a matrix product's inner loop)."""
+    mx, my = isinstance(x, sp.MatrixBase), isinstance(y, sp.MatrixBase)
+    if kind == "mul" and mx and my:
+        return x.rows * x.cols * y.cols
+    return x.rows * x.cols if mx else y.rows * y.cols if my else 1
 
 
 def _shape(x) -> str:

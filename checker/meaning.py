@@ -38,6 +38,9 @@ def ir(kind, *args, pos=(1, 1)) -> IR:
     return IR(kind, tuple(args), pos)
 
 
+MAX_NUMBER_DIGITS = 30
+
+
 class Resolver:
     """Gives a parsed equation its meaning under the model. IR kinds: num, e, index, L, m, width,
     param, atom (family, layer, subs: fewer subs than slots is a sub-array), label, add, sub, neg,
@@ -53,6 +56,10 @@ class Resolver:
 
     # leaves
     def _number(self, n):
+        digits = sum(ch.isdigit() for ch in n.args[0])
+        if digits > MAX_NUMBER_DIGITS:
+            raise Located(f"a number of {digits} digits: at most {MAX_NUMBER_DIGITS} (exact arithmetic is bounded)",
+                          n.pos)
         return ir("num", Fraction(n.args[0]), pos=n.pos)
 
     def _ones(self, n):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import mpmath
 
-from backproof.reference.tolerances import CHECKER_RESIDUAL as RESIDUAL
+from backproof.reference.tolerances import CHECKER_FLOOR as FLOOR, CHECKER_RESIDUAL as RESIDUAL
 
 if TYPE_CHECKING:
     from .evaluate import World
@@ -33,6 +33,7 @@ class DocReport:
     path: str
     outcomes: list = field(default_factory=list)
     error: str | None = None
+    warnings: list = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -81,12 +82,17 @@ def differ(a, b) -> str | None:
             return f"shapes {vshape(a)} and {vshape(b)}"
         for r, (ra, rb) in enumerate(zip(a, b)):
             for c, (x, y) in enumerate(zip(ra, rb)):
-                if abs(x - y) > RESIDUAL * (1 + max(abs(x), abs(y))):
+                if _apart(x, y):
                     return f"entry ({r + 1}, {c + 1}): {mpmath.nstr(x, 15)} against {mpmath.nstr(y, 15)}"
         return None
-    if abs(a - b) > RESIDUAL * (1 + max(abs(a), abs(b))):
+    if _apart(a, b):
         return f"{mpmath.nstr(a, 15)} against {mpmath.nstr(b, 15)} (residual {mpmath.nstr(abs(a - b), 3)})"
     return None
+
+
+def _apart(x, y) -> bool:
+    """Different numbers: apart by more than RESIDUAL of the larger, and by more than FLOOR."""
+    return abs(x - y) > RESIDUAL * max(abs(x), abs(y)) + FLOOR
 
 
 def vshape(v) -> str:
@@ -107,8 +113,10 @@ def show_assign(assign: dict) -> str:
     return ", ".join(f"{k} = {v}" for k, v in sorted(assign.items())) or "no free indices"
 
 
-def one_line(text: str) -> str:
-    return " ".join(text.split())
+def one_line(text: str, limit: int = 200) -> str:
+    """The equation on one line, cut at `limit` characters (a hostile one can be any length)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 # ----------------------------------------------------------------------------- output
@@ -119,6 +127,7 @@ def render(reports: list[DocReport], *, verbose: bool = False) -> str:
     for r in reports:
         if r.error:
             lines.append(f"ERROR {r.error}")
+        lines.extend(f"WARNING {w}" for w in r.warnings)
         for o in r.outcomes:
             if not o.ok:
                 lines.append(f"{o.status} {o.where}: {o.equation}")
@@ -143,12 +152,13 @@ def total_line(reports: list[DocReport]) -> str:
     return (f"total: {len(reports)} documents, {total['proved'] + total['checked']} claims checked "
             f"({total['proved']} proved, {total['checked']} evaluated only), {total['expected-wrong']} errata "
             f"shown wrong, {total['unchecked']} unchecked, {total['FAIL']} failed, {errors} errors"
+            + (f", {sum(len(r.warnings) for r in reports)} warnings" if any(r.warnings for r in reports) else "")
             + ("" if all(r.ok for r in reports) else "  FAILED"))
 
 
 def as_json(reports: list[DocReport]) -> dict:
     return {"ok": all(r.ok for r in reports),
-            "documents": [{"path": r.path, "ok": r.ok, "error": r.error,
+            "documents": [{"path": r.path, "ok": r.ok, "error": r.error, "warnings": r.warnings,
                            "counts": r.counts,
                            "equations": [{"where": o.where, "equation": o.equation, "status": o.status,
                                           "detail": o.detail, "implements": o.tie} for o in r.outcomes]}

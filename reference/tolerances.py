@@ -76,6 +76,9 @@ def rtol_tf32() -> float:
 
 # The derivation checker evaluates both sides of an equation with mpmath at 50 significant digits
 # (reference.symbolic.DIGITS); a true equation's sides then differ by rounding of about 10^-48 of
-# their size. Half the digits is the margin: sides that differ by more than 10^-25 · (1 + their
-# size) are different numbers.
+# their size. Half the digits is the margin: sides that differ by more than 10^-25 of the larger
+# are different numbers. The comparison is relative, so sides far below 1 (a saturated sigmoid's
+# derivative, 10^-30) are still told apart; below CHECKER_FLOOR both count as zero (the rounding
+# left where a true side cancels to 0 from terms of size up to 10^8).
 CHECKER_RESIDUAL = mpmath.mpf(10) ** -25
+CHECKER_FLOOR = mpmath.mpf(10) ** -40
