@@ -352,3 +352,186 @@ def test_a_folder_without_documents_is_an_error(tmp_path, capsys):
     assert main(["derivations", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == (f"backproof derivations: paths: {tmp_path} has no document "
                                                "(*.md other than README.md)")
+
+
+# ----------------------------------------------------------------------------- wrong by coincidence
+# Each row: a shipped document with one equation replaced by a hasty author's mistake that is true
+# whenever two sizes happen to be equal (n_L = 2, m = n_1, L = 2, ...). The checker must reject it
+# at that equation's line: every shipped document has a size where depth, widths and batch differ.
+
+COINCIDENCES = [
+    ("backprop.md", r"\frac{\partial C}{\partial a^L_j} = a^L_j - y_j",
+     r"\frac{\partial C}{\partial a^L_j} = \frac{2}{n_L} (a^L_j - y_j)", "2/n_L for the half SSE"),
+    ("batch-and-bias.md", r"\delta^L = \frac{1}{m} (a^L - y) \odot f'(z^L)",
+     r"\delta^L = \frac{1}{2} (a^L - y) \odot f'(z^L)", "1/2 for the mean's 1/m, in a [half_sse, mean] tie"),
+    ("batch-and-bias.md", r"\frac{\partial C}{\partial b^l_j} = \sum_i \delta^l_{ij}",
+     r"\frac{\partial C}{\partial b^l_j} = \delta^l_{1j} + \delta^l_{2j}", "a bias gradient over two examples"),
+    ("source-001.md", r"-\frac{\partial C}{\partial w^L_{jk}} = \sum_i a^{L-1}_{ik}",
+     r"-\frac{\partial C}{\partial w^L_{jk}} = \sum_{i=1}^{n_{L-1}} a^{L-1}_{ik}", "a batch sum to n_{L-1}"),
+    ("source-001.md", r"\frac{\partial C}{\partial w^L} = (\delta^L)^T a^{L-1}",
+     r"\frac{\partial C}{\partial w^L} = (\delta^L)^T a^{1}", "a^1 for a^{L-1}"),
+]
+
+
+def _replace(doc: str, old: str, new: str, tmp_path: Path) -> tuple[Path, int]:
+    text = (ROOT / "derivations" / doc).read_text()
+    assert text.count(old) == 1, f"{doc}: {old!r} is not there once"
+    line = text[:text.index(old)].count("\n") + 1
+    out = tmp_path / doc
+    out.write_text(text.replace(old, new))
+    return out, line
+
+
+@pytest.mark.parametrize("doc, old, new, why", COINCIDENCES, ids=[c[3] for c in COINCIDENCES])
+def test_an_equation_true_only_when_sizes_coincide_is_rejected_at_its_line(doc, old, new, why, tmp_path):
+    path, line = _replace(doc, old, new, tmp_path)
+    report = check_document(path, prove=False)
+    failed = [o for o in report.outcomes if not o.ok]
+    assert [int(o.where.split(":")[1]) for o in failed] == [line], (why, [(o.where, o.detail) for o in failed])
+
+
+def test_a_cost_defined_with_one_over_n_L_fails_the_first_claim_on_it(tmp_path):
+    path, line = _replace("backprop.md", r"C = \frac{1}{2} \sum_j (a^L_j - y_j)^2",
+                          r"C = \frac{1}{n_L} \sum_j (a^L_j - y_j)^2", tmp_path)
+    claim = (ROOT / "derivations" / "backprop.md").read_text().split("\n").index(
+        r"\frac{\partial C}{\partial a^L_j} = a^L_j - y_j") + 1
+    report = check_document(path, prove=False)
+    failed = [o for o in report.outcomes if not o.ok]
+    assert f"{path}:{claim}:1" in [o.where for o in failed], failed
+
+
+def test_every_shipped_document_has_a_size_where_nothing_coincides(reports):
+    assert all(not r.warnings for r in reports.values()), {n: r.warnings for n, r in reports.items()}
+
+
+@pytest.mark.parametrize("sizes, batch, words", [
+    ("[[2, 3, 2], [3, 2, 4, 2]]", "[2, 2]", ["at n = [2, 3, 2], m = 2: L = ", "n_0 = ", "= 2", "every other size"]),
+    ("[[4, 5, 6, 7]]", "[5]", ["n_1 = m = 5"]),
+    ("[[3, 4, 5]]", "[6]", ["L below 3"]),
+])
+def test_a_document_whose_sizes_coincide_gets_a_located_warning(tmp_path, sizes, batch, words):
+    header = (f"---\nchecker:\n  sizes: {sizes}\n  batch: {batch}\n  symbols:\n"
+              "    w: {layers: 1..L, sub: [\"n(l)\", \"n(l-1)\"]}\n    x: {sub: [\"m\", \"n(0)\"]}\n---\n")
+    r = check_document(_doc(tmp_path, "\n$$\nw^1_{11} = w^1_{11}\n$$\n", header), prove=False)
+    assert r.ok and len(r.warnings) == 1
+    assert r.warnings[0].startswith(f"{tmp_path / 'doc.md'}:1: ") and all(w in r.warnings[0] for w in words)
+    wide = header.replace(sizes, "[[4, 5, 6, 7]]").replace(batch, "[8]")
+    assert not check_document(_doc(tmp_path, "\n$$\nw^1_{11} = w^1_{11}\n$$\n", wide), prove=False).warnings
+
+
+# ----------------------------------------------------------------------------- errata, conditions, any
+
+BP2 = r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k f'(z^l_j)"
+
+
+@pytest.mark.parametrize("marker, equation, words", [
+    ("wrong — the condition is dropped", BP2, "never false by value"),
+    ("wrong — an index out of range", r"\delta^L_j = w^{L+1}_{jj}", "never false by value"),
+    ("ill-formed — it is false, not undefined", r"\delta^L_j = 2 \delta^L_j", "mark it wrong"),
+    ("ill-formed — it holds", r"\delta^L_j = \delta^L_j", "it holds at every point"),
+])
+def test_an_erratum_must_fail_the_way_its_marker_says(tmp_path, marker, equation, words):
+    text = (ROOT / "derivations" / "backprop.md").read_text()
+    line = text.count("\n") + 4
+    path = tmp_path / "backprop.md"
+    path.write_text(text + f"\n<!-- check: {marker} -->\n$$\n{equation}\n$$\n")
+    report = check_document(path, prove=False)
+    failed = [o for o in report.outcomes if not o.ok]
+    assert [o.where for o in failed] == [f"{path}:{line}:1"] and words in failed[0].detail, failed
+
+
+def test_a_condition_that_restricts_no_index_is_an_error(tmp_path):
+    problem = _single_problem(_doc(tmp_path, "\n$$\nx_j = x_j, \\quad L = 7\n$$\n\n$$\nt = t\n$$\n"))
+    assert "doc.md:10:" in problem and "restricts none" in problem
+
+
+def test_any_needs_a_point_for_each_function_it_stands_for(tmp_path):
+    header = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  points: 1\n  functions: {f: any}\n")
+    problem = _single_problem(_doc(tmp_path, "\n$$\nt = t\n$$\n", header))
+    assert "doc.md:1" in problem and "points must be at least 3" in problem
+
+
+def test_a_claim_true_for_the_sigmoid_only_fails_under_any(tmp_path):
+    header = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  functions: {f: any}\n")
+    problem = _single_problem(_doc(tmp_path, "\n$$\nf'(t) = f(t) (1 - f(t))\n$$\n\n$$\nt = t\n$$\n", header))
+    assert "doc.md:11:1" in problem and ("f = tanh" in problem or "f = softplus" in problem)
+
+
+def test_a_claim_proved_under_any_is_proved_for_each_function(tmp_path):
+    header = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  functions: {f: any}\n")
+    r = check_document(_doc(tmp_path, "\n$$\nf(t) + f(x_1) = f(x_1) + f(t)\n$$\n", header))
+    assert [o.status for o in r.outcomes] == ["proved"]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_claim_false_on_half_its_domain_fails_at_every_seed(tmp_path, seed):
+    problem = _single_problem(_doc(tmp_path, "\n$$\n(t^2)^{1/2} = t\n$$\n\n$$\nt = t\n$$\n",
+                                   HEADER.replace("  sizes:", f"  seed: {seed}\n  sizes:")))
+    assert "doc.md:11:1" in problem and "differ" in problem
+
+
+def test_a_claim_true_only_near_one_fails(tmp_path):
+    problem = _single_problem(_doc(tmp_path, "\n$$\nt^3 = t\n$$\n\n$$\nt = t\n$$\n"))
+    assert "doc.md:10:1" in problem and "differ" in problem
+
+
+def test_inputs_take_both_signs_and_magnitudes_away_from_one():
+    from backproof.checker.evaluate import _draw
+    import random
+    values = [_draw("real", random.Random(k), p, f"x{k}") for k in range(200) for p in range(3)]
+    assert min(values) < -3 and max(values) > 3 and min(map(abs, values)) < 0.3
+    for k in range(50):
+        signs = {_draw("real", random.Random(k), p, f"x{k}") > 0 for p in (0, 1)}
+        assert signs == {True, False}
+
+
+# ----------------------------------------------------------------------------- hostile documents
+
+HOSTILE = {
+    "pow.md": (r"t = \exp{10^{10^{10}}}", ":10:", "beyond the bound of 64"),
+    "pow2.md": (r"t = 10^{10^{10}}", ":10:", "beyond the bound of 64"),
+    "nested.md": (r"t = ((t^{40})^{40})", ":10:", "beyond the bound of 64"),
+    "eee.md": (r"t = e^{e^{e^{e^{10}}}}", ":10:1", "no finite real value"),
+    "digits.md": ("t = " + "9" * 5000, ":10:5", "a number of 5000 digits"),
+    "div.md": ("t = 1/0", ":10:1", "no finite real value"),
+    "ln.md": (r"t = \ln(-1)", ":10:1", "no finite real value"),
+    "root.md": ("t = (-1)^{1/2}", ":10:1", "no finite real value"),
+    "many.md": (r"x_i x_j x_k x_l = x_l x_k x_j x_i", ":10:1", "over the budget"),
+}
+
+
+def test_hostile_documents_are_located_one_line_errors_in_bounded_time(tmp_path):
+    """One CLI run over every hostile document: no traceback, no hang (a subprocess time limit),
+    each one rejected at its line with its reason; then the other shapes of bad input."""
+    import subprocess
+    import sys
+    big = HEADER.replace("[[2, 3]]", "[[12, 12]]")
+    for name, (equation, _, _) in HOSTILE.items():
+        header = big if name == "many.md" else HEADER
+        (tmp_path / name).write_text(header + f"\n$$\n{equation}\n$$\n\n$$\nt = t\n$$\n")
+    (tmp_path / "binary.md").write_bytes(b"---\nchecker: {}\n---\n\n" + bytes(range(128, 256)))
+    (tmp_path / "loop.md").write_text(HEADER.replace("    t: {}\n", "    t: {}\n    C: {}\n    K: {}\n") +
+                                      "\n<!-- check: definition -->\n$$\nC = K\n$$\n\n"
+                                      "<!-- check: definition -->\n$$\nK = C + 1\n$$\n\n$$\nK = C + 1\n$$\n")
+    (tmp_path / "self.md").write_text(HEADER.replace("    t: {}\n", "    t: {}\n    C: {}\n") +
+                                      "\n<!-- check: definition -->\n$$\nC = C + 1\n$$\n\n$$\nC = C\n$$\n")
+    done = subprocess.run([sys.executable, "-m", "backproof", "derivations", "--no-prove", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in out, out[-3000:]
+    for name, (_, where, words) in HOSTILE.items():
+        line = next((l for l in out.splitlines() if l.startswith(f"ERROR {tmp_path / name}{where}")), None)
+        assert line is not None, (name, out[-3000:])
+        assert words in out.split(line, 1)[1].splitlines()[1], name
+    assert f"ERROR {tmp_path / 'binary.md'}:5: not UTF-8 text" in out
+    assert "circular definitions: C → K → C" in out or "circular definitions: K → C → K" in out
+    assert "circular definitions: C → C" in out
+
+
+def test_a_definition_that_does_not_parse_stops_its_dependants(tmp_path):
+    header = HEADER.replace("    t: {}\n", "    t: {}\n    C: {}\n")
+    r = check_document(_doc(tmp_path, "\n<!-- check: definition -->\n$$\nC = t +\n$$\n\n$$\nC = C\n$$\n",
+                            header), prove=False)
+    statuses = [(o.status, o.detail) for o in r.outcomes]
+    assert statuses[0][0] == "ERROR" and statuses[1] == ("ERROR", f"not checked: the definition at "
+                                                          f"{tmp_path / 'doc.md'}:12:1 does not parse")
