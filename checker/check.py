@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import itertools
 import math
-import multiprocessing
-import os
 import time
 from pathlib import Path
 
-import sympy as sp
-
 from . import ties
-from .document import ANY, ERRATA, Marked, coincidence, read_document
+from .document import ERRATA, Marked, coincidence, read_document
 from .errors import DocumentError, Located, OutOfRange, OverBudget, ShapeError
 from .evaluate import Definition, Instance, World
 from .grammar import LatexError, Node, parse
 from .meaning import Resolver, free_indices, free_refs
+from .prove import Prover
 from .report import DocReport, Failure, Outcome, describe, differ, one_line, show_assign
 
-# A proof is attempted only on differences of at most PROOF_MAX_OPS operations (sympy.count_ops,
-# definitions substituted): a deterministic budget, so the same document, seed and version give the
-# same verdicts on any machine under any load. Measured on the shipped documents: every difference
-# up to 332 operations simplified in ≤ 2.1 s of CPU time; none from 431 to 917 did in 4 s.
-PROOF_MAX_OPS = 400
-PROOF_CPU_SECONDS = 60             # safety net (CPU time, not wall clock: load does not move it)
 # Every equation's parse, index enumeration and evaluation share one budget of steps (IR nodes
 # evaluated, entries touched by matrix operations, index values tried): deterministic, so a
 # verdict never depends on the machine or its load, and bounded, so no document can hang the
@@ -109,7 +100,7 @@ class Checker:
                            for p in range(self.model.points)]
                           for n, m in zip(self.model.sizes, self.model.batch)]
         self.deferred: list = []
-        self.proofs: list = []   # proof attempts running in child processes
+        self.prover = Prover(self.instances[0], "any" in self.model.functions.values())
         broken = None   # a definition that does not parse: what it defines would be drawn at random
         for eq, rows in parsed:
             if rows is None:
@@ -130,8 +121,7 @@ class Checker:
                 except Located as e:
                     outcome = Outcome(eq.where(self.path, e.pos), text, "ERROR", e.message)
                 report.outcomes.append(outcome)
-        while self.proofs:
-            self._settle(self.proofs.pop(0))
+        self.prover.finish()
         for outcome, d in self.deferred:
             budget[0] = EQUATION_STEPS
             try:
@@ -231,7 +221,7 @@ class Checker:
                 return Outcome(where, text, "FAIL", problem, tie)
         outcome = Outcome(where, text, "checked", "", tie)
         if self.prove:
-            self._prove_later(outcome, evaluated)
+            self.prover.attempt(outcome, evaluated)
         return outcome
 
     @staticmethod
@@ -331,51 +321,6 @@ class Checker:
                             break
         return other, evaluated
 
-    def _prove_later(self, outcome: Outcome, evaluated: list) -> None:
-        """Try to prove the claim exactly: for every index value on the first size, each side minus
-        the first is 0 — for each function a `f: any` stands for (the first size's first
-        len(ANY) points take each in turn). Each difference is first expanded with the defined
-        symbols kept as independent atoms (sound: zero for all atom values is zero at theirs);
-        then, with every definition substituted and if within the deterministic PROOF_MAX_OPS
-        budget, given to `sympy.simplify`. The whole attempt runs in a forked child process limited
-        to PROOF_CPU_SECONDS of CPU time, so no proof can hang the checker; up to one child per CPU
-        runs while the checker goes on with the next equations."""
-        firsts = self.instances[0][:len(ANY) if "any" in self.model.functions.values() else 1]
-        entries = []
-        for world, _, exprs in evaluated:
-            if any(world is w for w in firsts):
-                for e in exprs[1:]:
-                    diff = exprs[0] - e
-                    entries.extend((world, d) for d in (diff if isinstance(diff, sp.MatrixBase) else [diff]))
-        entries = [(w, e) for w, e in entries if e != 0]
-        if not entries:
-            outcome.status = "proved"
-            return
-        if not hasattr(os, "fork"):
-            outcome.detail = "not proved: proofs need os.fork"
-            return
-        while len(self.proofs) >= (os.cpu_count() or 1):
-            self._settle(self.proofs.pop(0))
-        ctx = multiprocessing.get_context("fork")
-        receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_prove, args=(entries, send), daemon=True)
-        child.start()
-        send.close()
-        self.proofs.append((outcome, child, receive))
-
-    @staticmethod
-    def _settle(proof) -> None:
-        outcome, child, receive = proof
-        answer = receive.recv() if receive.poll(None) else None
-        child.join()
-        receive.close()
-        if answer == "proved":
-            outcome.status = "proved"
-        elif answer is None:
-            outcome.detail = f"not proved: the attempt exceeded its {PROOF_CPU_SECONDS} s of CPU time"
-        elif answer != "unproved":
-            outcome.detail = f"not proved: {answer} operations exceed the proof budget of {PROOF_MAX_OPS}"
-
     def _tie(self, target: str, sides, conds, evaluated: list | None = None) -> str | None:
         """Run the manual/ function the equation names on every evaluated instance and compare it
         with the equation's last side. A function that raises is a failure, not a crash."""
@@ -400,20 +345,6 @@ class Checker:
                 return (f"{target} disagrees with the equation at {w.inst}, "
                         f"{show_assign(assign)}, point {w.point + 1}: {problem}")
         return None
-
-
-def _prove(entries, send) -> None:
-    """In the forked child: send "proved" when every difference is 0, "unproved" when SymPy does
-    not reduce one to 0, or the operation count of one beyond the budget (then nothing is tried)."""
-    import resource
-    resource.setrlimit(resource.RLIMIT_CPU, (PROOF_CPU_SECONDS, PROOF_CPU_SECONDS + 1))
-    full = [w.full(e) for w, e in entries if sp.expand(e) != 0]
-    ops = max((sp.count_ops(e) for e in full), default=0)
-    answer = ops if ops > PROOF_MAX_OPS else \
-        "proved" if all(sp.expand(e) == 0 or sp.simplify(e) == 0 for e in full) else "unproved"
-    send.send(answer)
-    send.close()
-    os._exit(0)
 
 
 def pick(w: World, lhs: Node, assign: dict) -> tuple:

@@ -9,6 +9,7 @@ modules they would have to be passed around together.
 """
 from __future__ import annotations
 
+import functools
 import random
 import re
 from dataclasses import dataclass
@@ -186,7 +187,7 @@ class World:
         self._resolving.append(a)
         try:
             value = self._define(a)
-            for u in (value.free_symbols if isinstance(value, sp.Basic) else ()):
+            for u in (_free(value) if isinstance(value, sp.Basic) else ()):
                 if u in self.registry and not self.is_input(u):
                     self.definition_of(u)
         finally:
@@ -415,7 +416,7 @@ class World:
         atom's own definition cut."""
         if expr in self._dd:
             return self._dd[expr]
-        adjoint = {s: _diff(expr, s) for s in expr.free_symbols if s in self.registry}
+        adjoint = {s: _diff(expr, s) for s in _free(expr) if s in self.registry}
         for s in self._parents_first(list(adjoint)):
             a = adjoint[s]
             if a == 0:
@@ -430,7 +431,7 @@ class World:
         """[(u, ∂ definition(s) / ∂u)] for each atom u that s's definition uses directly."""
         if s not in self._partial:
             definition = self.definition_of(s)
-            self._partial[s] = [(u, _diff(definition, u)) for u in definition.free_symbols
+            self._partial[s] = [(u, _diff(definition, u)) for u in _free(definition)
                                 if u in self.registry]
         return self._partial[s]
 
@@ -448,7 +449,7 @@ class World:
                     continue
                 done.add(s)
                 stack.append((s, True))
-                stack.extend((u, False) for u in self.definition_of(s).free_symbols
+                stack.extend((u, False) for u in _free(self.definition_of(s))
                              if u in self.registry and u not in done)
         return order[::-1]
 
@@ -496,13 +497,20 @@ class World:
         return found
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _free(e) -> frozenset:
+    """e.free_symbols, remembered (SymPy recomputes it by walking the whole tree on each call)."""
+    return frozenset(e.free_symbols)
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def _diff(e, u):
     """d e / d u for the expressions the checker builds (sums, products, powers, exp, log, tanh),
     by the textbook rules, skipping SymPy's general machinery (its assumption queries made
     differentiation most of a document's checking time); anything else goes to sympy.diff."""
     if e == u:
         return sp.Integer(1)
-    if e.is_Atom or u not in e.free_symbols:
+    if e.is_Atom or u not in _free(e):
         return sp.Integer(0)
     args = e.args
     if e.is_Add:
@@ -516,7 +524,7 @@ def _diff(e, u):
         return sp.Add(*terms)
     if e.is_Pow:
         base, power = args
-        if u not in power.free_symbols:
+        if u not in _free(power):
             return power * base ** (power - 1) * _diff(base, u)
         return e * (_diff(power, u) * sp.log(base) + power * _diff(base, u) / base)
     if isinstance(e, sp.exp):

@@ -178,7 +178,7 @@ def test_each_known_backprop_bug_fails_its_tie(bug, monkeypatch):
     widths (W not transposed): that is a failure too, never a crash of the checker."""
     name, wrong = BUGS[bug]
     monkeypatch.setattr(backproof.manual.network, name, wrong)
-    docs = [ROOT / "derivations" / "backprop.md", ROOT / "derivations" / "batch-and-bias.md"]
+    docs = [ROOT / "derivations" / ("batch-and-bias.md" if "batch" in bug else "backprop.md")]
     failed = [o for r in check_documents(docs, prove=False) for o in r.outcomes if o.status == "FAIL"]
     assert failed and {o.tie.split("[")[0] for o in failed} == {f"manual.network.{name}"}
     assert all(("disagrees with the equation" in o.detail or " raised " in o.detail) for o in failed)
@@ -319,17 +319,19 @@ def test_seed_moves_the_points_not_the_verdicts(capsys):
 # ----------------------------------------------------------------------------- same verdicts every run
 
 def test_the_same_seed_gives_the_same_json_and_the_same_proofs(reports):
-    """No wall clock decides a proof: the module's check and a second one agree entry by entry."""
+    """No wall clock decides a proof: the module's check and a second one agree entry by entry
+    (on the documents with the most proofs; the module's check covers them all)."""
     from backproof.checker.report import as_json
-    again = check_documents(DOCS)
-    assert as_json(again) == as_json([reports[p.name] for p in DOCS])
-    assert sum(r.counts["proved"] for r in again) >= 55  # 41–47 of 76 under the old 0.5 s wall clock
+    some = [p for p in DOCS if p.name in ("backprop.md", "source-003.md", "source-004.md")]
+    again = check_documents(some)
+    assert as_json(again) == as_json([reports[p.name] for p in some])
+    assert sum(r.counts["proved"] for r in reports.values()) >= 70  # 41–47 of 76 under the old 0.5 s clock
 
 
 def test_a_claim_beyond_the_proof_budget_is_evaluated_not_proved(tmp_path, monkeypatch):
     """The budget is an operation count: a claim over it is checked at every point and says why
     it was not proved, the same on every machine."""
-    import backproof.checker.check as check
+    import backproof.checker.prove as check
     path = _doc(tmp_path, "\n$$\n\\frac{t^{2} - 1}{t - 1} = t + 1\n$$\n")  # expand alone does not close it
     proved = check_document(path)
     assert [o.status for o in proved.outcomes] == ["proved"]
@@ -373,12 +375,15 @@ COINCIDENCES = [
 ]
 
 
-def _replace(doc: str, old: str, new: str, tmp_path: Path) -> tuple[Path, int]:
+def _replace(doc: str, old: str, new: str, tmp_path: Path, cut: bool = True) -> tuple[Path, int]:
+    """A copy of the document with `old` replaced, cut after that equation (later ones cannot
+    change its verdict) to keep the test quick; (the copy, the equation's line)."""
     text = (ROOT / "derivations" / doc).read_text()
     assert text.count(old) == 1, f"{doc}: {old!r} is not there once"
     line = text[:text.index(old)].count("\n") + 1
+    end = text.index("$$", text.index(old)) + 2 if cut else len(text)
     out = tmp_path / doc
-    out.write_text(text.replace(old, new))
+    out.write_text(text[:end].replace(old, new) + "\n")
     return out, line
 
 
@@ -392,7 +397,7 @@ def test_an_equation_true_only_when_sizes_coincide_is_rejected_at_its_line(doc, 
 
 def test_a_cost_defined_with_one_over_n_L_fails_the_first_claim_on_it(tmp_path):
     path, line = _replace("backprop.md", r"C = \frac{1}{2} \sum_j (a^L_j - y_j)^2",
-                          r"C = \frac{1}{n_L} \sum_j (a^L_j - y_j)^2", tmp_path)
+                          r"C = \frac{1}{n_L} \sum_j (a^L_j - y_j)^2", tmp_path, cut=False)
     claim = (ROOT / "derivations" / "backprop.md").read_text().split("\n").index(
         r"\frac{\partial C}{\partial a^L_j} = a^L_j - y_j") + 1
     report = check_document(path, prove=False)
