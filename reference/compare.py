@@ -168,7 +168,7 @@ def compare_to_finite_differences(net: Network, x, y, got: Gradients) -> OracleR
     entry's measured truncation error. Errors are reported as fractions of the tolerance."""
     fd = finite_difference_gradients(net, x, y)
     L = len(net.W)
-    result = OracleResult("finite differences", [0.0] * L, 0.0, 1.0)
+    result = OracleResult("finite_differences", [0.0] * L, 0.0, 1.0)
     for q in ("dW", "db"):
         refs, truncations = getattr(fd, q), getattr(fd, q + "_truncation")
         for l, (g, r, t) in enumerate(zip(getattr(got, q), refs, truncations), start=1):
@@ -209,11 +209,11 @@ class CaseReport:
         return "\n".join(lines)
 
 
-ORACLES = ("autograd", "finite differences", "symbolic")
+ORACLES = ("autograd", "finite_differences", "symbolic")
 
 
 def check_case(case: Case, backward: Backward = manual_backward, *,
-               oracles=("autograd", "finite differences")) -> CaseReport:
+               oracles=("autograd", "finite_differences")) -> CaseReport:
     """Run `backward` on the case and compare it with each named oracle (see ORACLES)."""
     unknown = set(oracles) - set(ORACLES)
     if unknown:
@@ -232,7 +232,7 @@ def check_case(case: Case, backward: Backward = manual_backward, *,
         results.append(judge(net, x, y, got, magnitudes=magnitudes, reference=reference))
     if "symbolic" in oracles:
         results.append(compare_to("symbolic", net, got, symbolic_gradients(net, x, y), magnitudes))
-    if "finite differences" in oracles:
+    if "finite_differences" in oracles:
         results.append(compare_to_finite_differences(net, x, y, got))
     report = CaseReport(case, results)
     report.nothing_checked = report.ok and not any(np.any(g) for g in [*reference.dW, *reference.db])

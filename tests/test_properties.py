@@ -22,7 +22,7 @@ def test_manual_equals_autograd(case):
 
 @given(cases())
 def test_manual_equals_finite_differences(case):
-    assert_case(case, oracles=("finite differences",))
+    assert_case(case, oracles=("finite_differences",))
 
 
 @given(cases(dtypes=("float32",)))

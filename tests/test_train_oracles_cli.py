@@ -69,7 +69,7 @@ def test_finite_differences_catch_a_wrong_gradient():
     case = random_case(np.random.default_rng(4), Limits(depth=(0, 1)))
     grads = case.net.gradients(case.x, case.y)
     grads.dW[0] = grads.dW[0] * 1.001  # off by 0.1 %
-    report = check_case(case, lambda net, x, y: grads, oracles=("finite differences",))
+    report = check_case(case, lambda net, x, y: grads, oracles=("finite_differences",))
     assert not report.ok and "finite differences: dW[1]" in report.failure_message()
 
 
@@ -162,7 +162,46 @@ def test_finite_differences_use_their_truncation_estimate_only_where_it_holds():
     rng = np.random.default_rng(0)
     case = [random_case(rng, Limits(max_z=60.0), dtypes=("float32",)) for _ in range(10)][-1]
     assert max(np.abs(Wl).max() for Wl in case.net.W) > 10, "the case no longer has large weights"
-    assert check_case(case, oracles=("finite differences",)).ok
+    assert check_case(case, oracles=("finite_differences",)).ok
     grads = case.net.gradients(case.x, case.y)
     grads.dW[-1] *= np.float32(1.1)
-    assert not check_case(case, lambda net, x, y: grads, oracles=("finite differences",)).ok
+    assert not check_case(case, lambda net, x, y: grads, oracles=("finite_differences",)).ok
+
+
+def _run_cli(args, columns=None, stderr_tty=False):
+    """`python -m backproof ARGS` in a subprocess, stdout to a file; stderr to a pseudo-terminal
+    when stderr_tty (so the progress bar is on); (stdout bytes, exit status)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import tempfile
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns:
+        env["COLUMNS"] = str(columns)
+    master, slave = pty.openpty() if stderr_tty else (None, subprocess.DEVNULL)
+    with tempfile.TemporaryFile() as out:
+        done = subprocess.run([sys.executable, "-m", "backproof", *args], stdout=out, stderr=slave,
+                              env=env, timeout=300)
+        out.seek(0)
+        data = out.read()
+    if master is not None:
+        os.close(master)
+        os.close(slave)
+    return data, done.returncode
+
+
+def test_an_80_column_table_shows_every_rows_number_sizes_and_verdict():
+    out, status = _run_cli(["check", "--count", "4", "--no-symbolic"], columns=80)
+    lines = out.decode().splitlines()
+    rows = [line for line in lines if line.startswith("│")]
+    assert status == 0 and len(rows) == 4 and all(len(line) <= 80 for line in lines), lines
+    for i, row in enumerate(rows, 1):
+        cells = [c.strip() for c in row.strip("│").split("│")]
+        assert cells[0] == str(i) and "×" in cells[1] and cells[-1] == "pass", row
+
+
+def test_progress_goes_to_stderr_so_redirected_output_is_clean():
+    out, status = _run_cli(["check", "--count", "3", "--no-symbolic"], stderr_tty=True)
+    assert status == 0 and out.startswith(b"manual backprop vs oracles")
+    assert b"\x1b" not in out and b"\r" not in out

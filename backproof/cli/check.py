@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -13,12 +14,13 @@ from backproof.reference.strategies import Limits, random_case
 from backproof.reference.tolerances import rtol_exact
 
 CUDA_COLUMN = "CUDA f64 f32 tf32 (err/tol)"
+WIDE_TABLE = 150   # columns the full table needs; narrower terminals get the compact one
 
 
 def run_check(args) -> int:
     rng = np.random.default_rng(args.seed)
     limits = Limits(depth=(0, args.max_depth), width=(1, args.max_width), batch=(1, args.max_batch))
-    oracles = ("autograd", "finite differences") + (() if args.no_symbolic else ("symbolic",))
+    oracles = ("autograd", "finite_differences") + (() if args.no_symbolic else ("symbolic",))
     gpu = cuda_available()
     reports = []
     with progress(args.count, "checking networks", quiet=args.json) as advance:
@@ -50,24 +52,33 @@ def _print_table(reports: list[CaseReport], seed: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
+    wide = console.width >= WIDE_TABLE
     table = Table(title=f"manual backprop vs oracles (seed {seed})", title_justify="left")
     gpu = any(o.oracle.startswith("cuda") for r in reports for o in r.results)
-    for col in ("#", "sizes ×batch", "activations", "loss (reduction)", "dtype",
-                "autograd: rel. error, layer 1..L", "symbolic", "FD/tol") + (CUDA_COLUMN,) * gpu + ("result",):
+    columns = (("#", "sizes ×batch", "activations", "loss (reduction)", "dtype", "autograd: rel. error, layer 1..L")
+               if wide else ("#", "sizes ×batch", "dtype", "autograd")) + ("symbolic", "FD/tol") + \
+        (CUDA_COLUMN,) * gpu + ("result",)
+    for col in columns:
         table.add_column(col, no_wrap=True)
     for i, r in enumerate(reports, 1):
         net, by = r.case.net, {o.oracle: o for o in r.results}
-        ag, fd, sy = by.get("autograd"), by.get("finite differences"), by.get("symbolic")
+        ag, fd, sy = by.get("autograd"), by.get("finite_differences"), by.get("symbolic")
         cuda = " ".join(f"{o.max_error / o.tol:.2f}" for o in r.results if o.oracle.startswith("cuda")) or "-"
-        table.add_row(str(i), "-".join(map(str, net.sizes)) + f" ×{len(r.case.x)}",
-                      " ".join(_short(f) for f in net.activations), f"{net.loss} ({net.reduction})",
-                      str(net.dtype), " ".join(f"{e:.0e}" for e in ag.layer_errors) if ag else "-",
-                      f"{sy.max_error:.0e}" if sy else "-",
+        sizes = "-".join(map(str, net.sizes)) + f" ×{len(r.case.x)}"
+        if wide:
+            first = (str(i), sizes, " ".join(_short(f) for f in net.activations), f"{net.loss} ({net.reduction})",
+                     str(net.dtype), " ".join(f"{e:.0e}" for e in ag.layer_errors) if ag else "-")
+        else:
+            first = (str(i), sizes, str(net.dtype), f"{max(ag.layer_errors):.0e}" if ag else "-")
+        table.add_row(*first, f"{sy.max_error:.0e}" if sy else "-",
                       f"{fd.max_error:.2f}" if fd else "-", *((cuda,) if gpu else ()),
                       {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]",
                        "nothing checked": "[yellow]nothing checked[/]"}[r.verdict])
-    console = Console() if sys.stdout.isatty() else Console(width=200)
     console.print(table)
+    if not wide:
+        console.print(f"(activations, losses and per-layer errors: widen the terminal to {WIDE_TABLE} "
+                      "columns, or use --json)")
     failed = [r for r in reports if not r.ok]
     vacuous = sum(r.nothing_checked for r in reports)
     console.print(f"tolerances: autograd and symbolic rel. error ≤ {rtol_exact(np.float64):.2g} (float64), "
