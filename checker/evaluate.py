@@ -74,7 +74,21 @@ class _Numeric(Evaluator):
                 self.values[e] = (self.world.input_value(e) if self.world.is_input(e)
                                   else self._eval(self.world.definition_of(e)))
             return self.values[e]
+        if isinstance(e, sp.Piecewise):
+            for value, cond in e.args:
+                if cond == sp.true or self._holds(cond):
+                    return self._eval(value)
+            raise ValueError(f"no case of {e} holds")
+        if isinstance(e, (sp.Abs, sp.sign, sp.Max, sp.Min)):
+            args = [self._eval(a) for a in e.args]
+            return {sp.Abs: lambda: abs(args[0]), sp.sign: lambda: mpmath.sign(args[0]),
+                    sp.Max: lambda: max(args), sp.Min: lambda: min(args)}[type(e)]()
         return super()._eval(e)
+
+    def _holds(self, cond) -> bool:
+        a, b = self._eval(cond.lhs), self._eval(cond.rhs)
+        return {sp.StrictLessThan: a < b, sp.LessThan: a <= b, sp.StrictGreaterThan: a > b,
+                sp.GreaterThan: a >= b, sp.Eq: a == b, sp.Ne: a != b}[type(cond)]
 
 
 class World:
@@ -305,6 +319,8 @@ class World:
             return x.T
         if k == "call":
             return self._call(n, env, params)
+        if k in ("abs", "norm", "max", "min", "cases"):
+            return self._piecewise(n, env, params)
         if k == "sum":
             return self._sum(n, env, params)
         if k == "deriv":
@@ -329,6 +345,35 @@ class World:
                                        for r in ranges[0]])
         raise Located(f"{name} with {len(idx)} subscripts is a {rest}-dimensional array; give more", n.pos)
 
+    def _piecewise(self, n: Node, env, params):
+        """|x| (elementwise), ‖v‖ (Euclidean, of a vector or matrix), max/min of two scalars, and
+        cases: the first branch whose condition holds (at the point), else the `otherwise` one."""
+        k = n.kind
+        if k == "abs":
+            return _elementwise(sp.Abs, self.ev(n.arg, env, params))
+        if k == "norm":
+            x = self.ev(n.arg, env, params)
+            return sp.sqrt(sum(e ** 2 for e in x)) if isinstance(x, sp.MatrixBase) else sp.Abs(x)
+        if k in ("max", "min"):
+            a, b = self.ev(n.left, env, params), self.ev(n.right, env, params)
+            if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
+                raise Located(f"\\{k} of a vector or matrix: write it for one entry", n.pos)
+            return (sp.Max if k == "max" else sp.Min)(a, b)
+        pieces = []
+        branches = n.branches
+        for value, cond in zip(branches[::2], branches[1::2]):
+            v = self.ev(value, env, params)
+            if isinstance(v, sp.MatrixBase):
+                raise Located("a case's value is a matrix: write cases for one entry", value.pos)
+            if cond is None:
+                pieces.append((v, True))
+                continue
+            left, right = self.ev(cond.left, env, params), self.ev(cond.right, env, params)
+            relation = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterThan,
+                        ">=": sp.GreaterThan, "==": sp.Eq, "!=": sp.Ne}[cond.op]
+            pieces.append((v, relation(left, right)))
+        return sp.Piecewise(*pieces)
+
     def _call(self, n: Node, env, params):
         fname, primes, arg_node = n.name, n.primes, n.arg
         arg = self.ev(arg_node, env, params)
@@ -343,7 +388,7 @@ class World:
         if key not in self._arrays:
             if primes:
                 t, body = self._function(fname, primes - 1, pos)
-                self._arrays[key] = t, sp.diff(body, t)
+                self._arrays[key] = t, _diff(body, t)
             else:
                 t = sp.Dummy("t")
                 if self.functions[fname] == "defined":
@@ -533,6 +578,13 @@ def _diff(e, u):
         return _diff(args[0], u) / args[0]
     if isinstance(e, sp.tanh):
         return (1 - e ** 2) * _diff(args[0], u)
+    if isinstance(e, sp.Abs):
+        return sp.sign(args[0]) * _diff(args[0], u)
+    if isinstance(e, (sp.Max, sp.Min)) and len(args) == 2:  # one-sided at a tie (never drawn exactly)
+        a, b = args
+        return sp.Piecewise((_diff(a, u), a > b if isinstance(e, sp.Max) else a < b), (_diff(b, u), True))
+    if isinstance(e, sp.Piecewise):
+        return sp.Piecewise(*((_diff(value, u), cond) for value, cond in args))
     return sp.diff(e, u)
 
 

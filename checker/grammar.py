@@ -26,8 +26,8 @@ GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta lambda mu nu 
 
 GRAMMAR = r"""
 start: row (ROWSEP row)* TAG?
-row: expr (EQ expr)+ conds?        -> chain
-   | (EQ expr)+ conds?             -> continued
+row: expr (AMP? EQ expr)+ conds?        -> chain
+   | (AMP? EQ expr)+ conds?             -> continued
 conds: ("," cond)+
 cond: TEXT? expr (cmp expr)+
 cmp: CMP | EQ
@@ -55,6 +55,13 @@ cmp: CMP | EQ
     | FRAC "{" expr "}" "{" expr "}"                -> frac
     | FRAC "{" DIFF expr "}" "{" DIFF postfix "}"   -> derivative
     | (NAME | FUNC) PRIME* paren                    -> call
+    | SQRT "{" expr "}"                             -> sqrt
+    | LVERT expr RVERT                              -> abs
+    | LNORM expr RNORM                              -> norm
+    | MINMAX "(" expr "," expr ")"                  -> minmax
+    | CASESB case (ROWSEP case)* CASESE             -> cases
+case: expr AMP TEXT? expr cmp expr
+    | expr AMP TEXT
 dop: FRAC "{" DIFF "}" "{" DIFF postfix "}"
 paren: "(" expr ")" | "\\left(" expr "\\right)" | "[" expr "]" | "\\left[" expr "\\right]"
      | "{" expr "}" | BIGL expr BIGR
@@ -82,6 +89,15 @@ PRIME: "'"
 BIGL: "\\bigl(" | "\\Bigl(" | "\\biggl("
 BIGR: "\\bigr)" | "\\Bigr)" | "\\biggr)"
 FUNC: "\\exp" | "\\ln" | "\\log" | "\\tanh"
+SQRT: "\\sqrt"
+LVERT: "\\lvert" | "\\left|" | "\\left\\lvert"
+RVERT: "\\rvert" | "\\right|" | "\\right\\rvert"
+LNORM: "\\lVert" | "\\left\\|" | "\\left\\lVert"
+RNORM: "\\rVert" | "\\right\\|" | "\\right\\rVert"
+MINMAX: "\\max" | "\\min"
+CASESB: "\\begin{cases}"
+CASESE: "\\end{cases}"
+AMP: "&"
 SUB1: /_[A-Za-z0-9]/
 SUP1: /\^[A-Za-z0-9]/
 SUPTOP: /\^\\top(?![A-Za-z])/ | /\^\{\\top\}/
@@ -98,7 +114,6 @@ NUMBER: /\d+(\.\d+)?/
 %ignore /\\q?quad(?![A-Za-z])/
 %ignore /\\displaystyle(?![A-Za-z])/
 %ignore /\\(begin|end)\{aligned\}/
-%ignore "&"
 """.replace("GREEK", "|".join(GREEK))
 
 _PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
@@ -339,6 +354,35 @@ class _Build(Transformer):
 
     def divide(self, meta, items):
         return self._node("divide", meta, items[0], items[2])
+
+    def sqrt(self, meta, items):
+        return self._node("sqrt", meta, items[1])
+
+    def abs(self, meta, items):
+        return self._node("abs", meta, items[1])
+
+    def norm(self, meta, items):
+        return self._node("norm", meta, items[1])
+
+    def minmax(self, meta, items):
+        return self._node(str(items[0])[1:], meta, items[1], items[2])
+
+    def cases(self, meta, items):
+        branches = tuple(i for i in items if isinstance(i, Node))
+        if branches[-1].args[1] is not None:
+            raise LatexError("the last case must be \\text{otherwise}", *branches[-1].pos)
+        return self._node("cases", meta, branches)
+
+    def case(self, meta, items):
+        nodes = [i for i in items if isinstance(i, Node) or isinstance(i, str) and not isinstance(i, Token)]
+        text = next((str(i) for i in items if isinstance(i, Token) and i.type == "TEXT"), None)
+        if len(nodes) == 1:
+            if text is None or text[6:-1].strip() not in ("otherwise", "else"):
+                raise LatexError("a case is `value & condition` or `value & \\text{otherwise}`", meta.line, meta.column)
+            return Node("case", (nodes[0], None), (meta.line, meta.column))
+        value, left, op, right = nodes
+        return Node("case", (value, Node("rcond", (left, right, op), (meta.line, meta.column))),
+                    (meta.line, meta.column))
 
     def sum(self, meta, items):
         _, (index, lower, upper), body = items

@@ -19,6 +19,8 @@ IR_FIELDS = {
     "hadamard": ("left", "right"), "div": ("left", "right"), "pow": ("left", "right"),
     "call": ("name", "primes", "arg"), "sum": ("var", "lo", "hi", "body"), "deriv": ("of", "wrt"),
     "condition": ("sides", "ops"),
+    "abs": ("arg",), "norm": ("arg",), "max": ("left", "right"), "min": ("left", "right"),
+    "cases": ("branches",), "rcond": ("left", "right", "op"),
 }
 
 
@@ -91,6 +93,28 @@ class Resolver:
     # composites
     def _paren(self, n):
         return self(n.args[0])
+
+    def _sqrt(self, n):
+        return ir("pow", self(n.args[0]), ir("num", Fraction(1, 2), pos=n.pos), pos=n.pos)
+
+    def _abs(self, n):
+        return ir("abs", self(n.args[0]), pos=n.pos)
+
+    def _norm(self, n):
+        return ir("norm", self(n.args[0]), pos=n.pos)
+
+    def _max(self, n):
+        return ir("max", self(n.args[0]), self(n.args[1]), pos=n.pos)
+
+    def _min(self, n):
+        return ir("min", self(n.args[0]), self(n.args[1]), pos=n.pos)
+
+    def _cases(self, n):
+        branches = []   # flat: value, condition, value, condition, ..., value, None (otherwise)
+        for value, cond in (b.args for b in n.args[0]):
+            branches += [self(value), None if cond is None else
+                         ir("rcond", self(cond.args[0]), self(cond.args[1]), cond.args[2], pos=cond.pos)]
+        return ir("cases", tuple(branches), pos=n.pos)
 
     def _frac(self, n):
         return ir("div", self(n.args[0]), self(n.args[1]), pos=n.pos)

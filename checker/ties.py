@@ -126,6 +126,14 @@ def _elementwise(fn, v: View, at: dict, spec):
     return fn(np.array([v.scalar("t")]))[0]
 
 
+def _leaky(fn, v: View, at: dict, spec):
+    """leaky_relu is a factory: build it with the document's slope alpha, run f or prime at t."""
+    if spec not in ("f", "prime"):
+        raise LookupError("name which part of leaky_relu: manual.activations.leaky_relu[f] or [prime]")
+    act = fn(v.scalar("alpha"))
+    return getattr(act, spec)(np.array([v.scalar("t")]))[0]
+
+
 def _loss_grad(fn, v: View, at: dict, spec):
     return fn(v.rows("a", v.L), v.rows("y"))[0]
 
@@ -144,6 +152,9 @@ ADAPTERS: dict[str, Callable] = {
     "backproof.manual.activations.sigmoid_prime": _elementwise,
     "backproof.manual.activations.tanh_prime": _elementwise,
     "backproof.manual.activations.softplus": _elementwise,
+    "backproof.manual.activations.relu": _elementwise,
+    "backproof.manual.activations.relu_prime": _elementwise,
+    "backproof.manual.activations.leaky_relu": _leaky,
     "backproof.manual.activations.softmax_jacobian": _jacobian,
     "backproof.manual.losses.half_sse_grad": _loss_grad,
     "backproof.manual.losses.mse_grad": _loss_grad,

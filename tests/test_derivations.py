@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import backproof.manual.network
@@ -540,3 +541,34 @@ def test_a_definition_that_does_not_parse_stops_its_dependants(tmp_path):
     statuses = [(o.status, o.detail) for o in r.outcomes]
     assert statuses[0][0] == "ERROR" and statuses[1] == ("ERROR", f"not checked: the definition at "
                                                           f"{tmp_path / 'doc.md'}:12:1 does not parse")
+
+
+@pytest.mark.parametrize("name, wrong", [
+    ("relu_prime", lambda z: np.ones_like(z)),
+    ("relu", lambda z: np.abs(z)),
+])
+def test_a_wrong_relu_in_manual_fails_its_tie(name, wrong, monkeypatch):
+    import backproof.manual.activations as activations
+    monkeypatch.setattr(activations, name, wrong)
+    report = check_document(ROOT / "derivations" / "relu.md", prove=False)
+    failed = [o for o in report.outcomes if o.status == "FAIL"]
+    assert failed and all(o.tie == f"manual.activations.{name}" for o in failed), failed
+
+
+def test_a_leaky_relu_with_the_wrong_slope_fails_its_tie(monkeypatch):
+    import backproof.manual.activations as activations
+    right = activations.leaky_relu
+    monkeypatch.setattr(activations, "leaky_relu", lambda slope=0.01: right(slope / 2))
+    report = check_document(ROOT / "derivations" / "relu.md", prove=False)
+    failed = [o.tie for o in report.outcomes if o.status == "FAIL"]
+    assert sorted(failed) == ["manual.activations.leaky_relu[f]", "manual.activations.leaky_relu[prime]"]
+
+
+@pytest.mark.parametrize("equation, words", [
+    (r"t = |t|", "not part of the derivation dialect"),
+    (r"t = \max(x, t)", "vector or matrix"),
+    (r"t = \begin{cases} t & t > 0 \\ 1 & t < 0 \end{cases}", "otherwise"),
+])
+def test_notation_outside_the_dialect_is_a_located_error(tmp_path, equation, words):
+    problem = _single_problem(_doc(tmp_path, f"\n$$\n{equation}\n$$\n\n$$\nt = t\n$$\n"))
+    assert "doc.md:10:" in problem and words in problem
