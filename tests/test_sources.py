@@ -246,3 +246,18 @@ def test_000_equals_autograd_for_arbitrary_sizes(n_in, hidden, nodes, n_out, see
     for l in range(len(dw)):
         close(dw[l].T, ref.dW[l], M.dW[l])
         close(db[l], ref.db[l], M.db[l])
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_004_not_gate_code_steps_both_weights_alike():
+    """Replays source 004's NOT-gate step in its own np.matrix arithmetic: `np.sum(X[:,0] * r.T)`
+    is the sum of an outer product, (Σx)(Σr) = Σr with inputs 0 and 1, so both weights take the
+    same step (derivations/source-004.md states this as checked errata)."""
+    X, y = np.matrix("0 1;1 1"), np.matrix("1;0")
+    weights = np.matrix([[0.3], [-0.2]])
+    h = 1.0 / (1.0 + np.exp(-(X * weights)))
+    r = np.multiply(h - y, np.multiply(h, 1 - h))
+    cost_d1, cost_d2 = np.sum(r), np.sum(X[:, 0] * r.T)
+    assert cost_d2 == pytest.approx(float(X[:, 0].sum()) * cost_d1) and cost_d1 == pytest.approx(cost_d2)
+    input_factor_sum = (X[:, 0].T @ r).item()        # Σ x_i r_i, what the input's weight needs
+    assert abs(input_factor_sum - cost_d2) > 1e-3
