@@ -13,6 +13,9 @@ and an optional `\\tag{...}`. A run of letters is ONE name (`out`, `net`): write
 The parser knows nothing about the document's symbols; `derivations.py` gives the tree its meaning
 (which superscripts are layers, which names are functions). Anything that does not parse is a
 `LatexError` with the line and column of the offending token, never a guess.
+
+Why over 400 lines: the grammar and `_Build`, which turns each of its rules into a `Node`, change
+together (every rule alias is a method of `_Build`); apart, each would be unreadable without the other.
 """
 from __future__ import annotations
 

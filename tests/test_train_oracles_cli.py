@@ -70,7 +70,7 @@ def test_finite_differences_catch_a_wrong_gradient():
     grads = case.net.gradients(case.x, case.y)
     grads.dW[0] = grads.dW[0] * 1.001  # off by 0.1 %
     report = check_case(case, lambda net, x, y: grads, oracles=("finite_differences",))
-    assert not report.ok and "finite differences: dW[1]" in report.failure_message()
+    assert not report.ok and "finite_differences: dW[1]" in report.failure_message()
 
 
 def test_finite_differences_refuse_to_straddle_a_kink():
