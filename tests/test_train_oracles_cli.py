@@ -134,6 +134,34 @@ def test_a_bad_argument_is_one_line_and_exit_2(argv, words, capsys):
     assert words in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("argv", [["example", "--seed", "3"], ["descent", "--seed", "2"],
+                                  ["surface", "--seed", "1"], ["example", "--plot", "x.png"]])
+def test_a_flag_a_subcommand_does_not_use_is_rejected(argv, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    assert raised.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["source", "000", "--plot", "x.png"], "--plot: source 000 draws no picture"),
+    (["source", "004", "--plot", "x.png"], "--plot: source 004 draws no picture"),
+    (["source", "003", "--seed", "2"], "--seed: source 003's worked example has no random choice"),
+    (["train", "digits", "--mnist-dir", "."], "--mnist-dir: only `train mnist` reads IDX files"),
+])
+def test_a_flag_that_would_do_nothing_here_is_exit_2(argv, words, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err
+
+
+def test_source_001_prints_the_seed_it_used(capsys):
+    assert main(["source", "001", "--seed", "5"]) == 0
+    five = capsys.readouterr().out
+    assert main(["source", "001"]) == 0
+    default = capsys.readouterr().out
+    assert "seed 5;" in five and "seed 1;" in default and five.split("outputs")[1] != default.split("outputs")[1]
+
+
 def test_a_bad_file_is_one_line_and_exit_2(tmp_path, capsys):
     """A corrupt gzip body (zlib.error) and a plot path that cannot be written."""
     for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",

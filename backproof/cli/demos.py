@@ -43,6 +43,8 @@ def run_train(args) -> int:
     from backproof.demos.recipes import RECIPES, train
     from backproof.demos import plots
     recipe = RECIPES[args.task]
+    if args.mnist_dir and args.task != "mnist":
+        raise ValueError(f"--mnist-dir: only `train mnist` reads IDX files (train {args.task} does not)")
     epochs = args.epochs or recipe.epochs
     every = max(1, epochs // 20)
     console = _console()
@@ -119,6 +121,12 @@ def run_source(args) -> int:
     """Each corrected source's demo, then where its checked document is."""
     n = args.number
     doc = f"derivations/source-{n}.md"
+    if args.plot and n != "002":
+        raise ValueError(f"--plot: source {n} draws no picture (only source 002 does)")
+    if args.seed is not None and n == "003":
+        raise ValueError("--seed: source 003's worked example has no random choice")
+    seed = args.seed if args.seed is not None else (1 if n == "001" else 0)  # 001: the seed its figures use
+    args.seed = seed
     if n == "003":
         code = run_example(args)
         if not args.json:
@@ -141,9 +149,9 @@ def run_source(args) -> int:
         text = f"source 000: 2 inputs, 2 hidden layers of 3, 1 output; total error {history[0]:.4f} -> {history[-1]:.6f}\n{text}"
     elif n == "001":
         from backproof.demos.source_001 import train as train_001
-        W, a2 = train_001(seed=1 if args.seed == 0 else args.seed)
-        result = {"outputs": a2.ravel().tolist()}
-        text = "source 001: 3-4-1, no biases, lr 1, 1000 iterations, seed 1; outputs " + \
+        W, a2 = train_001(seed=seed)
+        result = {"seed": seed, "outputs": a2.ravel().tolist()}
+        text = f"source 001: 3-4-1, no biases, lr 1, 1000 iterations, seed {seed}; outputs " + \
             " ".join(f"{v:.3f}" for v in a2.ravel()) + " (targets 0 1 1 0)"
     else:  # 004
         from backproof.demos.source_004 import XOR_Y, descent, train_xor

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                                     "weights, biases, targets, learning rate 0.5), computed with BP1-BP4: "
                                     "activations, total error, every gradient and updated weight, next "
                                     "to the published figures. Exit status 1 if any disagrees.")
-    _common(ex, plot=False)
+    _common(ex, plot=False, seed=False)
     tr = sub.add_parser("train", help="train xor, not, nand, digits or mnist; plot the curves",
                         description="Train one of the demo recipes (manual/demos.py) with seeded SGD, "
                                     "print the cost and accuracy per epoch and plot them. digits is "
@@ -69,12 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     de.add_argument("--start", type=float, default=4.0, help="starting x (default 4)")
     de.add_argument("--step", type=_positive_float, default=0.01, help="step size (default 0.01)")
     de.add_argument("--precision", type=_positive_float, default=1e-5, help="stop when |dx| <= this (default 1e-5)")
-    _common(de)
+    _common(de, seed=False)
     su = sub.add_parser("surface", help="quadratic vs cross-entropy cost surfaces of source 004's NOT net",
                         description="Plot the quadratic and cross-entropy costs of the one-input NOT "
                                     "network a = sigmoid(w1 + w2 x) over a grid of (w1, w2).")
     su.add_argument("--span", type=_positive_float, default=10.0, help="grid from -span to span (default 10)")
-    _common(su)
+    _common(su, seed=False)
     so = sub.add_parser("source", help="run a corrected source's demo (000-004)",
                         description="Run the demo of one corrected source document: 000 trains the "
                                     "multi-layer net on its pattern table, 001 the 3-4-1 net for 1000 "
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                                     "004 runs descent and trains its XOR net. Its errata are in "
                                     "derivations/source-00N.md.")
     so.add_argument("number", choices=["000", "001", "002", "003", "004"])
-    _common(so)
+    _common(so, seed_default=None)
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["check", *argv]  # `backproof [options]` means `backproof check [options]`
@@ -106,8 +106,13 @@ def _run(args) -> int:
     return run_check(args)
 
 
-def _common(p, plot: bool = True) -> None:
-    p.add_argument("--seed", type=_nonneg_int, default=0, help="seed for every random choice (default 0)")
+def _common(p, plot: bool = True, seed: bool = True, seed_default: int | None = 0) -> None:
+    """--json everywhere; --seed only where something is random, --plot only where a picture is drawn
+    (argparse rejects a flag a subcommand does not take: exit 2, one line)."""
+    if seed:
+        p.add_argument("--seed", type=_nonneg_int, default=seed_default,
+                       help="seed for every random choice" + (" (default 0)" if seed_default == 0 else
+                                                                " (default: the demo's own)"))
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     if plot:
         p.add_argument("--plot", metavar="PNG", help="where to write the picture (default plots/<command>.png)")
