@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from backproof.reference.tolerances import rtol_exact
+from backproof.reference.tolerances import tie_tolerance
 
 from .meaning import ir
 
@@ -192,7 +192,7 @@ def compare(got, want, pick: tuple = ()) -> str | None:
             got = got[tuple(i - 1 for i in pick)]
         if got.shape != ():
             return f"the function gave shape {got.shape} where the equation has one number"
-    tol = rtol_exact(np.float64) * (1 + np.abs(want_arr))
+    tol = tie_tolerance(want_arr)
     bad = np.abs(got - want_arr) > tol
     if bad.any() or not np.isfinite(got).all():
         i = np.unravel_index(int(np.argmax(np.abs(got - want_arr) - tol)), got.shape) if got.shape else ()

@@ -51,6 +51,17 @@ def rtol_exact(dtype) -> float:
     return _ROUNDINGS_ON_PATH * eps(dtype)
 
 
+def tie_tolerance(want: np.ndarray) -> np.ndarray:
+    """Allowed |manual − equation| where the derivation checker runs a manual/ function on its own
+    inputs (checker/ties.py). The equation's value is exact (50 digits); manual/ computes in
+    float64 from those inputs rounded to float64, so its error is rtol_exact(float64) (64
+    roundings) of the sizes of the terms it combined. The floor 1 beside |want| keeps a value that
+    cancels to near 0 from demanding more than its terms' rounding; it assumes terms of order 1 or
+    of the size of the result, which holds for every tie of the shipped documents at every size and
+    point (a term far larger would show as a false tie failure, not a silent pass)."""
+    return rtol_exact(np.float64) * (1 + np.abs(want))
+
+
 def fd_step(dtype) -> float:
     """Central-difference step (before scaling by max(1, |θ|)): eps^(1/3) balances the two errors."""
     return eps(dtype) ** (1 / 3)
