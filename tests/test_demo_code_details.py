@@ -1,4 +1,4 @@
-"""Details of the demo and source code that the broader tests leave open (found by mutmut): exact
+"""Details of the demo and source code that the broader tests leave open: exact
 error messages, seeds that must reach the random draws, init ranges, the NOT costs against torch,
 the IDX header at its boundaries."""
 from __future__ import annotations
