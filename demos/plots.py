@@ -29,8 +29,12 @@ def training_curves(run, path) -> Path:
     epochs = np.arange(1, len(run.loss) + 1)
     left.plot(epochs, run.loss)
     left.set(xlabel="epoch", ylabel=f"cost ({run.recipe.loss}, {run.recipe.reduction})", title=f"{run.task}: cost")
-    right.plot(epochs, run.train_accuracy, label="train")
-    right.plot(epochs, run.test_accuracy, label="held out" if run.task in ("digits", "mnist") else "truth table")
+    positive = np.asarray(run.loss)[np.asarray(run.loss) > 0]
+    if positive.size and positive.max() > 10 * positive.min():  # spans decades: a linear axis looks flat
+        left.set_yscale("log")
+    right.plot(epochs, run.train_accuracy, lw=3, alpha=0.6, label="train")
+    right.plot(epochs, run.test_accuracy, "--", c="k", lw=1.2,  # dashed on top: visible where they coincide
+               label="held out" if run.task in ("digits", "mnist") else "truth table (the same rows)")
     right.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title=f"{run.task}: accuracy")
     right.legend()
     return _save(fig, path)
@@ -79,6 +83,7 @@ def cost_surfaces(path, span: float = 10.0) -> Path:
     fig = plt.figure(figsize=(10, 4.2))
     for i, (z, name) in enumerate(((quadratic, "quadratic (MSE/2)"), (ce, "cross-entropy")), 1):
         ax = fig.add_subplot(1, 2, i, projection="3d")
-        ax.plot_surface(w1, w2, np.minimum(z, 8), cmap="viridis", linewidth=0)
+        surface = ax.plot_surface(w1, w2, z, cmap="viridis", linewidth=0)  # not clipped: each its own scale
+        fig.colorbar(surface, ax=ax, shrink=0.6, pad=0.18)
         ax.set(xlabel="$w_1$ (bias)", ylabel="$w_2$ (input)", zlabel="cost", title=f"NOT net: {name}")
     return _save(fig, path)
