@@ -106,6 +106,12 @@ def read_model(front: dict | None, where: str) -> Model:
     return Model(sizes, batch, points, seed, tuple(indices), families, functions)
 
 
+def layer_bound(text: str, L: int) -> int:
+    """One end of a declared layer range ("1", "L", "L-1") at depth L."""
+    m = re.match(r"^(\d+|L)(?:-(\d+))?$", text)
+    return (L if m.group(1) == "L" else int(m.group(1))) - int(m.group(2) or 0)
+
+
 def coincidence(model: Model) -> str | None:
     """None when some size has the depth L, every width n_l and the batch m that the symbols use
     pairwise distinct and each at least 3; otherwise what coincides at the first size. Where two of
@@ -124,8 +130,7 @@ def coincidence(model: Model) -> str | None:
                     used["m"] = m
                 continue
             if which == "l":
-                lo, hi = (L - int(b or 0) if a == "L" else int(a) - int(b or 0)
-                          for a, b in (re.match(r"^(\d+|L)(?:-(\d+))?$", v).groups() for v in fam.layers))
+                lo, hi = (layer_bound(v, L) for v in fam.layers)
                 layers = range(lo + off, hi + off + 1)
             else:
                 layers = [(L if which == "L" else int(which)) + off]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import random
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -20,7 +19,7 @@ import sympy as sp
 
 from backproof.reference.symbolic import DIGITS, Evaluator
 
-from .document import ANY, SLOT, Family, Model
+from .document import ANY, SLOT, Family, Model, layer_bound
 from .errors import Located, OutOfRange, OverBudget, ShapeError
 from .grammar import Node
 from .meaning import in_order
@@ -135,7 +134,7 @@ class World:
         return a
 
     def layer_range(self, fam: Family) -> range:
-        lo, hi = (self._size_expr(v) for v in fam.layers)
+        lo, hi = (layer_bound(v, self.inst.L) for v in fam.layers)
         return range(lo, hi + 1)
 
     def slot_range(self, fam: Family, slot: int, layer) -> range:
@@ -152,11 +151,6 @@ class World:
                 raise OutOfRange(f"{fam.name}: layer {at} has no width (layers are 0..{self.inst.L})")
             size = self.inst.n[at]
         return range(1, size + extra + 1)
-
-    def _size_expr(self, text: str) -> int:
-        m = re.match(r"^(\d+|L)(?:-(\d+))?$", text)
-        base = self.inst.L if m.group(1) == "L" else int(m.group(1))
-        return base - int(m.group(2) or 0)
 
     def check_range(self, fam: Family, layer, idx, pos):
         if fam.layers is not None and layer not in self.layer_range(fam):

@@ -103,11 +103,10 @@ class Resolver:
     def _norm(self, n):
         return ir("norm", self(n.args[0]), pos=n.pos)
 
-    def _max(self, n):
-        return ir("max", self(n.args[0]), self(n.args[1]), pos=n.pos)
+    def _max(self, n):  # and \min: the syntax tree's kind is the IR's
+        return ir(n.kind, self(n.args[0]), self(n.args[1]), pos=n.pos)
 
-    def _min(self, n):
-        return ir("min", self(n.args[0]), self(n.args[1]), pos=n.pos)
+    _min = _max
 
     def _cases(self, n):
         branches = []   # flat: value, condition, value, condition, ..., value, None (otherwise)

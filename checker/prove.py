@@ -35,10 +35,9 @@ class Prover:
         budget, given to `sympy.simplify`. The whole attempt runs in a forked child process limited
         to PROOF_CPU_SECONDS of CPU time, so no proof can hang the checker; up to one child per CPU
         runs while the checker goes on with the next equations."""
-        firsts = self.worlds
         entries = []
         for world, _, exprs in evaluated:
-            if any(world is w for w in firsts):
+            if any(world is w for w in self.worlds):
                 for e in exprs[1:]:
                     diff = exprs[0] - e
                     entries.extend((world, d) for d in (diff if isinstance(diff, sp.MatrixBase) else [diff]))
@@ -79,13 +78,17 @@ def _settle(proof) -> None:
 
 def _prove(entries, send) -> None:
     """In the forked child: send "proved" when every difference is 0, "unproved" when SymPy does
-    not reduce one to 0, or the operation count of one beyond the budget (then nothing is tried)."""
+    not reduce one to 0 (or raises: a proof attempt never prints a traceback), or the operation
+    count of one beyond the budget (then nothing is tried)."""
     import resource
     resource.setrlimit(resource.RLIMIT_CPU, (PROOF_CPU_SECONDS, PROOF_CPU_SECONDS + 1))
-    full = [w.full(e) for w, e in entries if sp.expand(e) != 0]
-    ops = max((sp.count_ops(e) for e in full), default=0)
-    answer = ops if ops > PROOF_MAX_OPS else \
-        "proved" if all(sp.expand(e) == 0 or sp.simplify(e) == 0 for e in full) else "unproved"
+    try:
+        full = [w.full(e) for w, e in entries if sp.expand(e) != 0]
+        ops = max((sp.count_ops(e) for e in full), default=0)
+        answer = ops if ops > PROOF_MAX_OPS else \
+            "proved" if all(sp.expand(e) == 0 or sp.simplify(e) == 0 for e in full) else "unproved"
+    except Exception:  # noqa: BLE001 - SymPy failing to simplify is "not proved", not a crash
+        answer = "unproved"
     send.send(answer)
     send.close()
     os._exit(0)

@@ -572,3 +572,20 @@ def test_a_leaky_relu_with_the_wrong_slope_fails_its_tie(monkeypatch):
 def test_notation_outside_the_dialect_is_a_located_error(tmp_path, equation, words):
     problem = _single_problem(_doc(tmp_path, f"\n$$\n{equation}\n$$\n\n$$\nt = t\n$$\n"))
     assert "doc.md:10:" in problem and words in problem
+
+
+def test_values_far_below_one_are_compared_relative_to_their_size(tmp_path):
+    """e^{-60} ≈ 9e-27: under the old absolute floor of 10^-25 a factor 2 there passed."""
+    problem = _single_problem(_doc(tmp_path, "\n$$\ne^{-60} = 2 e^{-60}\n$$\n\n$$\ne^{-60} = e^{-30} e^{-30}\n$$\n"))
+    assert "doc.md:10:1" in problem and "differ" in problem and "doc.md:14" not in problem
+
+
+def test_a_proof_attempt_that_raises_is_not_proved_and_prints_no_traceback(tmp_path, monkeypatch, capfd):
+    import backproof.checker.prove as prove
+
+    def broken(e):
+        raise RecursionError("simplify gave up")
+    monkeypatch.setattr(prove.sp, "simplify", broken)
+    r = check_document(_doc(tmp_path, "\n$$\n\\frac{t^{2} - 1}{t - 1} = t + 1\n$$\n"))
+    assert [o.status for o in r.outcomes] == ["checked"]
+    assert "Traceback" not in capfd.readouterr().err
