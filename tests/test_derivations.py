@@ -463,10 +463,20 @@ def test_a_claim_true_for_the_sigmoid_only_fails_under_any(tmp_path):
     assert "doc.md:11:1" in problem and ("f = tanh" in problem or "f = softplus" in problem)
 
 
-def test_a_claim_proved_under_any_is_proved_for_each_function(tmp_path):
+def test_a_claim_proved_under_any_is_proved_for_each_function(tmp_path, monkeypatch):
+    """The proof attempt receives the differences of one world per function `any` stands for."""
+    import backproof.checker.prove as prove
+    seen = []
+    attempt = prove.Prover.attempt
+
+    def spy(self, outcome, evaluated):
+        seen.append(sorted(w.functions["f"] for w in self.worlds))
+        return attempt(self, outcome, evaluated)
+    monkeypatch.setattr(prove.Prover, "attempt", spy)
     header = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  functions: {f: any}\n")
     r = check_document(_doc(tmp_path, "\n$$\nf(t) + f(x_1) = f(x_1) + f(t)\n$$\n", header))
     assert [o.status for o in r.outcomes] == ["proved"]
+    assert seen == [["sigmoid", "softplus", "tanh"]]
 
 
 @pytest.mark.parametrize("seed", range(10))
