@@ -219,7 +219,7 @@ class Checker:
             problem = self._tie(tie, sides, conds, evaluated)
             if problem:
                 return Outcome(where, text, "FAIL", problem, tie)
-        outcome = Outcome(where, text, "checked", "", tie)
+        outcome = Outcome(where, text, "checked", "", tie, len(evaluated))
         if self.prove:
             self.prover.attempt(outcome, evaluated)
         return outcome

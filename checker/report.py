@@ -22,6 +22,7 @@ class Outcome:
     status: str         # one of STATUSES
     detail: str = ""    # the counterexample, the reason or the error
     tie: str | None = None
+    evaluations: int = 0    # (size, point, index values) at which a claim was evaluated
 
     @property
     def ok(self) -> bool:
@@ -161,5 +162,6 @@ def as_json(reports: list[DocReport]) -> dict:
             "documents": [{"path": r.path, "ok": r.ok, "error": r.error, "warnings": r.warnings,
                            "counts": r.counts,
                            "equations": [{"where": o.where, "equation": o.equation, "status": o.status,
-                                          "detail": o.detail, "implements": o.tie} for o in r.outcomes]}
+                                          "detail": o.detail, "implements": o.tie, "evaluations": o.evaluations}
+                                         for o in r.outcomes]}
                           for r in reports]}

@@ -5,6 +5,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -27,3 +28,12 @@ def pytest_collection_modifyitems(config, items):
         return
     durations = json.loads(stats.read_text()).get("duration_by_test", {})
     items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+
+
+@pytest.fixture(scope="session")
+def reports():
+    """The shipped derivation documents, checked once per test session: {file name: DocReport}."""
+    from backproof.checker.check import check_documents
+    docs = sorted(p for p in (Path(__file__).resolve().parents[1] / "derivations").glob("*.md")
+                  if p.name != "README.md")
+    return {p.name: r for p, r in zip(docs, check_documents(docs))}

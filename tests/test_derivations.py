@@ -28,11 +28,6 @@ checker:
 """
 
 
-@pytest.fixture(scope="module")
-def reports():
-    return {Path(r.path).name: r for r in check_documents(DOCS)}
-
-
 def test_there_are_documents():
     assert {"backprop.md", "activations-and-losses.md", "batch-and-bias.md"} <= {p.name for p in DOCS}
     assert {f"source-00{n}.md" for n in range(5)} <= {p.name for p in DOCS}

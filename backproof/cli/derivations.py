@@ -20,6 +20,13 @@ def run_derivations(args) -> int:
         default = default.relative_to(Path.cwd())
     paths = args.paths or [default]
     start = time.monotonic()
+    if args.html:  # before the checking, so a bad folder costs no wait
+        try:
+            Path(args.html).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            print(f"backproof derivations: --html: cannot create the folder {args.html}: "
+                  f"{e.strerror or e}", file=sys.stderr)
+            return 2
     try:
         documents = expand_paths(paths)
         with progress(len(documents), "checking documents", quiet=args.json) as advance:
@@ -28,6 +35,10 @@ def run_derivations(args) -> int:
     except FileNotFoundError as e:
         print(f"backproof derivations: {e}", file=sys.stderr)
         return 2
+    if args.html:
+        from backproof.checker.html import write_html
+        written = write_html(reports, args.html)
+        print(f"wrote {len(written)} pages to {args.html} (open {written[-1]})", file=sys.stderr)
     print(json.dumps(as_json(reports), indent=2) if args.json else render(reports, verbose=args.verbose))
     if not args.json:  # on stderr: stdout is the same for the same documents and seed
         print(f"checked in {time.monotonic() - start:.1f} s", file=sys.stderr)

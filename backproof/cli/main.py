@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     ders.add_argument("--seed", type=_nonneg_int, help="replace every document's seed: other random points")
     ders.add_argument("-v", "--verbose", action="store_true", help="list every equation, not only failures")
     ders.add_argument("--json", action="store_true", help="print JSON instead of the report")
+    ders.add_argument("--html", metavar="DIR", help="also write each document as an HTML page with its "
+                                                   "verdicts, and an index.html, into DIR")
     ex = sub.add_parser("example", help="source 003's worked example, every number to 9 digits",
                         description="The 2-2-2 step-by-step example source 003 follows (Mazur's inputs, "
                                     "weights, biases, targets, learning rate 0.5), computed with BP1-BP4: "

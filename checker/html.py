@@ -1,0 +1,220 @@
+"""The derivation documents as static HTML pages with their verdicts (`backproof derivations --html DIR`).
+
+Each document becomes one page: its Markdown rendered by markdown-it-py, every formula converted to
+MathML by latex2mathml (so a page needs no JavaScript and no network), and beside every displayed
+equation the checker's verdict: a definition, proved, evaluated at N points, an erratum with its
+counterexample, unchecked with its reason, or a failure; and the manual/ function it is tied to.
+An index page lists the documents with their counts and the run's total line.
+
+The documents are input, not trusted: raw HTML in them is shown as text, never passed through, and
+markdown-it-py's link validation drops `javascript:` and similar links.
+"""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from latex2mathml.converter import convert as _mathml
+
+from .document import _MD
+from .report import DocReport, Outcome, total_line
+
+# How each status is shown: (CSS class, label).
+LABELS = {"definition": ("definition", "definition"), "proved": ("proved", "proved"),
+          "checked": ("checked", "evaluated"), "expected-wrong": ("erratum", "erratum, shown wrong"),
+          "unchecked": ("unchecked", "unchecked"), "FAIL": ("fail", "FAILED"), "ERROR": ("fail", "ERROR")}
+
+STYLE = """
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1d1d1f; }
+h1, h2, h3 { line-height: 1.2; }
+code { background: #f3f3f5; padding: 0 .2em; border-radius: 3px; }
+pre { background: #f6f6f8; padding: .5rem; overflow-x: auto; font-size: 13px; }
+.eq { display: grid; grid-template-columns: minmax(0, 1fr) 17rem; gap: 1rem; align-items: center;
+      margin: .8rem 0; padding: .4rem .6rem; border-left: 4px solid #ccc; background: #fafafa; }
+.eq .formula { overflow-x: auto; }
+.eq math[display=block] { font-size: 1.15em; }
+.verdict { font-size: 13px; }
+.verdict .label { font-weight: 600; }
+.verdict details { margin-top: .2rem; }
+.eq.proved, .eq.checked { border-color: #2e7d32; }
+.eq.proved .label, .eq.checked .label { color: #2e7d32; }
+.eq.erratum { border-color: #c77700; background: #fff8ec; }
+.eq.erratum .label { color: #a35f00; }
+.eq.fail { border-color: #c62828; background: #fdecec; }
+.eq.fail .label { color: #c62828; }
+.eq.definition .label, .eq.unchecked .label { color: #555; }
+.banner { padding: .5rem .8rem; border-radius: 4px; margin: 1rem 0; }
+.banner.ok { background: #e8f5e9; } .banner.bad { background: #fdecec; } .banner.warn { background: #fff8ec; }
+.tex { color: #c62828; }
+table { border-collapse: collapse; } td, th { padding: .25rem .6rem; border-bottom: 1px solid #ddd; }
+td:first-child { white-space: nowrap; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+"""
+
+
+def write_html(reports: list[DocReport], out_dir: str | Path) -> list[Path]:
+    """One page per document and an index.html in `out_dir` (created if missing); returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pages = {Path(r.path).name: page_name(r) for r in reports}
+    written = []
+    for r in reports:
+        written.append(out / page_name(r))
+        written[-1].write_text(render_document(r, pages), encoding="utf-8")
+    written.append(out / "index.html")
+    written[-1].write_text(render_index(reports), encoding="utf-8")
+    return written
+
+
+def page_name(report: DocReport) -> str:
+    return Path(report.path).stem + ".html"
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
+
+
+def math(tex: str, display: bool) -> str:
+    """MathML for `tex`; the TeX itself, marked, when latex2mathml cannot convert it."""
+    body = tex.strip()
+    if "\\\\" in body and "\\begin" not in body:
+        body = "\\begin{aligned}" + body + "\\end{aligned}"
+    try:
+        return _mathml(body, display="block" if display else "inline")
+    except Exception:  # noqa: BLE001 - any converter failure shows the source instead of a broken page
+        return f'<code class="tex" title="not converted to MathML">{html.escape(tex)}</code>'
+
+
+def _line(outcome: Outcome) -> int:
+    return int(outcome.where.rsplit(":", 2)[-2])
+
+
+def render_document(report: DocReport, pages: dict | None = None) -> str:
+    """The document's page. `pages` maps document file names to page names, for links between them."""
+    name = Path(report.path).name
+    try:
+        text = Path(report.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    tokens = _MD.parse(text) if text else []
+    title = _title(tokens) or name
+    env = {"outcomes": report.outcomes, "pages": pages or {}}
+    c = report.counts
+    if report.error:
+        banner = f'<div class="banner bad">Not checked: {html.escape(report.error)}</div>'
+    else:
+        cls = "ok" if report.ok else "bad"
+        banner = (f'<div class="banner {cls}"><code>{html.escape(name)}</code>: '
+                  f"{c['proved'] + c['checked']} claims checked ({c['proved']} proved, {c['checked']} "
+                  f"evaluated only), {c['expected-wrong']} errata shown wrong, {c['unchecked']} unchecked, "
+                  f"{c['definition']} definitions, {c['FAIL'] + c['ERROR']} failures. "
+                  '<a href="index.html">All documents</a></div>')
+    banner += "".join(f'<div class="banner warn">{html.escape(w)}</div>' for w in report.warnings)
+    body = _RENDERER.render(tokens, _MD.options, env) if tokens else ""
+    return _page(title, banner + body)
+
+
+def _title(tokens) -> str | None:
+    front = next((t for t in tokens if t.type == "front_matter"), None)
+    found = re.search(r"^title:\s*(.+)$", front.content, re.M) if front is not None else None
+    return found.group(1).strip().strip("\"'") if found else None
+
+
+def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
+    """(the CSS class of the worst outcome, the verdict panel) for the rows of one equation."""
+    if not outcomes:
+        return "unchecked", '<div class="verdict"><span class="label">not read by the checker</span></div>'
+    order = ["FAIL", "ERROR", "expected-wrong", "unchecked", "checked", "proved", "definition"]
+    worst = min(outcomes, key=lambda o: order.index(o.status)).status
+    parts = []
+    for o in outcomes:
+        cls, label = LABELS[o.status]
+        line = f'<span class="label">{html.escape(label)}</span>'
+        if o.status in ("checked", "proved") and o.evaluations:
+            line += f" at {o.evaluations} points" if o.status == "checked" else \
+                f" exactly; evaluated at {o.evaluations} points"
+        line += f' <span class="where">(line {_line(o)})</span>'
+        if o.tie:
+            line += f"<br>implements <code>{html.escape(o.tie)}</code>"
+        detail = o.detail.strip()
+        if o.status == "unchecked":
+            line += f"<br>{html.escape(detail)}"
+        elif o.status == "expected-wrong":
+            why, _, rest = detail.partition("\n")
+            line += (f"<br>{html.escape(why)}<details><summary>counterexample</summary>"
+                     f"<pre>{html.escape(rest)}</pre></details>")
+        elif detail:
+            line += f"<details><summary>details</summary><pre>{html.escape(detail)}</pre></details>"
+        parts.append(f"<div>{line}</div>")
+    return LABELS[worst][0], f'<div class="verdict">{"".join(parts)}</div>'
+
+
+def _display(self, tokens, idx, options, env) -> str:
+    tok = tokens[idx]
+    first, last = tok.map[0] + 1, tok.map[1]
+    mine = [o for o in env["outcomes"] if first <= _line(o) <= last]
+    cls, panel = _verdicts(mine)
+    return f'<div class="eq {cls}"><div class="formula">{math(tok.content, True)}</div>{panel}</div>\n'
+
+
+def _inline_math(self, tokens, idx, options, env) -> str:
+    return math(tokens[idx].content, False)
+
+
+def _raw_html(self, tokens, idx, options, env) -> str:
+    content = tokens[idx].content
+    if content.lstrip().startswith("<!--"):   # comments (the check markers among them) are not shown
+        return ""
+    return html.escape(content)
+
+
+def _front_matter(self, tokens, idx, options, env) -> str:
+    return ""
+
+
+def _link_open(self, tokens, idx, options, env) -> str:
+    tok = tokens[idx]
+    href = tok.attrGet("href") or ""
+    target = env["pages"].get(Path(href.split("#")[0]).name) if href.endswith(".md") or ".md#" in href else None
+    if target:
+        tok.attrSet("href", target + (("#" + href.split("#", 1)[1]) if "#" in href else ""))
+    return self.renderToken(tokens, idx, options, env)
+
+
+_RENDERER = type(_MD.renderer)()
+for _name, _rule in {"math_block": _display, "math_block_label": _display, "amsmath": _display,
+                     "math_inline": _inline_math, "math_inline_double": _inline_math,
+                     "html_block": _raw_html, "html_inline": _raw_html, "front_matter": _front_matter,
+                     "link_open": _link_open}.items():
+    _RENDERER.rules[_name] = _rule.__get__(_RENDERER)
+
+
+def render_index(reports: list[DocReport]) -> str:
+    rows = []
+    for r in reports:
+        c = r.counts
+        status = "error" if r.error else "ok" if r.ok else "FAILED"
+        try:
+            title = _title(_MD.parse(Path(r.path).read_text(encoding="utf-8"))) or ""
+        except (OSError, UnicodeDecodeError):
+            title = ""
+        rows.append(f'<tr><td><a href="{page_name(r)}">{html.escape(Path(r.path).name)}</a></td>'
+                    f"<td>{html.escape(title)}</td>"
+                    + "".join(f'<td class="n">{v}</td>' for v in
+                              (c["proved"], c["checked"], c["expected-wrong"], c["unchecked"],
+                               c["definition"], c["FAIL"] + c["ERROR"]))
+                    + f"<td>{status}</td></tr>")
+    body = ("<h1>backproof: the derivation documents, checked</h1>"
+            "<p>Every displayed equation was read by <code>backproof derivations</code>: definitions "
+            "introduce symbols; every other equation is a claim evaluated to 50 digits on random networks "
+            "and, where SymPy can, proved exactly; an erratum must be shown wrong by a counterexample.</p>"
+            "<table><thead><tr><th>document</th><th>title</th><th>proved</th><th>evaluated only</th><th>errata</th>"
+            "<th>unchecked</th><th>definitions</th><th>failures</th><th>verdict</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>"
+            f'<p class="banner {"ok" if all(r.ok for r in reports) else "bad"}">'
+            f"{html.escape(total_line(reports))}</p>")
+    return _page("backproof derivations", body)

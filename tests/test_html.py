@@ -1,0 +1,171 @@
+"""The derivation documents as HTML (`backproof derivations --html DIR`): one page per document with a
+verdict beside each displayed equation, an index, hostile documents shown as text; and the pages
+rendered in a real headless browser (skipped with a reason where chromium is not installed)."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from backproof.checker.check import check_document
+from backproof.checker.html import math, render_document, write_html
+from backproof.cli.main import main
+
+HEADER = """---
+title: A small document
+checker:
+  sizes: [[2, 3]]
+  symbols:
+    t: {}
+    C: {}
+---
+"""
+
+
+def _page(tmp_path, body: str) -> str:
+    doc = tmp_path / "doc.md"
+    doc.write_text(HEADER + body)
+    return render_document(check_document(doc))
+
+
+def test_every_displayed_equation_of_the_shipped_documents_has_its_verdict(reports, tmp_path):
+    written = write_html(list(reports.values()), tmp_path)
+    assert {p.name for p in written} == {Path(n).stem + ".html" for n in reports} | {"index.html"}
+    for name, report in reports.items():
+        page = (tmp_path / (Path(name).stem + ".html")).read_text()
+        text = Path(report.path).read_text()
+        assert page.count('<div class="eq ') == text.count("\n$$\n") // 2 + text.startswith("$$"), name
+        assert 'class="tex"' not in page, f"{name}: a formula was not converted to MathML"
+        assert "not read by the checker" not in page, name
+        assert page.count("<details><summary>counterexample") == report.counts["expected-wrong"], name
+        for o in report.outcomes:
+            if o.tie:
+                assert f"implements <code>{o.tie}</code>" in page, (name, o.where)
+    index = (tmp_path / "index.html").read_text()
+    assert all(f'href="{Path(n).stem}.html"' in index for n in reports)
+    assert "total: 9 documents" in index and "0 failed" in index
+
+
+def test_a_page_shows_each_kind_of_verdict(tmp_path):
+    page = _page(tmp_path, r"""
+<!-- check: definition -->
+$$
+C = \frac{1}{2} t^2
+$$
+
+<!-- check: wrong — the factor 1/2 is missing -->
+$$
+C = t^2
+$$
+
+$$
+\frac{\partial C}{\partial t} = t
+$$
+
+<!-- check: unchecked — a remark in words -->
+$$
+C = C
+$$
+""")
+    assert re.search(r'class="eq definition".*?definition', page, re.S)
+    assert re.search(r'class="eq erratum".*?the factor 1/2 is missing.*?counterexample.*?left side', page, re.S)
+    assert re.search(r'class="eq (proved|checked)".*?(proved|evaluated).*?at 3 points', page, re.S)
+    assert re.search(r'class="eq unchecked".*?a remark in words', page, re.S)
+    assert "<!--" not in page  # the check markers are not shown as text
+
+
+def test_a_failed_claim_is_marked_failed_with_its_details(tmp_path):
+    page = _page(tmp_path, "\n$$\nt^2 = 2 t\n$$\n")
+    assert re.search(r'class="eq fail".*?FAILED.*?side 1 and side 2 differ', page, re.S)
+    assert 'class="banner bad"' in page
+
+
+def test_raw_html_and_script_links_in_a_document_are_shown_as_text(tmp_path):
+    page = _page(tmp_path, "\n<script>alert(1)</script>\n\nsee [x](javascript:alert(1)) and "
+                           "<img src=x onerror=alert(1)>\n\n$$\nt = t\n$$\n")
+    assert "<script>alert" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'href="javascript' not in page
+
+
+def test_links_to_other_documents_point_to_their_pages(tmp_path, reports):
+    doc = tmp_path / "doc.md"
+    doc.write_text(HEADER + "\nSee [BP1](backprop.md#bp1) and [the web](https://example.org/a.md).\n\n"
+                            "$$\nt = t\n$$\n")
+    page = render_document(check_document(doc), {"backprop.md": "backprop.html"})
+    assert 'href="backprop.html#bp1"' in page
+    assert 'href="https://example.org/a.md"' in page   # not one of the documents: left alone
+
+
+def test_a_formula_latex2mathml_cannot_read_is_shown_as_its_source():
+    assert math(r"\frac{1}{2}", True).startswith("<math")
+    shown = math(r"\frac{1}{", False)
+    assert 'class="tex"' in shown and r"\frac{1}{" in shown
+
+
+def test_a_document_that_does_not_parse_gets_a_page_with_the_error(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("no front matter\n\n$$\nt = t\n$$\n")
+    page = render_document(check_document(doc))
+    assert 'class="banner bad">Not checked:' in page and "front matter" in page
+
+
+def test_the_cli_writes_the_pages_and_rejects_a_folder_it_cannot_create(tmp_path, capsys):
+    doc = tmp_path / "doc.md"
+    doc.write_text(HEADER + "\n$$\nt = t\n$$\n")
+    assert main(["derivations", str(doc), "--html", str(tmp_path / "out")]) == 0
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"doc.html", "index.html"}
+    (tmp_path / "file").write_text("")
+    assert main(["derivations", str(doc), "--html", str(tmp_path / "file" / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("backproof derivations: --html: cannot create the folder") and "file/out" in err
+
+
+# ----------------------------------------------------------------------------- a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (Debian: apt-get install "
+                                                            "-y chromium); the HTML is tested without it")
+
+# Appended to a copy of a page: measures what the browser laid out and writes it into the DOM.
+PROBE = """<script>
+const maths = [...document.querySelectorAll('math')];
+const fracs = [...document.querySelectorAll('mfrac')].map(f => {
+  const [top, bottom] = [...f.children].map(c => c.getBoundingClientRect());
+  return top.bottom <= bottom.top + 1;   // the numerator is laid out above the denominator
+});
+document.body.insertAdjacentHTML('beforeend', '<pre id="probe">' + JSON.stringify({
+  maths: maths.length,
+  sized: maths.filter(m => { const r = m.getBoundingClientRect(); return r.width > 0 && r.height > 0; }).length,
+  fracs: fracs.length, stacked: fracs.filter(Boolean).length,
+  verdicts: document.querySelectorAll('.eq .verdict').length,
+}) + '</pre>');
+</script>"""
+
+
+def _chromium(*args, timeout=90):
+    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--no-first-run", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@needs_browser
+def test_the_pages_render_in_a_headless_browser(reports, tmp_path):
+    write_html([reports["backprop.md"]], tmp_path)
+    page = tmp_path / "backprop.html"
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
+    dom = _chromium("--dump-dom", probe.as_uri()).stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom)
+    assert found, "the page did not load far enough to run the probe"
+    seen = json.loads(found.group(1))
+    assert seen["maths"] > 30 and seen["sized"] == seen["maths"], seen
+    assert seen["fracs"] > 5 and seen["stacked"] == seen["fracs"], f"fractions not laid out as MathML: {seen}"
+    assert seen["verdicts"] == page.read_text().count('<div class="eq ')
+    shot = tmp_path / "shot.png"
+    _chromium("--window-size=1100,1400", f"--screenshot={shot}", page.as_uri())
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000   # a blank page compresses to ~5 kB
