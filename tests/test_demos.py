@@ -213,3 +213,45 @@ def test_cli_runs_each_corrected_source(number, tmp_path, capsys, monkeypatch):
 def test_bad_input_to_the_demo_code(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+def _figure(monkeypatch, draw, *args):
+    """Draw with one of demos.plots' functions and return the matplotlib figure instead of saving it."""
+    from backproof.demos import plots
+    kept = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: kept.append(fig))
+    draw(*args)
+    return kept[0]
+
+
+def _run(loss):
+    from types import SimpleNamespace
+    acc = np.linspace(0.5, 1.0, len(loss))
+    return SimpleNamespace(loss=loss, recipe=SimpleNamespace(loss="mse", reduction="mean"), task="xor",
+                           train_accuracy=acc, test_accuracy=acc)
+
+
+def test_the_training_cost_is_on_a_log_axis_only_when_it_spans_decades(monkeypatch):
+    from backproof.demos import plots
+    wide = _figure(monkeypatch, plots.training_curves, _run(np.geomspace(1.0, 1e-4, 50)), "x.png")
+    narrow = _figure(monkeypatch, plots.training_curves, _run(np.linspace(1.0, 0.5, 50)), "x.png")
+    assert wide.axes[0].get_yscale() == "log" and narrow.axes[0].get_yscale() == "linear"
+    train, table = wide.axes[1].get_lines()   # equal curves: told apart by width and dash
+    assert train.get_linestyle() != table.get_linestyle() and train.get_linewidth() > table.get_linewidth()
+
+
+def test_the_cost_surfaces_are_not_clipped_and_have_colour_bars(monkeypatch):
+    from backproof.demos import plots
+    from backproof.demos.source_004 import not_costs
+    fig = _figure(monkeypatch, plots.cost_surfaces, "x.png", 10.0)
+    g = np.linspace(-10, 10, 121)
+    quadratic, ce = not_costs(*np.meshgrid(g, g))
+    surfaces = [ax for ax in fig.axes if ax.name == "3d"]
+    bars = [ax for ax in fig.axes if ax.name != "3d"]
+    assert len(surfaces) == 2 and len(bars) == 2
+    for ax, bar, z in zip(surfaces, bars, (quadratic, ce)):
+        low, high = ax.get_zlim()
+        assert low <= z.min() and high >= z.max()            # the whole surface is inside the axes
+        faces = ax.collections[0].get_array()                # face colours: means of corner heights
+        assert bar.get_ylim() == pytest.approx((faces.min(), faces.max()))
+    assert ax.collections[0].get_array().max() > 9   # cross-entropy coloured above the old cut at 8
