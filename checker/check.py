@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import multiprocessing
+import multiprocessing.connection
+import os
 import time
 from pathlib import Path
 
@@ -35,15 +38,63 @@ def over_budget() -> str:
 
 # ----------------------------------------------------------------------------- checking
 
-def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_document=None) -> list[DocReport]:
+def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_document=None,
+                    jobs: int | None = None) -> list[DocReport]:
     """Check every document (a directory means its *.md files except README.md); `seed` replaces
-    each document's own seed (other random points, same verdicts)."""
-    reports = []
-    for path in expand_paths(paths):
-        reports.append(check_document(path, prove=prove, seed=seed))
-        if on_document:
-            on_document(reports[-1])
+    each document's own seed (other random points, same verdicts). Documents are independent, so
+    up to `jobs` (default: one per CPU) are checked side by side in forked processes; the reports
+    come back in the order of the paths, the same whatever the number of jobs."""
+    docs = expand_paths(paths)
+    jobs = min(jobs or os.cpu_count() or 1, len(docs))
+    if jobs <= 1 or not hasattr(os, "fork"):
+        reports = []
+        for path in docs:
+            reports.append(check_document(path, prove=prove, seed=seed))
+            if on_document:
+                on_document(reports[-1])
+        return reports
+    return _in_parallel(docs, jobs, lambda path: check_document(path, prove=prove, seed=seed), on_document)
+
+
+def _in_parallel(docs: list, jobs: int, check, on_document) -> list[DocReport]:
+    """check(doc) for each doc in up to `jobs` forked children at a time, largest files first (the
+    slowest finish last otherwise); a child that dies is that document's error, not a hang."""
+    ctx = multiprocessing.get_context("fork")
+    waiting = sorted(range(len(docs)), key=lambda i: -docs[i].stat().st_size)
+    running, reports = {}, [None] * len(docs)
+    while waiting or running:
+        while waiting and len(running) < jobs:
+            i = waiting.pop(0)
+            receive, send = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=_child, args=(check, docs[i], send))
+            child.start()
+            send.close()
+            running[receive] = (i, child)
+        for receive in multiprocessing.connection.wait(list(running)):
+            i, child = running.pop(receive)
+            try:
+                kind, result = receive.recv()
+            except EOFError:
+                kind, result = "died", None
+            child.join()
+            receive.close()
+            if kind == "raised":
+                raise result
+            if kind == "died":
+                result = DocReport(str(docs[i]), error=f"{docs[i]}:1: the checking process died "
+                                                       f"(exit code {child.exitcode})")
+            reports[i] = result
+            if on_document:
+                on_document(result)
     return reports
+
+
+def _child(check, doc, send) -> None:
+    try:
+        send.send(("report", check(doc)))
+    except BaseException as e:  # noqa: BLE001 - re-raised in the parent, as a sequential run would
+        send.send(("raised", e))
+    send.close()
 
 
 def expand_paths(paths) -> list[Path]:

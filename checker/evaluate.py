@@ -455,14 +455,18 @@ class World:
         atom's own definition cut."""
         if expr in self._dd:
             return self._dd[expr]
-        adjoint = {s: _diff(expr, s) for s in _free(expr) if s in self.registry}
-        for s in self._parents_first(list(adjoint)):
-            a = adjoint[s]
+        terms = {s: [_diff(expr, s)] for s in _free(expr) if s in self.registry}
+        adjoint = {}
+        for s in self._parents_first(list(terms)):
+            # parents first: every path into s has added its term by now, so one Add sums them
+            a = adjoint[s] = sp.Add(*terms.pop(s, ()))
             if a == 0:
                 continue
             for u, partial in self._partials(s):
                 self.spend(1)
-                adjoint[u] = adjoint.get(u, sp.Integer(0)) + a * partial
+                terms.setdefault(u, []).append(a * partial)
+        for u, pending in terms.items():  # inputs: nothing to pass on
+            adjoint[u] = sp.Add(*pending)
         self._dd[expr] = adjoint
         return adjoint
 

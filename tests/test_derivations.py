@@ -319,9 +319,27 @@ def test_the_same_seed_gives_the_same_json_and_the_same_proofs(reports):
     (on the documents with the most proofs; the module's check covers them all)."""
     from backproof.checker.report import as_json
     some = [p for p in DOCS if p.name in ("backprop.md", "source-003.md", "source-004.md")]
-    again = check_documents(some)
+    again = check_documents(some, jobs=1)   # the session's check ran the documents side by side
     assert as_json(again) == as_json([reports[p.name] for p in some])
     assert sum(r.counts["proved"] for r in reports.values()) >= 70  # 41–47 of 76 under the old 0.5 s clock
+
+
+def test_documents_checked_side_by_side_come_back_in_order_and_a_dead_child_is_an_error(tmp_path, monkeypatch):
+    import os
+    import backproof.checker.check as check
+    a = _doc(tmp_path, "\n$$\nt + t = 2 t\n$$\n")
+    b = tmp_path / "b.md"
+    b.write_text(a.read_text() + "\n$$\nt t = t^2\n$$\n")
+    c = tmp_path / "c.md"
+    c.write_text(a.read_text() + "\n$$\nt = 2 t\n$$\n")   # fails
+    order = [c, a, b]
+    assert [r.path for r in check_documents(order, jobs=3)] == [str(p) for p in order]
+    real = check.check_document
+    monkeypatch.setattr(check, "check_document",
+                        lambda path, **kw: os._exit(3) if path == b else real(path, **kw))
+    died = check_documents(order, jobs=2)
+    assert [r.ok for r in died] == [False, True, False]
+    assert died[2].error == f"{b}:1: the checking process died (exit code 3)"
 
 
 def test_a_claim_beyond_the_proof_budget_is_evaluated_not_proved(tmp_path, monkeypatch):
