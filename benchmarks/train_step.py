@@ -2,12 +2,17 @@
 
     python benchmarks/train_step.py [--repeat N]
 
-For each shape and dtype: the median time of one SGD step (forward, backward, update) of
+For each shape and dtype, two measurements of one SGD step (forward, backward, update) of
 manual.train_step and of torch (nn.Linear layers, autograd, torch.optim.SGD), and their ratio
-(> 1: manual is faster). For the large shape also the GEMM-only floor: the time of just the
-matrix products a step needs, done with NumPy into preallocated arrays.
-Goals (issue 3): ratio ≥ 3 on [784, 30, 30, 10] ×50, ≥ 1.1 on [1024, 1024, 1024, 10] ×256 with
-manual within 1.2× of the GEMM floor, in float64 and float32.
+(> 1: manual is faster):
+  * settled: the median of samples that each start after a pause (a cold call: thread pools idle);
+  * hot: the best of several rounds of back-to-back steps, which is how training runs.
+For the large shape also the GEMM-only floor: the time of just the matrix products a step needs,
+done with NumPy into preallocated arrays (hot, like the steps).
+Goals (issue 18), on the hot figures: torch/manual ≥ 3 on [784, 30, 30, 10] ×50 in both dtypes;
+on [1024, 1024, 1024, 10] ×256, torch/manual ≥ 1.1 in float32 and manual ≤ 1.15× NumPy's own GEMM
+floor in both dtypes (in float64 torch's MKL outruns NumPy's OpenBLAS on the same products, so the
+floor, not torch, is the limit there). Each goal is printed with "met" or "NOT met".
 """
 from __future__ import annotations
 
@@ -52,6 +57,24 @@ def median_times(fns: dict, repeat: int, sample_time: float = 0.05) -> dict:
                 fn()
             samples[name].append((time.perf_counter() - t0) / inner[name])
     return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def hot_times(fns: dict, rounds: int, round_time: float = 0.3) -> dict:
+    """Best seconds per call of each function over `rounds` rounds of back-to-back calls (about
+    `round_time` seconds each), the functions taking turns round by round."""
+    best = {name: float("inf") for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            fn()
+            count, t0 = 0, time.perf_counter()
+            while True:
+                fn()
+                count += 1
+                elapsed = time.perf_counter() - t0
+                if elapsed >= round_time:
+                    break
+            best[name] = min(best[name], elapsed / count)
+    return best
 
 
 def data(sizes, n, dtype, seed=0):
@@ -106,23 +129,36 @@ def gemm_floor(sizes, n, dtype):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15, help="timed repetitions per figure (median)")
+    parser.add_argument("--repeat", type=int, default=15, help="settled samples per figure (median)")
+    parser.add_argument("--rounds", type=int, default=7, help="hot rounds per figure (best)")
     args = parser.parse_args()
     print(f"threads: torch {torch.get_num_threads()}, cpu count {os.cpu_count()}; numpy {np.__version__}, "
-          f"torch {torch.__version__}; median of {args.repeat}")
-    print(f"{'shape':<28}{'dtype':<9}{'manual ms':>10}{'torch ms':>10}{'torch/manual':>14}"
-          f"{'GEMM ms':>10}{'manual/GEMM':>13}")
+          f"torch {torch.__version__}; settled: median of {args.repeat}, hot: best of {args.rounds} rounds")
+    print(f"{"shape":<29}{'dtype':<9}{'manual ms':>10}{'torch ms':>10}{'torch/manual':>13}"
+          f"{'settled t/m':>12}{'GEMM ms':>9}{'manual/GEMM':>12}  goal")
+    results = []
     for sizes, n in SHAPES:
         for dtype in (np.float64, np.float32):
             fns = {"manual": manual_step(sizes, n, dtype), "torch": torch_step(sizes, n, dtype)}
             if sizes[1] >= 1024:
                 fns["gemm"] = gemm_floor(sizes, n, dtype)
-            t = median_times(fns, args.repeat)
-            row = (f"{str(sizes) + f' x{n}':<28}{np.dtype(dtype).name:<9}{t['manual'] * 1e3:>10.3f}"
-                   f"{t['torch'] * 1e3:>10.3f}{t['torch'] / t['manual']:>14.2f}")
-            if "gemm" in t:
-                row += f"{t['gemm'] * 1e3:>10.3f}{t['manual'] / t['gemm']:>13.2f}"
+            hot = hot_times(fns, args.rounds)
+            settled = median_times({k: fns[k] for k in ("manual", "torch")}, args.repeat)
+            ratio, floor = hot["torch"] / hot["manual"], hot["manual"] / hot["gemm"] if "gemm" in hot else None
+            goals = []
+            if sizes[1] < 1024:
+                goals.append(("torch/manual >= 3", ratio >= 3))
+            else:
+                if dtype == np.float32:
+                    goals.append(("torch/manual >= 1.1", ratio >= 1.1))
+                goals.append(("manual/GEMM <= 1.15", floor <= 1.15))
+            row = (f"{str(sizes) + f" x{n}":<29}{np.dtype(dtype).name:<9}{hot['manual'] * 1e3:>10.3f}"
+                   f"{hot['torch'] * 1e3:>10.3f}{ratio:>13.2f}{settled['torch'] / settled['manual']:>12.2f}"
+                   + (f"{hot['gemm'] * 1e3:>9.3f}{floor:>12.2f}" if floor is not None else " " * 21)
+                   + "  " + "; ".join(f"{g}: {'met' if ok else 'NOT met'}" for g, ok in goals))
             print(row, flush=True)
+            results.extend(ok for _, ok in goals)
+    print(f"{sum(results)} of {len(results)} goals met")
 
 
 if __name__ == "__main__":

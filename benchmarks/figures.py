@@ -1,0 +1,77 @@
+"""The figures users wait for, each against its goal (issue 18), measured in this run:
+
+    python benchmarks/figures.py [--rounds N] [--large]
+
+  * `backproof derivations` on the shipped documents (wall time of the command)   goal ≤ 10 s
+  * `backproof`, the default run: 40 networks, three oracles (wall time)            goal ≤ 8 s
+  * the symbolic oracle on [8, 16, 16, 4] ×4, every gradient (one core)            goal ≤ 1.5 s
+  * with --large, the symbolic oracle on [16, 32, 32, 8] ×8 (minutes)              goal ≤ 10 s
+
+Each figure is the best of --rounds runs (default 3): the machines are shared, and the best run is
+the one least disturbed by others. Prints "met" or "NOT met" for each.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def command_seconds(argv: list, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+        best = min(best, time.perf_counter() - t0)
+        if done.returncode != 0:
+            sys.exit(f"{' '.join(argv)} failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return best
+
+
+def symbolic_seconds(sizes: list, n: int, rounds: int) -> float:
+    """Every ∂C/∂W[l], ∂C/∂b[l] and ∂C/∂z[l] from the symbolic oracle, in a one-core child process."""
+    code = (
+        "import time, numpy as np\n"
+        "from backproof.manual import Network\n"
+        "from backproof.reference.symbolic import symbolic_gradients\n"
+        f"sizes, n = {sizes}, {n}\n"
+        "net = Network.init(sizes, ['sigmoid', 'tanh', 'softmax'], loss='softmax_ce', reduction='mean', seed=0)\n"
+        "rng = np.random.default_rng(0)\n"
+        "x, y = rng.standard_normal((n, sizes[0])), np.eye(sizes[-1])[rng.integers(sizes[-1], size=n)]\n"
+        "t0 = time.perf_counter(); symbolic_gradients(net, x, y); print(time.perf_counter() - t0)\n")
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    best = float("inf")
+    for _ in range(rounds):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        best = min(best, float(done.stdout.split()[-1]))
+    return best
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="runs per figure (the best is kept)")
+    parser.add_argument("--large", action="store_true", help="also the [16, 32, 32, 8] ×8 symbolic figure")
+    args = parser.parse_args()
+    backproof = [sys.executable, "-m", "backproof"]
+    figures = [("backproof derivations", lambda: command_seconds(backproof + ["derivations"], args.rounds), 10),
+               ("backproof (default run)", lambda: command_seconds(backproof, args.rounds), 8),
+               ("symbolic [8,16,16,4] x4", lambda: symbolic_seconds([8, 16, 16, 4], 4, args.rounds), 1.5)]
+    if args.large:
+        figures.append(("symbolic [16,32,32,8] x8", lambda: symbolic_seconds([16, 32, 32, 8], 8, 1), 10))
+    print(f"cpu count {os.cpu_count()}; best of {args.rounds}")
+    met = 0
+    for name, measure, goal in figures:
+        seconds = measure()
+        met += seconds <= goal
+        print(f"{name:<28}{seconds:8.2f} s   goal <= {goal:g} s: {'met' if seconds <= goal else 'NOT met'}",
+              flush=True)
+    print(f"{met} of {len(figures)} goals met")
+
+
+if __name__ == "__main__":
+    main()
