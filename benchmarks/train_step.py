@@ -134,7 +134,7 @@ def main():
     args = parser.parse_args()
     print(f"threads: torch {torch.get_num_threads()}, cpu count {os.cpu_count()}; numpy {np.__version__}, "
           f"torch {torch.__version__}; settled: median of {args.repeat}, hot: best of {args.rounds} rounds")
-    print(f"{"shape":<29}{'dtype':<9}{'manual ms':>10}{'torch ms':>10}{'torch/manual':>13}"
+    print(f"{'shape':<29}{'dtype':<9}{'manual ms':>10}{'torch ms':>10}{'torch/manual':>13}"
           f"{'settled t/m':>12}{'GEMM ms':>9}{'manual/GEMM':>12}  goal")
     results = []
     for sizes, n in SHAPES:
@@ -152,7 +152,7 @@ def main():
                 if dtype == np.float32:
                     goals.append(("torch/manual >= 1.1", ratio >= 1.1))
                 goals.append(("manual/GEMM <= 1.15", floor <= 1.15))
-            row = (f"{str(sizes) + f" x{n}":<29}{np.dtype(dtype).name:<9}{hot['manual'] * 1e3:>10.3f}"
+            row = (f"{str(sizes) + f' x{n}':<29}{np.dtype(dtype).name:<9}{hot['manual'] * 1e3:>10.3f}"
                    f"{hot['torch'] * 1e3:>10.3f}{ratio:>13.2f}{settled['torch'] / settled['manual']:>12.2f}"
                    + (f"{hot['gemm'] * 1e3:>9.3f}{floor:>12.2f}" if floor is not None else " " * 21)
                    + "  " + "; ".join(f"{g}: {'met' if ok else 'NOT met'}" for g, ok in goals))
