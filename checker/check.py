@@ -304,6 +304,10 @@ class Checker:
                     w.ev(d.rhs, assign)
                 except OutOfRange as e:
                     raise Located(f"{e.message} (at {show_assign(assign)})", e.pos) from None
+                try:  # a definition that closes a loop (K = C after C = K + t) is the error's place
+                    w.definition_of(w.ev(d.lhs, assign))
+                except OutOfRange:
+                    pass  # it uses a symbol defined further on: resolved when a claim needs it
         outcome = Outcome(where, text, "definition", "", eq.markers.get("implements"))
         if outcome.tie:  # run once every definition is in (a forward-pass tie needs the later ones)
             self.deferred.append((outcome, d))
