@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import multiprocessing
-import multiprocessing.connection
 import os
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ from .errors import DocumentError, Located, OutOfRange, OverBudget, ShapeError
 from .evaluate import Definition, Instance, World
 from .grammar import LatexError, Node, parse
 from .meaning import Resolver, free_indices, free_refs
+from .parallel import forked
 from .prove import Prover
 from .report import DocReport, Failure, Outcome, describe, differ, one_line, show_assign
 
@@ -53,48 +52,14 @@ def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_do
             if on_document:
                 on_document(reports[-1])
         return reports
-    return _in_parallel(docs, jobs, lambda path: check_document(path, prove=prove, seed=seed), on_document)
-
-
-def _in_parallel(docs: list, jobs: int, check, on_document) -> list[DocReport]:
-    """check(doc) for each doc in up to `jobs` forked children at a time, largest files first (the
-    slowest finish last otherwise); a child that dies is that document's error, not a hang."""
-    ctx = multiprocessing.get_context("fork")
-    waiting = sorted(range(len(docs)), key=lambda i: -docs[i].stat().st_size)
-    running, reports = {}, [None] * len(docs)
-    while waiting or running:
-        while waiting and len(running) < jobs:
-            i = waiting.pop(0)
-            receive, send = ctx.Pipe(duplex=False)
-            child = ctx.Process(target=_child, args=(check, docs[i], send))
-            child.start()
-            send.close()
-            running[receive] = (i, child)
-        for receive in multiprocessing.connection.wait(list(running)):
-            i, child = running.pop(receive)
-            try:
-                kind, result = receive.recv()
-            except EOFError:
-                kind, result = "died", None
-            child.join()
-            receive.close()
-            if kind == "raised":
-                raise result
-            if kind == "died":
-                result = DocReport(str(docs[i]), error=f"{docs[i]}:1: the checking process died "
-                                                       f"(exit code {child.exitcode})")
-            reports[i] = result
-            if on_document:
-                on_document(result)
+    order = sorted(range(len(docs)), key=lambda i: -docs[i].stat().st_size)  # the slowest last otherwise
+    reports = [None] * len(docs)
+    for i, report, exitcode in forked(docs, order, jobs, lambda path: check_document(path, prove=prove, seed=seed)):
+        reports[i] = report if exitcode is None else \
+            DocReport(str(docs[i]), error=f"{docs[i]}:1: the checking process died (exit code {exitcode})")
+        if on_document:
+            on_document(reports[i])
     return reports
-
-
-def _child(check, doc, send) -> None:
-    try:
-        send.send(("report", check(doc)))
-    except BaseException as e:  # noqa: BLE001 - re-raised in the parent, as a sequential run would
-        send.send(("raised", e))
-    send.close()
 
 
 def expand_paths(paths) -> list[Path]:

@@ -187,7 +187,7 @@ class Marked:
         return f"{path}:{line}:{col}"
 
 
-_MD = (MarkdownIt("commonmark").use(front_matter_plugin)
+MARKDOWN = (MarkdownIt("commonmark").use(front_matter_plugin)
        .use(dollarmath_plugin, double_inline=True).use(amsmath_plugin))
 
 
@@ -201,7 +201,7 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
         line = raw.count(b"\n", 0, e.start) + 1
         raise DocumentError(f"{path}:{line}", f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
                                               f"{e.start}): a document is Markdown") from None
-    tokens = _MD.parse(text)
+    tokens = MARKDOWN.parse(text)
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     front = None
     equations: list[Marked] = []

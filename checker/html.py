@@ -17,7 +17,7 @@ from pathlib import Path
 
 from latex2mathml.converter import convert as _mathml
 
-from .document import _MD
+from .document import MARKDOWN
 from .report import DocReport, Outcome, total_line
 
 # How each status is shown: (CSS class, label).
@@ -100,7 +100,7 @@ def render_document(report: DocReport, pages: dict | None = None) -> str:
         text = Path(report.path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         text = ""
-    tokens = _MD.parse(text) if text else []
+    tokens = MARKDOWN.parse(text) if text else []
     title = _title(tokens) or name
     env = {"outcomes": report.outcomes, "pages": pages or {}}
     c = report.counts
@@ -114,7 +114,7 @@ def render_document(report: DocReport, pages: dict | None = None) -> str:
                   f"{c['definition']} definitions, {c['FAIL'] + c['ERROR']} failures. "
                   '<a href="index.html">All documents</a></div>')
     banner += "".join(f'<div class="banner warn">{html.escape(w)}</div>' for w in report.warnings)
-    body = _RENDERER.render(tokens, _MD.options, env) if tokens else ""
+    body = _RENDERER.render(tokens, MARKDOWN.options, env) if tokens else ""
     return _page(title, banner + body)
 
 
@@ -185,7 +185,7 @@ def _link_open(self, tokens, idx, options, env) -> str:
     return self.renderToken(tokens, idx, options, env)
 
 
-_RENDERER = type(_MD.renderer)()
+_RENDERER = type(MARKDOWN.renderer)()
 for _name, _rule in {"math_block": _display, "math_block_label": _display, "amsmath": _display,
                      "math_inline": _inline_math, "math_inline_double": _inline_math,
                      "html_block": _raw_html, "html_inline": _raw_html, "front_matter": _front_matter,
@@ -199,7 +199,7 @@ def render_index(reports: list[DocReport]) -> str:
         c = r.counts
         status = "error" if r.error else "ok" if r.ok else "FAILED"
         try:
-            title = _title(_MD.parse(Path(r.path).read_text(encoding="utf-8"))) or ""
+            title = _title(MARKDOWN.parse(Path(r.path).read_text(encoding="utf-8"))) or ""
         except (OSError, UnicodeDecodeError):
             title = ""
         rows.append(f'<tr><td><a href="{page_name(r)}">{html.escape(Path(r.path).name)}</a></td>'

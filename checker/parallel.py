@@ -1,0 +1,45 @@
+"""Independent work side by side: each item in a forked child process, a bounded number at a time.
+
+Used for documents (each is checked on its own). Children are ordinary (not daemonic) processes,
+so a document's own proof attempts can fork children of their own; fork shares the parent's
+imports, so a child starts in milliseconds.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+
+
+def forked(items: list, order: list, jobs: int, fn):
+    """Yield (index, fn(items[index]), None) as each child finishes, starting them in `order`, at
+    most `jobs` at a time; (index, None, exit code) for a child that died without an answer. An
+    exception in fn is raised here, in the parent, as it would be without children."""
+    ctx = multiprocessing.get_context("fork")
+    waiting, running = list(order), {}
+    while waiting or running:
+        while waiting and len(running) < jobs:
+            i = waiting.pop(0)
+            receive, send = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=_child, args=(fn, items[i], send))
+            child.start()
+            send.close()
+            running[receive] = (i, child)
+        for receive in multiprocessing.connection.wait(list(running)):
+            i, child = running.pop(receive)
+            try:
+                kind, result = receive.recv()
+            except EOFError:
+                kind, result = "died", None
+            child.join()
+            receive.close()
+            if kind == "raised":
+                raise result
+            yield (i, result, None) if kind == "result" else (i, None, child.exitcode)
+
+
+def _child(fn, item, send) -> None:
+    try:
+        send.send(("result", fn(item)))
+    except BaseException as e:  # noqa: BLE001 - re-raised in the parent
+        send.send(("raised", e))
+    send.close()
