@@ -5,6 +5,7 @@ import pytest
 
 from backproof.manual import Network, leaky_relu, sgd
 from backproof.manual.activations import get_activation
+from backproof.manual.checks import check_int, check_real
 
 f64, f32 = np.float64, np.float32
 
@@ -196,6 +197,18 @@ CASES = [
     ("cost overflows", lambda: Network([np.eye(2)], [np.zeros(2)], "identity", loss="half_sse", reduction="sum")
      .cost(np.full((1, 2), 1e200), np.zeros((1, 2))), FloatingPointError,
      "C: not finite (inf); the inputs, weights or learning rate are too large for float64"),
+    ("cost not a number in softmax_ce", lambda: Network([np.array([[1.0], [-1.0]])], [np.zeros(2)], "softmax",
+                                                       loss="softmax_ce", reduction="sum")
+     .cost(np.array([[1e308]]), np.array([[1.0, 0.0]])), FloatingPointError,  # 0 · log(0) in the cost
+     "C: not finite (nan); the inputs, weights or learning rate are too large for float64"),
+    ("sgd lr = 1e308, lr·dC/dW overflows", lambda: sgd(net(activations="identity"), np.ones((4, 2)), np.full((4, 1), 9.0),
+                                                     epochs=1, batch_size=4, lr=1e308),
+     FloatingPointError, "sgd, epoch 1, mini-batch 1: lr·dC/dW[1]: not finite (-inf at index (0, 0)); the inputs, "
+     "weights or learning rate are too large for float64"),
+    ("sgd lr = 1e308, lr·dC/db overflows", lambda: sgd(net(activations="identity"), X, np.full((4, 1), 9.0),
+                                                     epochs=1, batch_size=4, lr=1e308),   # x = 0: dW = 0
+     FloatingPointError, "sgd, epoch 1, mini-batch 1: lr·dC/db[1]: not finite (-inf at index (0,)); the inputs, "
+     "weights or learning rate are too large for float64"),
     ("sgd lr = 1e10", lambda: sgd(net(activations="identity"), np.ones((4, 2)), Y, epochs=3, batch_size=2, lr=1e10),
      FloatingPointError, "sgd, epoch 2, mini-batch 2: delta[1]: not finite (inf at index (0, 0)); the inputs, "
      "weights or learning rate are too large for float64"),
@@ -204,10 +217,50 @@ CASES = [
 
 @pytest.mark.parametrize("call, exc, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_rejected_by_name(call, exc, message):
-    """The whole message: it starts with the argument's name and says what was expected and got."""
+    """The whole message: it starts with the argument's name and says what was expected and got;
+    and no NumPy warning comes before it (warnings are errors here)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(exc) as raised:
+            call()
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda: check_int("k", 6, low=1, high=5), ValueError, "k: expected an int in 1..5, got 6"),
+    (lambda: check_int("k", 0, low=1, high=5), ValueError, "k: expected an int in 1..5, got 0"),
+    (lambda: check_int("k", 6, high=5), ValueError, "k: expected an int <= 5, got 6"),
+    (lambda: check_int("k", "x", low=1, high=5), TypeError, "k: expected an int in 1..5, got str 'x'"),
+    (lambda: check_int("k", 1.5), TypeError, "k: expected an int, got float 1.5"),
+    (lambda: check_int("k", "y" * 100), TypeError, "k: expected an int, got str '" + "y" * 36 + "..."),
+    (lambda: check_real("r", 81.0, low=0.5, high=80), ValueError, "r: expected a finite number >= 0.5 and <= 80, got 81.0"),
+    (lambda: check_real("r", 2.0, high=1), ValueError, "r: expected a finite number <= 1, got 2.0"),
+], ids=["above", "below", "above, no low", "type, with range", "type, no range", "long value", "real above",
+        "real above, no low"])
+def test_range_checks_say_the_range(call, exc, message):
     with pytest.raises(exc) as raised:
         call()
     assert str(raised.value) == message
+
+
+def test_range_checks_accept_their_bounds():
+    assert check_int("k", 5, low=1, high=5) == 5 and check_int("k", 1, low=1, high=5) == 1
+    assert check_real("r", 80, low=0.5, high=80) == 80.0
+
+
+def test_a_training_step_computes_no_cost(monkeypatch):
+    """The step needs only the gradients; the cost (a sum over the batch) is not computed."""
+    import backproof.manual.network as network
+    from backproof.manual import train_step
+
+    def no_cost(*args, **kwargs):
+        raise AssertionError("train_step computed the cost")
+    n = net()
+    before = n.W[0].copy()
+    monkeypatch.setattr(network, "cost", no_cost)
+    train_step(n, *n.check_xy(np.ones((4, 2)), np.ones((4, 1))), 0.5)
+    assert not np.array_equal(before, n.W[0])
 
 
 def test_target_row_sums_may_be_off_by_rounding_only():
