@@ -92,6 +92,11 @@ def test_softmax_jacobian_is_full():
     assert np.allclose(J.sum(axis=0), 0, atol=1e-16)  # Σ_i a_i = 1 for every z
 
 
+def test_softmax_jacobian_stays_float32():
+    """A float32 softmax layer's Jacobian (BP1 with a loss not fused with it) is float32: never upcast."""
+    assert softmax_jacobian(np.array([[0.1, -0.3, 0.7]], np.float32)).dtype == np.float32
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name, act", [("half_sse", "tanh"), ("mse", "identity"), ("bce", "sigmoid"),
                                        ("softmax_ce", "softmax")])

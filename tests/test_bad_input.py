@@ -209,6 +209,16 @@ CASES = [
                                                      epochs=1, batch_size=4, lr=1e308),   # x = 0: dW = 0
      FloatingPointError, "sgd, epoch 1, mini-batch 1: lr·dC/db[1]: not finite (-inf at index (0,)); the inputs, "
      "weights or learning rate are too large for float64"),
+    ("backward: a huge delta times relu' = 0", lambda: Network([np.array([[-1.0]]), np.array([[1e300]])],
+                                                              [np.zeros(1), np.zeros(1)], ["relu", "identity"],
+                                                              loss="half_sse", reduction="sum")
+     .gradients(np.ones((1, 1)), np.full((1, 1), -1e300)), FloatingPointError,   # inf · 0 in BP2
+     "delta[1]: not finite (nan at index (0, 0)); the inputs, weights or learning rate are too large for float64"),
+    ("backward: only the batch sum dC/db[1] overflows", lambda: Network([np.ones((1, 1)), np.full((1, 1), 1e308)],
+                                                                      [np.zeros(1), np.zeros(1)], "identity",
+                                                                      loss="half_sse", reduction="sum")
+     .gradients(np.zeros((2, 1)), -np.ones((2, 1))), FloatingPointError,  # x = 0: dW[1] = 0, delta[2] = 1
+     "dC/db[1]: not finite (inf at index (0,)); the inputs, weights or learning rate are too large for float64"),
     ("sgd lr = 1e10", lambda: sgd(net(activations="identity"), np.ones((4, 2)), Y, epochs=3, batch_size=2, lr=1e10),
      FloatingPointError, "sgd, epoch 2, mini-batch 2: delta[1]: not finite (inf at index (0, 0)); the inputs, "
      "weights or learning rate are too large for float64"),
