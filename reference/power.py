@@ -32,6 +32,17 @@ class Power:
     injected: int = 0
     caught: int = 0
     missed: list = field(default_factory=list)          # descriptions of injected errors that passed
+    # In units of eps(dtype)·bound, per non-vacuous network: the largest error of the correct
+    # backprops (the constant a sound tolerance needs) and the largest injected error (what it must
+    # stay under to catch the injection): what any constant in place of tolerances.py's would do.
+    needed: list = field(default_factory=list)
+    injected_size: list = field(default_factory=list)
+
+    def catch_rate_at(self, constant: float) -> float:
+        return float(np.mean(np.asarray(self.injected_size) > constant)) if self.injected_size else float("nan")
+
+    def false_alarms_at(self, constant: float) -> int:
+        return int(np.sum(np.asarray(self.needed) > constant))
 
     @property
     def catch_rate(self) -> float:
@@ -79,6 +90,13 @@ def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Pow
             if not verdict.ok:
                 power.false_alarms.append(f"{name}: {case.describe()}: {verdict.mismatches[0]}")
         q, l = nonzero[int(rng.integers(len(nonzero)))]
+        unit = lambda q, l: np.finfo(net.dtype).eps * np.maximum(  # noqa: E731 - judge's bound of each entry
+            np.maximum(getattr(M, q)[l], np.abs(getattr(reference, q)[l])), np.finfo(np.float64).tiny)
+        power.needed.append(max(float(np.max(np.abs(getattr(g, q)[k].astype(np.float64) - getattr(reference, q)[k])
+                                              / unit(q, k)))
+                                for g in (got, textbook_gradients(net, x, y)) for q in ("dW", "db")
+                                for k in range(len(net.W))))
+        power.injected_size.append(float(np.max(INJECTED[dtype] * np.abs(getattr(reference, q)[l]) / unit(q, l))))
         wrong = [g.copy() for g in getattr(got, q)]
         wrong[l] = (wrong[l] * (1 + INJECTED[dtype])).astype(net.dtype)
         dW, db = (wrong, got.db) if q == "dW" else (got.dW, wrong)
