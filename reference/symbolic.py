@@ -117,7 +117,7 @@ class SymbolicNetwork:
         dz = []
         for l in range(len(self.net.W)):
             Z = _matrix(f"Z{l + 1}", (self.n, len(self.b[l])))
-            self._evaluator.values.update(zip(_flat(Z), (v for row in self.z_values[l] for v in row)))
+            self._evaluator.add_values(zip(_flat(Z), (v for row in self.z_values[l] for v in row)))
             cost_of_z = self._cost_from(l + 1, self._activate(l, Z))
             dz.append([[cost_of_z.diff(s) for s in row] for row in Z])
         return dW, db, dz
@@ -148,36 +148,47 @@ class Evaluator:
 
     def __init__(self, values: dict):
         self.values = dict(values)
-        self.memo: dict = {}
+        self.memo: dict = dict(values)   # the point's values and every node evaluated so far
+
+    def add_values(self, pairs) -> None:
+        """More symbols' values (the Z[l] of gradient_expressions)."""
+        pairs = dict(pairs)
+        self.values.update(pairs)
+        self.memo.update(pairs)
 
     def __call__(self, e):
         with mpmath.workdps(DIGITS):
             return self._eval(e)
 
     def _eval(self, e):
-        if e in self.values:
-            return self.values[e]
-        if e in self.memo:
-            return self.memo[e]
-        kind = type(e).__name__
-        if e.is_Number:
+        v = self.memo.get(e)
+        if v is not None:
+            return v
+        rule = _RULES.get(type(e).__name__)
+        if rule is None:
+            if not e.is_Number:
+                raise TypeError(f"symbolic evaluator: no rule for {type(e).__name__} in {e}")
             v = _mp(e)
-        elif kind == "Exp1":
-            v = mpmath.e
-        elif kind == "Add":
-            v = mpmath.fsum(self._eval(a) for a in e.args)
-        elif kind == "Mul":
-            v = mpmath.fprod(self._eval(a) for a in e.args)
-        elif kind == "Pow":
-            base, power = e.args
-            v = mpmath.exp(self._eval(power)) if type(base).__name__ == "Exp1" else \
-                mpmath.power(self._eval(base), self._eval(power))
-        elif kind in _MPMATH:
-            v = _MPMATH[kind](self._eval(e.args[0]))
         else:
-            raise TypeError(f"symbolic evaluator: no rule for {kind} in {e}")
+            v = rule(self._eval, e)
         self.memo[e] = v
         return v
+
+
+def _pow(ev, e):
+    base, power = e.args
+    return mpmath.exp(ev(power)) if type(base).__name__ == "Exp1" else mpmath.power(ev(base), ev(power))
+
+
+_RULES: dict[str, Callable] = {
+    "Add": lambda ev, e: mpmath.fsum([ev(a) for a in e.args]),
+    "Mul": lambda ev, e: mpmath.fprod([ev(a) for a in e.args]),
+    "Pow": _pow,
+    "Exp1": lambda ev, e: +mpmath.e,
+    "exp": lambda ev, e: mpmath.exp(ev(e.args[0])),
+    "log": lambda ev, e: mpmath.log(ev(e.args[0])),
+    "tanh": lambda ev, e: mpmath.tanh(ev(e.args[0])),
+}
 
 
 def evaluate_all(exprs: list, values: dict) -> list:
@@ -188,8 +199,6 @@ def evaluate_all(exprs: list, values: dict) -> list:
     ev = Evaluator(values)
     return [ev(e) for e in exprs]
 
-
-_MPMATH: dict[str, Callable] = {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh}
 
 _SCALAR: dict[str, Callable] = {
     "sigmoid": lambda v: 1 / (1 + sym.exp(-v)),
