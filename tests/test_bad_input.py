@@ -246,8 +246,11 @@ def test_bad_input_is_rejected_by_name(call, exc, message):
     (lambda: check_int("k", "y" * 100), TypeError, "k: expected an int, got str '" + "y" * 36 + "..."),
     (lambda: check_real("r", 81.0, low=0.5, high=80), ValueError, "r: expected a finite number >= 0.5 and <= 80, got 81.0"),
     (lambda: check_real("r", 2.0, high=1), ValueError, "r: expected a finite number <= 1, got 2.0"),
+    (lambda: check_real("r", 0, low=0, open_low=True), ValueError, "r: expected a finite number > 0, got 0"),
+    (lambda: check_real("r", 0.25, low=0.5), ValueError, "r: expected a finite number >= 0.5, got 0.25"),
+    (lambda: check_int("k", "x" * 38 + "y"), TypeError, "k: expected an int, got str '" + "x" * 36 + "..."),
 ], ids=["above", "below", "above, no low", "type, with range", "type, no range", "long value", "real above",
-        "real above, no low"])
+        "real above, no low", "open low", "closed low", "41 characters are cut"])
 def test_range_checks_say_the_range(call, exc, message):
     with pytest.raises(exc) as raised:
         call()
@@ -256,7 +259,10 @@ def test_range_checks_say_the_range(call, exc, message):
 
 def test_range_checks_accept_their_bounds():
     assert check_int("k", 5, low=1, high=5) == 5 and check_int("k", 1, low=1, high=5) == 1
-    assert check_real("r", 80, low=0.5, high=80) == 80.0
+    assert check_real("r", 80, low=0.5, high=80) == 80.0 and check_real("r", 0.5, low=0.5) == 0.5
+    with pytest.raises(TypeError) as raised:   # a value shown in 40 characters is shown whole
+        check_int("k", "x" * 38)
+    assert str(raised.value) == "k: expected an int, got str '" + "x" * 38 + "'"
 
 
 def test_a_training_step_computes_no_cost(monkeypatch):
