@@ -10,6 +10,7 @@ The modules, in the order a document flows through them:
     ties.py      run the manual/ function an equation names and compare it with the equation
     report.py    the text and JSON reports
     parallel.py  documents checked side by side in forked children
+    cache.py     a document's report remembered by content (the command line's default)
     html.py      the documents as static HTML pages with their verdicts (--html DIR)
     errors.py    the located errors they share
 The document format is described in derivations/README.md.

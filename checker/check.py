@@ -19,6 +19,7 @@ from .errors import DocumentError, Located, OutOfRange, OverBudget, ShapeError
 from .evaluate import Definition, Instance, World
 from .grammar import LatexError, Node, parse
 from .meaning import Resolver, free_indices, free_refs
+from .cache import folder as cache_folder, key as cache_key, load as cache_load, store as cache_store
 from .parallel import forked
 from .prove import Prover
 from .report import DocReport, Failure, Outcome, describe, differ, one_line, show_assign
@@ -38,27 +39,36 @@ def over_budget() -> str:
 # ----------------------------------------------------------------------------- checking
 
 def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_document=None,
-                    jobs: int | None = None) -> list[DocReport]:
+                    jobs: int | None = None, cache: bool = False) -> list[DocReport]:
     """Check every document (a directory means its *.md files except README.md); `seed` replaces
     each document's own seed (other random points, same verdicts). Documents are independent, so
     up to `jobs` (default: one per CPU) are checked side by side in forked processes; the reports
-    come back in the order of the paths, the same whatever the number of jobs."""
+    come back in the order of the paths, the same whatever the number of jobs. With `cache`, a
+    document whose content, settings, checker and libraries are unchanged is read back from the
+    cache (checker/cache.py) instead of being checked again."""
     docs = expand_paths(paths)
-    jobs = min(jobs or os.cpu_count() or 1, len(docs))
-    if jobs <= 1 or not hasattr(os, "fork"):
-        reports = []
-        for path in docs:
-            reports.append(check_document(path, prove=prove, seed=seed))
-            if on_document:
-                on_document(reports[-1])
-        return reports
-    order = sorted(range(len(docs)), key=lambda i: -docs[i].stat().st_size)  # the slowest last otherwise
-    reports = [None] * len(docs)
-    for i, report, exitcode in forked(docs, order, jobs, lambda path: check_document(path, prove=prove, seed=seed)):
-        reports[i] = report if exitcode is None else \
-            DocReport(str(docs[i]), error=f"{docs[i]}:1: the checking process died (exit code {exitcode})")
-        if on_document:
+    reports: list = [None] * len(docs)
+    where = cache_folder() if cache else None
+    keys = [cache_key(p, prove, seed) for p in docs] if where else []
+    for i in range(len(docs) if where else 0):
+        reports[i] = cache_load(where, keys[i])
+        if reports[i] is not None and on_document:
             on_document(reports[i])
+    todo = [i for i, r in enumerate(reports) if r is None]
+    jobs = min(jobs or os.cpu_count() or 1, len(todo))
+    check = lambda path: check_document(path, prove=prove, seed=seed)  # noqa: E731
+    if jobs <= 1 or not hasattr(os, "fork"):
+        done = ((i, check(docs[i]), None) for i in todo)
+    else:  # largest first: the slowest would finish last otherwise
+        done = forked(docs, sorted(todo, key=lambda i: -docs[i].stat().st_size), jobs, check)
+    for i, report, exitcode in done:
+        if exitcode is not None:
+            report = DocReport(str(docs[i]), error=f"{docs[i]}:1: the checking process died (exit code {exitcode})")
+        elif where:
+            cache_store(where, keys[i], report)
+        reports[i] = report
+        if on_document:
+            on_document(report)
     return reports
 
 

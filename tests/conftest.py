@@ -15,6 +15,10 @@ settings.register_profile("ci", max_examples=200, derandomize=False, **_common)
 settings.register_profile("thorough", max_examples=3000, **_common)
 settings.register_profile("mutation", max_examples=30, phases=[Phase.explicit, Phase.reuse, Phase.generate],
                           **_common)
+# The tests never read or write the derivation checker's cache in the user's home (tests of the
+# cache itself point BACKPROOF_CACHE_DIR at a temporary folder and clear this).
+os.environ["BACKPROOF_NO_CACHE"] = "1"
+
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
                       or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev"))
 

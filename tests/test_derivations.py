@@ -615,3 +615,45 @@ def test_a_proof_attempt_that_raises_is_not_proved_and_prints_no_traceback(tmp_p
     r = check_document(_doc(tmp_path, "\n$$\n\\frac{t^{2} - 1}{t - 1} = t + 1\n$$\n"))
     assert [o.status for o in r.outcomes] == ["checked"]
     assert "Traceback" not in capfd.readouterr().err
+
+
+# ----------------------------------------------------------------------------- the cache
+
+def test_an_unchanged_document_is_read_back_from_the_cache_and_a_changed_one_is_checked(tmp_path, monkeypatch):
+    import backproof.checker.check as check
+    from backproof.checker import cache
+    from backproof.checker.report import as_json
+    monkeypatch.setenv("BACKPROOF_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("BACKPROOF_NO_CACHE")
+    a = _doc(tmp_path, "\n$$\nt + t = 2 t\n$$\n\n$$\nt t = t^2\n$$\n")
+    first = check_documents([a], cache=True)
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    real = check.check_document
+    monkeypatch.setattr(check, "check_document", lambda *a, **k: pytest.fail("checked again"))
+    again = check_documents([a], cache=True)
+    assert json.dumps(as_json(again)) == json.dumps(as_json(first))
+    monkeypatch.setattr(check, "check_document", real)
+    a.write_text(a.read_text().replace("2 t", "3 t"))           # another document: checked, and fails
+    assert not check_documents([a], cache=True)[0].ok
+    a.write_text(a.read_text().replace("3 t", "2 t"))           # back: the first entry again
+    assert check_documents([a], cache=True)[0].ok
+    keys = {cache.key(a, True, None), cache.key(a, False, None), cache.key(a, True, 5)}
+    code = cache._code
+    monkeypatch.setattr(cache, "_code", lambda: "another checker or library version")
+    assert len(keys | {cache.key(a, True, None)}) == 4          # settings and code are in the key
+    for entry in (tmp_path / "cache").glob("*.json"):
+        entry.write_text("{not json")                          # a corrupt entry: checked again
+    monkeypatch.setattr(cache, "_code", code)
+    assert check_documents([a], cache=True)[0].ok
+
+
+def test_the_cache_is_off_unless_asked_and_under_the_tests(tmp_path, monkeypatch):
+    from backproof.checker import cache
+    assert cache.folder() is None                               # conftest: BACKPROOF_NO_CACHE=1
+    monkeypatch.delenv("BACKPROOF_NO_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("BACKPROOF_CACHE_DIR", raising=False)
+    assert cache.folder() == tmp_path / "backproof" / "derivations"
+    a = _doc(tmp_path, "\n$$\nt + t = 2 t\n$$\n")
+    check_documents([a])                                        # the API's default: no cache
+    assert not (tmp_path / "backproof").exists()

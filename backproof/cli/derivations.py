@@ -30,7 +30,7 @@ def run_derivations(args) -> int:
     try:
         documents = expand_paths(paths)
         with progress(len(documents), "checking documents", quiet=args.json) as advance:
-            reports = check_documents(documents, prove=not args.no_prove, seed=args.seed,
+            reports = check_documents(documents, prove=not args.no_prove, seed=args.seed, cache=not args.no_cache,
                                       on_document=lambda r: advance())
     except FileNotFoundError as e:
         print(f"backproof derivations: {e}", file=sys.stderr)

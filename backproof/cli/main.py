@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     ders.add_argument("paths", nargs="*", metavar="PATH",
                       help="documents or directories (default: the derivations/ folder)")
     ders.add_argument("--no-prove", action="store_true", help="skip the sympy.simplify proof attempts")
+    ders.add_argument("--no-cache", action="store_true",
+                      help="check every document again instead of reading unchanged ones' reports from the "
+                           "cache (~/.cache/backproof/derivations; BACKPROOF_CACHE_DIR sets another folder)")
     ders.add_argument("--seed", type=_nonneg_int, help="replace every document's seed: other random points")
     ders.add_argument("-v", "--verbose", action="store_true", help="list every equation, not only failures")
     ders.add_argument("--json", action="store_true", help="print JSON instead of the report")
