@@ -7,7 +7,9 @@ report names it), the seed and proof settings, the source of every module of bac
 backproof.manual (the ties run it) and backproof.reference (tolerances, the evaluator), and the
 versions of Python and of each library the checker uses. Change any of them and the entry is not
 found. Entries are JSON (never pickle: a cache folder must not be a way to run code), written
-atomically; an unreadable entry is ignored and the document checked again.
+atomically; an unreadable entry is ignored and the document checked again. An entry is as
+trustworthy as its folder: whoever can write there can write a verdict, so the default folder is
+the user's own.
 
 The folder is $BACKPROOF_CACHE_DIR, else $XDG_CACHE_HOME/backproof/derivations, else
 ~/.cache/backproof/derivations; BACKPROOF_NO_CACHE=1 or `--no-cache` turns the cache off.
