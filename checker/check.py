@@ -156,7 +156,7 @@ class Checker:
                 problem = e.message if isinstance(e, Located) else over_budget()
             if problem:
                 outcome.status, outcome.detail = "FAIL", problem
-        checked = sum(o.status in ("proved", "checked") for o in report.outcomes)
+        checked = sum(o.status in ("proved", "checked", "FAIL") for o in report.outcomes)  # FAIL: checked, false
         if checked == 0 and report.error is None:
             report.error = f"{self.path}:1: no equation was checked (every document needs at least one claim)"
 

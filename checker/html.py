@@ -104,15 +104,12 @@ def render_document(report: DocReport, pages: dict | None = None) -> str:
     title = _title(tokens) or name
     env = {"outcomes": report.outcomes, "pages": pages or {}}
     c = report.counts
-    if report.error:
-        banner = f'<div class="banner bad">Not checked: {html.escape(report.error)}</div>'
-    else:
-        cls = "ok" if report.ok else "bad"
-        banner = (f'<div class="banner {cls}"><code>{html.escape(name)}</code>: '
-                  f"{c['proved'] + c['checked']} claims checked ({c['proved']} proved, {c['checked']} "
-                  f"evaluated only), {c['expected-wrong']} errata shown wrong, {c['unchecked']} unchecked, "
-                  f"{c['definition']} definitions, {c['FAIL'] + c['ERROR']} failures. "
-                  '<a href="index.html">All documents</a></div>')
+    banner = (f'<div class="banner {"ok" if report.ok else "bad"}"><code>{html.escape(name)}</code>: '
+              f"{c['proved'] + c['checked']} claims checked ({c['proved']} proved, {c['checked']} "
+              f"evaluated only), {c['expected-wrong']} errata shown wrong, {c['unchecked']} unchecked, "
+              f"{c['definition']} definitions, {c['FAIL'] + c['ERROR']} failures. "
+              '<a href="index.html">All documents</a>'
+              + (f"<br>ERROR {html.escape(report.error)}" if report.error else "") + "</div>")
     banner += "".join(f'<div class="banner warn">{html.escape(w)}</div>' for w in report.warnings)
     body = _RENDERER.render(tokens, MARKDOWN.options, env) if tokens else ""
     return _page(title, banner + body)
