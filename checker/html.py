@@ -129,8 +129,7 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
     worst = min(outcomes, key=lambda o: order.index(o.status)).status
     parts = []
     for o in outcomes:
-        cls, label = LABELS[o.status]
-        line = f'<span class="label">{html.escape(label)}</span>'
+        line = f'<span class="label">{html.escape(LABELS[o.status][1])}</span>'
         if o.status in ("checked", "proved") and o.evaluations:
             line += f" at {o.evaluations} points" if o.status == "checked" else \
                 f" exactly; evaluated at {o.evaluations} points"
@@ -176,7 +175,8 @@ def _front_matter(self, tokens, idx, options, env) -> str:
 def _link_open(self, tokens, idx, options, env) -> str:
     tok = tokens[idx]
     href = tok.attrGet("href") or ""
-    target = env["pages"].get(Path(href.split("#")[0]).name) if href.endswith(".md") or ".md#" in href else None
+    relative = ":" not in href.split("#")[0] and not href.startswith(("/", "#"))   # not https://..., /x.md
+    target = env["pages"].get(Path(href.split("#")[0]).name) if relative else None
     if target:
         tok.attrSet("href", target + (("#" + href.split("#", 1)[1]) if "#" in href else ""))
     return self.renderToken(tokens, idx, options, env)

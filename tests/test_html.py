@@ -94,11 +94,13 @@ def test_raw_html_and_script_links_in_a_document_are_shown_as_text(tmp_path):
 
 def test_links_to_other_documents_point_to_their_pages(tmp_path, reports):
     doc = tmp_path / "doc.md"
-    doc.write_text(HEADER + "\nSee [BP1](backprop.md#bp1) and [the web](https://example.org/a.md).\n\n"
+    doc.write_text(HEADER + "\nSee [BP1](backprop.md#bp1), [the web](https://example.org/a.md) and "
+                            "[a mirror](https://example.org/backprop.md).\n\n"
                             "$$\nt = t\n$$\n")
     page = render_document(check_document(doc), {"backprop.md": "backprop.html"})
     assert 'href="backprop.html#bp1"' in page
     assert 'href="https://example.org/a.md"' in page   # not one of the documents: left alone
+    assert 'href="https://example.org/backprop.md"' in page   # another site's file of the same name too
 
 
 def test_a_formula_latex2mathml_cannot_read_is_shown_as_its_source():
