@@ -217,15 +217,17 @@ def test_004_xor_trains_to_the_truth_table():
 
 
 def test_004_one_weight_net_text_gradient_drops_the_input_factor():
-    from backproof.demos import source_004 as s4  # noqa: F401  (the module's data and weights, in our own words)
+    """Source 004's one-weight net: C = (1/2m) Σ (σ(w x) − y)². manual's dC/dw (a 1-1 network with
+    a zero bias, ½·SSE averaged over the batch) matches central differences; the text's formula,
+    which drops the input factor x, does not."""
     x, y, w = np.array([0.1, 0.25, 0.5, 0.75, 1.0]), np.zeros(5), 5.0
-    h = sigmoid(w * x)
-    eps = 1e-6
+    net = Network([np.array([[w]])], [np.zeros(1)], "sigmoid", loss="half_sse", reduction="mean")
+    ours = net.gradients(x[:, None], y[:, None]).dW[0][0, 0]
+    h, eps = sigmoid(w * x), 1e-6
     cost = lambda v: ((sigmoid(v * x) - y) ** 2).sum() / (2 * len(x))   # the text's 1/(2m)
     numeric = (cost(w + eps) - cost(w - eps)) / (2 * eps)
-    right = ((h - y) * h * (1 - h) * x).mean()
     text = ((h - y) * h * (1 - h)).mean()
-    assert abs(numeric - right) < 1e-8 and abs(numeric - text) > 1e-3
+    assert abs(numeric - ours) < 1e-8 and abs(numeric - text) > 1e-3
 
 
 from hypothesis import example, given, settings, strategies as st  # noqa: E402
