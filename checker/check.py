@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from . import ties
-from .document import ERRATA, Marked, coincidence, read_document
+from .document import ERRATA, Marked, coincidence, read_document, work_estimate
 from .errors import DocumentError, Located, OutOfRange, OverBudget, ShapeError
 from .evaluate import Definition, Instance, World
 from .grammar import LatexError, Node, parse
@@ -59,8 +59,8 @@ def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_do
     check = lambda path: check_document(path, prove=prove, seed=seed)  # noqa: E731
     if jobs <= 1 or not hasattr(os, "fork"):
         done = ((i, check(docs[i]), None) for i in todo)
-    else:  # largest first: the slowest would finish last otherwise
-        done = forked(docs, sorted(todo, key=lambda i: -docs[i].stat().st_size), jobs, check)
+    else:  # the most work first: the slowest would finish last otherwise
+        done = forked(docs, sorted(todo, key=lambda i: -work_estimate(docs[i])), jobs, check)
     for i, report, exitcode in done:
         if exitcode is not None:
             report = DocReport(str(docs[i]), error=f"{docs[i]}:1: the checking process died (exit code {exitcode})")

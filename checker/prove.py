@@ -76,6 +76,15 @@ def _settle(proof) -> None:
         outcome.detail = f"not proved: {answer} operations exceed the proof budget of {PROOF_MAX_OPS}"
 
 
+def _is_zero(e) -> bool:
+    """e is identically 0, by the first test that shows it: over a common denominator with the
+    numerator expanded (sound: a zero numerator is zero wherever e is defined); expanded; or
+    sympy.simplify. The first is cheap on the sigmoid's rational functions of exp, where expand
+    splits every exp of a sum (measured on source-001.md:93, 16 differences: 0.11 s against 4.1 s
+    for expand, which does not reach 0, and 0.8 s for simplify)."""
+    return sp.expand(sp.numer(sp.together(e))) == 0 or sp.expand(e) == 0 or sp.simplify(e) == 0
+
+
 def _prove(entries, send) -> None:
     """In the forked child: send "proved" when every difference is 0, "unproved" when SymPy does
     not reduce one to 0 (or raises: a proof attempt never prints a traceback), or the operation
@@ -85,8 +94,7 @@ def _prove(entries, send) -> None:
     try:
         full = [w.full(e) for w, e in entries if sp.expand(e) != 0]
         ops = max((sp.count_ops(e) for e in full), default=0)
-        answer = ops if ops > PROOF_MAX_OPS else \
-            "proved" if all(sp.expand(e) == 0 or sp.simplify(e) == 0 for e in full) else "unproved"
+        answer = ops if ops > PROOF_MAX_OPS else "proved" if all(map(_is_zero, full)) else "unproved"
     except Exception:  # noqa: BLE001 - SymPy failing to simplify is "not proved", not a crash
         answer = "unproved"
     send.send(answer)
