@@ -606,11 +606,23 @@ def test_values_far_below_one_are_compared_relative_to_their_size(tmp_path):
     assert "doc.md:10:1" in problem and "differ" in problem and "doc.md:14" not in problem
 
 
+def test_the_proof_steps_say_zero_only_of_zero():
+    import sympy as sp
+    from backproof.checker.prove import _is_zero
+    t = sp.Symbol("t")
+    s = 1 / (1 + sp.exp(-t))
+    assert _is_zero(s * (1 - s) - sp.exp(-t) / (1 + sp.exp(-t)) ** 2)   # over a common denominator
+    assert _is_zero(sp.tanh(t) ** 2 + 1 / sp.cosh(t) ** 2 - 1)           # left to simplify
+    assert not _is_zero(s * (1 - s) - sp.exp(-t) / (1 + sp.exp(-t)))
+    assert not _is_zero(t / (t + 1) - 1)
+
+
 def test_a_proof_attempt_that_raises_is_not_proved_and_prints_no_traceback(tmp_path, monkeypatch, capfd):
     import backproof.checker.prove as prove
 
     def broken(e):
-        raise RecursionError("simplify gave up")
+        raise RecursionError("SymPy gave up")
+    monkeypatch.setattr(prove.sp, "together", broken)   # the first step of a proof: it raises
     monkeypatch.setattr(prove.sp, "simplify", broken)
     r = check_document(_doc(tmp_path, "\n$$\n\\frac{t^{2} - 1}{t - 1} = t + 1\n$$\n"))
     assert [o.status for o in r.outcomes] == ["checked"]
