@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import mpmath
+from mpmath import libmp
 import sympy as sp
 
-from backproof.reference.symbolic import DIGITS, Evaluator
+from backproof.reference.symbolic import DIGITS, Evaluator, raw
 
 from .document import ANY, SLOT, Family, Model, layer_bound
 from .errors import Located, OutOfRange, OverBudget, ShapeError
@@ -61,7 +62,8 @@ class Instance:
 
 
 class _Numeric(Evaluator):
-    """mpmath evaluation where an atom's value is its input value or its definition's value."""
+    """Evaluation where an atom's value is its input value or its definition's value (raw numbers,
+    as Evaluator's; `__call__` gives an mpmath.mpf)."""
 
     def __init__(self, world: "World"):
         super().__init__({})
@@ -69,10 +71,11 @@ class _Numeric(Evaluator):
 
     def _eval(self, e):
         if e in self.world.registry:
-            if e not in self.values:
-                self.values[e] = (self.world.input_value(e) if self.world.is_input(e)
-                                  else self._eval(self.world.definition_of(e)))
-            return self.values[e]
+            v = self.memo.get(e)
+            if v is None:
+                v = self.memo[e] = (raw(self.world.input_value(e)) if self.world.is_input(e)
+                                    else self._eval(self.world.definition_of(e)))
+            return v
         if isinstance(e, sp.Piecewise):
             for value, cond in e.args:
                 if cond == sp.true or self._holds(cond):
@@ -80,14 +83,22 @@ class _Numeric(Evaluator):
             raise ValueError(f"no case of {e} holds")
         if isinstance(e, (sp.Abs, sp.sign, sp.Max, sp.Min)):
             args = [self._eval(a) for a in e.args]
-            return {sp.Abs: lambda: abs(args[0]), sp.sign: lambda: mpmath.sign(args[0]),
-                    sp.Max: lambda: max(args), sp.Min: lambda: min(args)}[type(e)]()
+            if isinstance(e, sp.Abs):
+                return libmp.mpf_abs(args[0])
+            if isinstance(e, sp.sign):
+                return libmp.from_int(libmp.mpf_sign(args[0]))
+            pick = libmp.mpf_gt if isinstance(e, sp.Max) else libmp.mpf_lt
+            best = args[0]
+            for a in args[1:]:
+                best = a if pick(a, best) else best
+            return best
         return super()._eval(e)
 
     def _holds(self, cond) -> bool:
         a, b = self._eval(cond.lhs), self._eval(cond.rhs)
-        return {sp.StrictLessThan: a < b, sp.LessThan: a <= b, sp.StrictGreaterThan: a > b,
-                sp.GreaterThan: a >= b, sp.Eq: a == b, sp.Ne: a != b}[type(cond)]
+        return {sp.StrictLessThan: libmp.mpf_lt, sp.LessThan: libmp.mpf_le, sp.StrictGreaterThan: libmp.mpf_gt,
+                sp.GreaterThan: libmp.mpf_ge, sp.Eq: libmp.mpf_eq,
+                sp.Ne: lambda x, y: not libmp.mpf_eq(x, y)}[type(cond)](a, b)
 
 
 class World:

@@ -145,64 +145,25 @@ def symbolic_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
 # ----------------------------------------------------------------------------- evaluation
 
 class Evaluator:
-    """Evaluates an expression tree with mpmath at DIGITS digits; each distinct node once."""
+    """Evaluates an expression tree at DIGITS digits with mpmath's own arithmetic (libmp) on raw
+    numbers, each distinct node once: the same precision and rounding as mpmath's mpf, without an
+    object per operation. `__call__` returns an mpmath.mpf; `_eval` works on raw numbers."""
 
     def __init__(self, values: dict):
-        self.values = dict(values)
-        self.memo: dict = dict(values)   # the point's values and every node evaluated so far
+        self.values = {k: raw(v) for k, v in values.items()}
+        self.memo: dict = dict(self.values)   # the point's values and every node evaluated so far
 
     def add_values(self, pairs) -> None:
         """More symbols' values (the Z[l] of gradient_expressions)."""
-        pairs = dict(pairs)
+        pairs = {k: raw(v) for k, v in pairs}
         self.values.update(pairs)
         self.memo.update(pairs)
 
     def __call__(self, e):
-        with mpmath.workdps(DIGITS):
-            return self._eval(e)
+        return mpmath.mp.make_mpf(self._eval(e))
 
     def _eval(self, e):
         v = self.memo.get(e)
-        if v is not None:
-            return v
-        rule = _RULES.get(type(e).__name__)
-        if rule is None:
-            if not e.is_Number:
-                raise TypeError(f"symbolic evaluator: no rule for {type(e).__name__} in {e}")
-            v = _mp(e)
-        else:
-            v = rule(self._eval, e)
-        self.memo[e] = v
-        return v
-
-
-def _pow(ev, e):
-    base, power = e.args
-    return mpmath.exp(ev(power)) if type(base).__name__ == "Exp1" else mpmath.power(ev(base), ev(power))
-
-
-_RULES: dict[str, Callable] = {
-    "Add": lambda ev, e: mpmath.fsum([ev(a) for a in e.args]),
-    "Mul": lambda ev, e: mpmath.fprod([ev(a) for a in e.args]),
-    "Pow": _pow,
-    "Exp1": lambda ev, e: +mpmath.e,
-    "exp": lambda ev, e: mpmath.exp(ev(e.args[0])),
-    "log": lambda ev, e: mpmath.log(ev(e.args[0])),
-    "tanh": lambda ev, e: mpmath.tanh(ev(e.args[0])),
-}
-
-
-def evaluate_all(exprs: list, values: dict) -> list:
-    """Evaluate many expressions with one shared memo: every distinct sub-expression (equal trees
-    hash alike) is evaluated once, across all of them. This is common sub-expression elimination
-    done while evaluating; `symengine.cse` itself was measured far slower on these expressions
-    (162 s against 0.8 s for the 484 gradients of [8, 16, 16, 4] with batch 4). The arithmetic is
-    mpmath's own (libmp) on raw numbers, at the same precision and rounding as `Evaluator`: the
-    same results, without an mpf object per operation."""
-    memo = {k: _mp(v)._mpf_ if not isinstance(v, mpmath.mpf) else v._mpf_ for k, v in values.items()}
-
-    def ev(e):
-        v = memo.get(e)
         if v is None:
             rule = _RAW.get(type(e).__name__)
             if rule is None:
@@ -210,11 +171,23 @@ def evaluate_all(exprs: list, values: dict) -> list:
                     raise TypeError(f"symbolic evaluator: no rule for {type(e).__name__} in {e}")
                 v = _mp(e)._mpf_
             else:
-                v = rule(ev, e)
-            memo[e] = v
+                v = rule(self._eval, e)
+            self.memo[e] = v
         return v
-    make = mpmath.mp.make_mpf
-    return [make(ev(e)) for e in exprs]
+
+
+def raw(v) -> tuple:
+    """mpmath's raw form of a number (an mpf, a raw tuple already, or anything _mp reads)."""
+    return v if isinstance(v, tuple) else v._mpf_ if isinstance(v, mpmath.mpf) else _mp(v)._mpf_
+
+
+def evaluate_all(exprs: list, values: dict) -> list:
+    """Evaluate many expressions with one shared memo: every distinct sub-expression (equal trees
+    hash alike) is evaluated once, across all of them. This is common sub-expression elimination
+    done while evaluating; `symengine.cse` itself was measured far slower on these expressions
+    (162 s against 0.8 s for the 484 gradients of [8, 16, 16, 4] with batch 4)."""
+    ev = Evaluator(values)
+    return [ev(e) for e in exprs]
 
 
 _PREC, _RND = libmp.dps_to_prec(DIGITS), libmp.round_nearest
@@ -235,7 +208,10 @@ def _raw_pow(ev, e):
     if power.is_Integer:
         return libmp.mpf_pow_int(ev(base), int(power), _PREC, _RND)
     with mpmath.workdps(DIGITS):
-        return mpmath.power(mpmath.mp.make_mpf(ev(base)), mpmath.mp.make_mpf(ev(power)))._mpf_
+        v = mpmath.power(mpmath.mp.make_mpf(ev(base)), mpmath.mp.make_mpf(ev(power)))
+    if not isinstance(v, mpmath.mpf):
+        raise ValueError(f"{e} is not real here")   # (-1)^(1/2)
+    return v._mpf_
 
 
 _RAW: dict[str, Callable] = {
