@@ -475,7 +475,9 @@ class World:
                 continue
             for u, partial in self._partials(s):
                 self.spend(1)
-                terms.setdefault(u, []).append(a * partial)
+                # unevaluated: SymPy's canonical product of two large factors was most of the
+                # checker's time, and the Add below, the values and the proofs read it the same
+                terms.setdefault(u, []).append(a if partial == 1 else sp.Mul(a, partial, evaluate=False))
         for u, pending in terms.items():  # inputs: nothing to pass on
             adjoint[u] = sp.Add(*pending)
         self._dd[expr] = adjoint
