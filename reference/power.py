@@ -17,7 +17,7 @@ import numpy as np
 from backproof.manual.network import Gradients, Network
 
 from .autograd import autograd_gradients, gradient_magnitudes
-from .compare import judge
+from .compare import judge, relative_error
 from .strategies import Limits, random_case
 
 INJECTED = {"float32": 1e-3, "float64": 1e-9}
@@ -32,9 +32,10 @@ class Power:
     injected: int = 0
     caught: int = 0
     missed: list = field(default_factory=list)          # descriptions of injected errors that passed
-    # In units of eps(dtype)·bound, per non-vacuous network: the largest error of the correct
-    # backprops (the constant a sound tolerance needs) and the largest injected error (what it must
-    # stay under to catch the injection): what any constant in place of tolerances.py's would do.
+    # In units of eps(dtype), judge's per-entry measure (compare.relative_error), per non-vacuous
+    # network: the largest error of the correct backprops (the constant a sound tolerance needs)
+    # and that of the injected tensor (what it must stay under to catch the injection): what any
+    # constant in place of tolerances.py's would do.
     needed: list = field(default_factory=list)
     injected_size: list = field(default_factory=list)
 
@@ -84,22 +85,23 @@ def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Pow
             power.vacuous += 1
             continue
         got = net.gradients(x, y)
-        for name, correct in (("manual", got), ("textbook", textbook_gradients(net, x, y))):
-            verdict = judge(net, x, y, Gradients(None, [], correct.dW, correct.db), quantities=("dW", "db"),
+        correct = {"manual": got, "textbook": textbook_gradients(net, x, y)}
+        for name, g in correct.items():
+            verdict = judge(net, x, y, Gradients(None, [], g.dW, g.db), quantities=("dW", "db"),
                             magnitudes=M, reference=reference)
             if not verdict.ok:
                 power.false_alarms.append(f"{name}: {case.describe()}: {verdict.mismatches[0]}")
         q, l = nonzero[int(rng.integers(len(nonzero)))]
-        unit = lambda q, l: np.finfo(net.dtype).eps * np.maximum(  # noqa: E731 - judge's bound of each entry
-            np.maximum(getattr(M, q)[l], np.abs(getattr(reference, q)[l])), np.finfo(np.float64).tiny)
-        power.needed.append(max(float(np.max(np.abs(getattr(g, q)[k].astype(np.float64) - getattr(reference, q)[k])
-                                              / unit(q, k)))
-                                for g in (got, textbook_gradients(net, x, y)) for q in ("dW", "db")
-                                for k in range(len(net.W))))
-        power.injected_size.append(float(np.max(INJECTED[dtype] * np.abs(getattr(reference, q)[l]) / unit(q, l))))
         wrong = [g.copy() for g in getattr(got, q)]
         wrong[l] = (wrong[l] * (1 + INJECTED[dtype])).astype(net.dtype)
         dW, db = (wrong, got.db) if q == "dW" else (got.dW, wrong)
+        eps, tiny = float(np.finfo(net.dtype).eps), float(np.finfo(net.dtype).tiny)
+
+        def in_eps(g: Gradients, q: str, k: int) -> float:   # judge's measure, in units of eps
+            return relative_error(getattr(g, q)[k], getattr(reference, q)[k], getattr(M, q)[k], tiny)[0] / eps
+        power.needed.append(max(in_eps(g, p, k) for g in correct.values() for p in ("dW", "db")
+                                for k in range(len(net.W))))
+        power.injected_size.append(in_eps(Gradients(None, [], dW, db), q, l))
         power.injected += 1
         if judge(net, x, y, Gradients(None, [], dW, db), quantities=("dW", "db"), magnitudes=M,
                  reference=reference).ok:
