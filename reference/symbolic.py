@@ -9,7 +9,7 @@ No BP1–BP4, no chain rule written by us: the derivative is the computer algebr
 
 The derivatives are then evaluated at the exact point: every float64 (or float32) number is a
 dyadic rational and is entered exactly, and the expressions are evaluated with mpmath at
-DIGITS = 50 significant digits, each distinct sub-expression once (`evaluate_all`), so the results
+DIGITS = 50 significant digits, each distinct sub-expression once (`Evaluator`), so the results
 are exact to far more digits than float64 carries.
 
 relu and leaky_relu are exact only away from their kink: each unit's branch (z > 0 or z < 0) is
@@ -130,7 +130,7 @@ class SymbolicNetwork:
         tensors = dW + db + dz
         shapes = [(len(t), len(t[0])) if isinstance(t[0], list) else (len(t),) for t in tensors]
         flat = [self.cost] + [e for t in tensors for e in (_flat(t) if isinstance(t[0], list) else t)]
-        values = iter(evaluate_all(flat, self._evaluator.values))
+        values = iter([self._evaluator(e) for e in flat])   # the forward pass's nodes are in its memo
         loss = float(next(values))
         arrays = [np.array([float(next(values)) for _ in range(int(np.prod(s)))]).reshape(s) for s in shapes]
         L = len(self.net.W)
@@ -145,19 +145,19 @@ def symbolic_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
 # ----------------------------------------------------------------------------- evaluation
 
 class Evaluator:
-    """Evaluates an expression tree at DIGITS digits with mpmath's own arithmetic (libmp) on raw
-    numbers, each distinct node once: the same precision and rounding as mpmath's mpf, without an
-    object per operation. `__call__` returns an mpmath.mpf; `_eval` works on raw numbers."""
+    """Evaluates expression trees at DIGITS digits with mpmath's own arithmetic (libmp) on raw
+    numbers: the same precision and rounding as mpmath's mpf, without an object per operation.
+    `__call__` returns an mpmath.mpf; `_eval` works on raw numbers. One memo serves every call, so
+    each distinct sub-expression (equal trees hash alike) is evaluated once across all of them:
+    common sub-expression elimination done while evaluating (`symengine.cse` itself was measured
+    far slower here: 162 s against 0.8 s for the 484 gradients of [8, 16, 16, 4] with batch 4)."""
 
     def __init__(self, values: dict):
-        self.values = {k: raw(v) for k, v in values.items()}
-        self.memo: dict = dict(self.values)   # the point's values and every node evaluated so far
+        self.memo: dict = {k: raw(v) for k, v in values.items()}   # the point's values, then every node
 
     def add_values(self, pairs) -> None:
         """More symbols' values (the Z[l] of gradient_expressions)."""
-        pairs = {k: raw(v) for k, v in pairs}
-        self.values.update(pairs)
-        self.memo.update(pairs)
+        self.memo.update((k, raw(v)) for k, v in pairs)
 
     def __call__(self, e):
         return mpmath.mp.make_mpf(self._eval(e))
@@ -179,15 +179,6 @@ class Evaluator:
 def raw(v) -> tuple:
     """mpmath's raw form of a number (an mpf, a raw tuple already, or anything _mp reads)."""
     return v if isinstance(v, tuple) else v._mpf_ if isinstance(v, mpmath.mpf) else _mp(v)._mpf_
-
-
-def evaluate_all(exprs: list, values: dict) -> list:
-    """Evaluate many expressions with one shared memo: every distinct sub-expression (equal trees
-    hash alike) is evaluated once, across all of them. This is common sub-expression elimination
-    done while evaluating; `symengine.cse` itself was measured far slower on these expressions
-    (162 s against 0.8 s for the 484 gradients of [8, 16, 16, 4] with batch 4)."""
-    ev = Evaluator(values)
-    return [ev(e) for e in exprs]
 
 
 _PREC, _RND = libmp.dps_to_prec(DIGITS), libmp.round_nearest
