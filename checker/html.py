@@ -12,9 +12,9 @@ markdown-it-py's link validation drops `javascript:` and similar links.
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
+import yaml
 from latex2mathml.converter import convert as _mathml
 
 from .document import MARKDOWN
@@ -116,9 +116,14 @@ def render_document(report: DocReport, pages: dict | None = None) -> str:
 
 
 def _title(tokens) -> str | None:
+    """The front matter's `title:` (YAML, as the checker reads it), if there is one."""
     front = next((t for t in tokens if t.type == "front_matter"), None)
-    found = re.search(r"^title:\s*(.+)$", front.content, re.M) if front is not None else None
-    return found.group(1).strip().strip("\"'") if found else None
+    try:
+        data = yaml.safe_load(front.content) if front is not None else None
+    except yaml.YAMLError:
+        return None
+    title = data.get("title") if isinstance(data, dict) else None
+    return str(title) if title is not None else None
 
 
 def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:

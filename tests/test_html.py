@@ -78,6 +78,13 @@ $$
     assert "<!--" not in page  # the check markers are not shown as text
 
 
+def test_the_page_title_is_the_front_matter_title_read_as_yaml(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text(HEADER.replace("title: A small document", 'title: "Why \\"δ\\" comes first"  # a comment')
+                   + "\n$$\nt = t\n$$\n")
+    assert "<title>Why &quot;δ&quot; comes first</title>" in render_document(check_document(doc))
+
+
 def test_a_failed_claim_is_marked_failed_with_its_details(tmp_path):
     page = _page(tmp_path, "\n$$\nt^2 = 2 t\n$$\n")
     assert re.search(r'class="eq fail".*?FAILED.*?side 1 and side 2 differ', page, re.S)

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "Exit status 1 on any failure.")
     ders.add_argument("paths", nargs="*", metavar="PATH",
                       help="documents or directories (default: the derivations/ folder)")
-    ders.add_argument("--no-prove", action="store_true", help="skip the sympy.simplify proof attempts")
+    ders.add_argument("--no-prove", action="store_true", help="skip the SymPy proof attempts (claims are still evaluated)")
     ders.add_argument("--no-cache", action="store_true",
                       help="check every document again instead of reading unchanged ones' reports from the "
                            "cache (~/.cache/backproof/derivations; BACKPROOF_CACHE_DIR sets another folder)")
