@@ -225,6 +225,11 @@ def test_a_document_with_no_checked_equation_is_an_error(tmp_path):
     assert "no equation was checked" in problem
 
 
+def test_a_document_whose_only_claim_fails_is_told_that_and_nothing_else(tmp_path):
+    r = check_document(_doc(tmp_path, "\n$$\nt = 2 t\n$$\n"), prove=False)
+    assert [o.status for o in r.outcomes] == ["FAIL"] and r.error is None and not r.ok
+
+
 def test_a_huge_equation_is_refused_not_run(tmp_path):
     huge = " + ".join(["t"] * MAX_TOKENS)
     problem = _single_problem(_doc(tmp_path, f"\n$$\nt = {huge}\n$$\n\n$$\nt = t\n$$\n"))
