@@ -33,7 +33,8 @@ def sigmoid(z):
     sum 1 + tanh(z/2) cancels and would lose relative accuracy, so there σ(z) = e^z / (1 + e^z)
     (e^z < e^{-8}: no overflow either).
     """
-    a = np.tanh(z * 0.5)
+    a = np.multiply(z, 0.5)  # one array, worked in place: no temporaries
+    np.tanh(a, out=a)
     a *= 0.5
     a += 0.5
     tail = z < _SIGMOID_TAIL
@@ -61,8 +62,14 @@ def tanh(z):
 
 def tanh_prime(z):
     """tanh'(z) = 1 − tanh²(z) = 4e^{-2|z|} / (1 + e^{-2|z|})², accurate where tanh saturates."""
-    e = np.exp(-2 * np.abs(z))
-    return 4 * e / (1 + e) ** 2
+    e = np.abs(z)  # two arrays, worked in place
+    e *= -2
+    np.exp(e, out=e)
+    d = e + 1
+    d *= d
+    e *= 4
+    e /= d
+    return e
 
 
 def relu(z):
@@ -82,13 +89,20 @@ def identity(z):
 
 def softplus(z):
     """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^{-|z|}) (no overflow)."""
-    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+    t = np.abs(z)  # worked in place
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    t += np.maximum(z, 0)
+    return t
 
 
 def softmax(z):
     """softmax(z)_i = e^{z_i} / Σ_j e^{z_j} along each row, shifted by the row max."""
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    e = z - z.max(axis=1, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=1, keepdims=True)
+    return e
 
 
 def softmax_jacobian(z):

@@ -35,10 +35,29 @@ def check_float_array(name: str, arr, shape: tuple, dtype=None) -> np.ndarray:
     return arr
 
 
+def all_finite(arr) -> bool:
+    """True iff every entry of `arr` is finite.
+
+    Fast path, one BLAS pass and no temporary: s = Σ v_i² is finite only if every v_i is (an inf or
+    a NaN makes s inf or NaN, and squares cannot cancel). A finite s proves it; an s that is not finite
+    may only have overflowed (entries beyond about sqrt(max) of the dtype), so then every entry is
+    tested, exactly."""
+    a = np.asarray(arr)
+    if a.size >= _DOT_FROM and a.flags.c_contiguous:
+        v = a.reshape(-1)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow here only sends us on below
+            if np.isfinite(np.dot(v, v)):
+                return True
+    return bool(np.isfinite(a).all())
+
+
+_DOT_FROM = 4096  # below this many entries, isfinite(a).all() is as fast (measured: 1.3 µs at 1,500)
+
+
 def check_finite_result(name: str, arr) -> None:
     """A value the passes computed must be finite: FloatingPointError naming it and the first bad entry
     (an overflow from inputs, weights or a learning rate too large for the dtype), not NumPy's warning."""
-    if not np.isfinite(arr).all():
+    if not all_finite(arr):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0]) if np.ndim(arr) else ()
         at = f" at index {bad}" if bad else ""
         raise FloatingPointError(f"{name}: not finite ({np.asarray(arr)[bad]}{at}); the inputs, weights or "

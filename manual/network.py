@@ -45,7 +45,9 @@ def bp1_output_error(z, a, y, act: Activation, loss: Loss, scale):
     `scale` is ∂C/∂C_n: 1 for a sum over the batch, 1/n for a mean.
     """
     if loss.fused_with is not None:
-        return scale * (a - y)
+        delta = a - y
+        delta *= scale
+        return delta
     grad_a = scale * loss.grad_a(a, y)
     if act.elementwise:
         return grad_a * act.prime(z)
@@ -64,9 +66,10 @@ def bp3_bias_grad(delta):
     return delta.sum(axis=0)
 
 
-def bp4_weight_grad(delta, a_prev):
-    """BP4: ∂C/∂W[l] = delta[l].T @ a[l-1] = Σ_n outer(delta[l]_n, a[l-1]_n), shape (n_l, n_{l-1})."""
-    return delta.T @ a_prev
+def bp4_weight_grad(delta, a_prev, out=None):
+    """BP4: ∂C/∂W[l] = delta[l].T @ a[l-1] = Σ_n outer(delta[l]_n, a[l-1]_n), shape (n_l, n_{l-1}),
+    written into `out` when one is given (the training loop reuses its arrays)."""
+    return np.matmul(delta.T, a_prev, out=out)
 
 
 # ----------------------------------------------------------------------------- the two passes
@@ -112,10 +115,14 @@ def cost(net: "Network", cache: Cache, y: np.ndarray) -> np.generic:
     return C
 
 
-def backpropagate(net: "Network", cache: Cache, y: np.ndarray, *, with_cost: bool = True) -> Gradients:
+def backpropagate(net: "Network", cache: Cache, y: np.ndarray, *, with_cost: bool = True,
+                  checked: bool = True, dW_out: list | None = None) -> Gradients:
     """The backward pass on an already checked y: BP1 for delta[L], BP2 down to delta[1], then BP3
     and BP4 for every layer (and C unless `with_cost=False`). Lists are padded at index 0 here so
-    that layer l sits at index l, as in the equations; the Gradients hold layer l at l-1."""
+    that layer l sits at index l, as in the equations; the Gradients hold layer l at l-1.
+
+    `checked=False` leaves the finiteness of delta, dW and db to the caller (the training step checks
+    what it computes from them instead); `dW_out` gives one array per layer to write ∂C/∂W[l] into."""
     L = len(net.W)
     W, f, z, a = [None, *net.W], [None, *net.activations], [None, *cache.z], cache.a
     scale = reduction_scale(net.reduction, y.shape[0], net.dtype)
@@ -125,9 +132,9 @@ def backpropagate(net: "Network", cache: Cache, y: np.ndarray, *, with_cost: boo
         for l in range(L - 1, 0, -1):
             delta[l] = bp2_hidden_error(delta[l + 1], W[l + 1], z[l], f[l])
         layers = range(1, L + 1)
-        dW = [bp4_weight_grad(delta[l], a[l - 1]) for l in layers]
+        dW = [bp4_weight_grad(delta[l], a[l - 1], None if dW_out is None else dW_out[l - 1]) for l in layers]
         db = [bp3_bias_grad(delta[l]) for l in layers]
-    for l in layers:  # delta[l] finite ⇒ db[l] finite up to a sum's overflow, so check all three
+    for l in layers if checked else ():  # delta[l] finite ⇒ db[l] finite up to a sum's overflow: check all three
         for name, arr in ((f"delta[{l}]", delta[l]), (f"dC/dW[{l}]", dW[l - 1]), (f"dC/db[{l}]", db[l - 1])):
             check_finite_result(name, arr)
     return Gradients(loss=cost(net, cache, y) if with_cost else None, delta=delta[1:], dW=dW, db=db)

@@ -279,6 +279,56 @@ def test_a_training_step_computes_no_cost(monkeypatch):
     assert not np.array_equal(before, n.W[0])
 
 
+@pytest.mark.parametrize("dtype", [f64, f32])
+@pytest.mark.parametrize("size", [100, 5000], ids=["isfinite path", "sum-of-squares path"])
+def test_all_finite_both_ways(size, dtype):
+    """Every non-finite value is found wherever it sits, and finite values whose squares overflow
+    (which send the sum-of-squares path on to the exact test) are still finite."""
+    from backproof.manual.checks import _DOT_FROM, all_finite
+    assert (size >= _DOT_FROM) == (size == 5000)   # the two sizes take the two paths
+    info = np.finfo(dtype)
+    for fill in (1.0, info.max, -info.max, info.smallest_subnormal, 0.0):
+        assert all_finite(np.full(size, fill, dtype)), fill
+    for bad in (np.inf, -np.inf, np.nan):
+        for at in (0, size // 2, size - 1):
+            v = np.full(size, info.max if at else 1.0, dtype)
+            v[at] = bad
+            assert not all_finite(v), (bad, at)
+            assert not all_finite(v.reshape(-1, 2, order="F")) and not all_finite(v[::-1]), (bad, at)  # not C-contiguous
+    assert all_finite(np.full((size, 2), 3.0, dtype)[:, 0])
+
+
+@pytest.mark.parametrize("dtype, target, lr", [(f64, -1e300, 1e10), (f32, -1e30, 1e10)])
+def test_a_wide_layer_whose_step_overflows_is_named(dtype, target, lr):
+    """W[1] has 5,000 entries (the sum-of-squares path): lr·dC/dW[1] overflows and is named, dC/dW[1]
+    itself being finite, and the network is left as it was."""
+    from backproof.manual import train_step
+    n = net(sizes=(5000, 1), activations="identity", dtype=dtype)
+    x, y = n.check_xy(np.ones((1, 5000), dtype), np.full((1, 1), target, dtype))
+    before = [p.copy() for p in n.W + n.b]
+    with pytest.raises(FloatingPointError) as raised:
+        train_step(n, x, y, dtype(lr), {})
+    assert str(raised.value) == (f"lr·dC/dW[1]: not finite (inf at index (0, 0)); the inputs, weights or learning "
+                                 f"rate are too large for {np.dtype(dtype)}")
+    for p0, p1 in zip(before, n.W + n.b):
+        np.testing.assert_array_equal(p0, p1)
+
+
+def test_a_wide_step_whose_squares_overflow_is_taken():
+    """lr·dC/dW[1] = 1e153 in each of 5,000 entries: finite, though its sum of squares (5e309) is not.
+    The step is taken, exactly W − lr·dC/dW."""
+    from backproof.manual import train_step
+    n = net(sizes=(5000, 1), activations="identity")
+    x, y = n.check_xy(np.ones((1, 5000)), np.full((1, 1), -1e153))
+    g = n.gradients(x, y)
+    before = [p.copy() for p in n.W + n.b]
+    train_step(n, x, y, f64(1.0), {})
+    with np.errstate(over="ignore"):
+        assert np.all(g.dW[0] > 1e152) and not np.isfinite(np.sum(g.dW[0] ** 2))
+    for p0, p1, d in zip(before, n.W + n.b, g.dW + g.db):
+        np.testing.assert_array_equal(p1, p0 - d)
+
+
 def test_target_row_sums_may_be_off_by_rounding_only():
     """softmax-CE target rows may miss 1 by 4·k·eps (normalising and summing k terms rounds about
     k times); one ulp more is an error. Here k = 2 and eps = 2^-52, and every value is exact."""

@@ -35,6 +35,31 @@ def test_sgd_step_is_gradient_descent():
         np.testing.assert_array_equal(p1, p0 - 0.5 * d)
 
 
+def test_train_step_buffers_change_nothing_but_where_dW_lives():
+    """A step with a buffers dict gives the same parameters, bit for bit, as one without; the dict keeps
+    one array per layer between steps, and a network of other shapes gets new ones."""
+    from backproof.manual import train_step
+    nets = [Network.init([2, 5, 3, 1], "tanh", loss="half_sse", reduction="sum", seed=4) for _ in range(2)]
+    buffers = {}
+    x, y = nets[0].check_xy(XOR_X, XOR_Y)
+    for step in range(3):
+        train_step(nets[0], x, y, np.float64(0.3), buffers)
+        train_step(nets[1], x, y, np.float64(0.3))
+        if step == 0:
+            kept = buffers["dW"]
+        assert buffers["dW"] is kept and [a.shape for a in kept] == [(5, 2), (3, 5), (1, 3)]
+    for p, q in zip(nets[0].W + nets[0].b, nets[1].W + nets[1].b):
+        np.testing.assert_array_equal(p, q)
+    other = [Network.init([2, 4, 1], "sigmoid", loss="half_sse", reduction="sum", seed=1, dtype=np.float32)
+             for _ in range(2)]
+    x32, y32 = other[0].check_xy(XOR_X.astype(np.float32), XOR_Y.astype(np.float32))
+    train_step(other[0], x32, y32, np.float32(0.3), buffers)
+    train_step(other[1], x32, y32, np.float32(0.3))
+    assert [(a.shape, a.dtype) for a in buffers["dW"]] == [((4, 2), np.float32), ((1, 4), np.float32)]
+    for p, q in zip(other[0].W + other[0].b, other[1].W + other[1].b):
+        np.testing.assert_array_equal(p, q)
+
+
 def test_sgd_same_seed_same_numbers():
     runs = [sgd(Network.init([2, 3, 1], "tanh", loss="mse", reduction="mean", seed=5), XOR_X, XOR_Y,
                 epochs=5, batch_size=2, lr=0.1, seed=9) for _ in range(2)]
