@@ -8,7 +8,8 @@ manual.train_step and of torch (nn.Linear layers, autograd, torch.optim.SGD), an
   * settled: the median of samples that each start after a pause (a cold call: thread pools idle);
   * hot: the best of several rounds of back-to-back steps, which is how training runs.
 Two yardsticks, timed hot beside them, show how far any NumPy step could go on this machine:
-  * lean: the same step in the fewest NumPy calls, with no checks (checked against manual first);
+  * lean: the same step in as few NumPy calls as we could write, with no checks (checked against
+    manual first);
   * GEMM floor: only the matrix products a step needs, into preallocated arrays.
 Goals (issue 18), on the hot figures: torch/manual ≥ 3 on [784, 30, 30, 10] ×50 in both dtypes;
 on [1024, 1024, 1024, 10] ×256, torch/manual ≥ 1.1 in float32 and manual ≤ 1.15× NumPy's own GEMM
@@ -112,10 +113,11 @@ def torch_step(sizes, n, dtype):
 
 
 def lean_step(sizes, n, dtype):
-    """The fewest NumPy calls a step of this network (sigmoid hidden layers, softmax + CE, mean) can
-    make: no argument or finiteness checks, no layers of functions, η folded into delta[L], every
-    product one BLAS call. Not a design to copy, a yardstick: what any NumPy step could reach here.
-    Its first update is compared with manual's before it is timed (`check_lean`)."""
+    """The same step of this network (sigmoid hidden layers, softmax + CE, mean) in as few NumPy calls
+    as we could write it: no argument or finiteness checks, no layers of functions, η folded into
+    delta[L], every product one BLAS call, manual's own sigmoid and σ'. Not a design to copy, a
+    yardstick for what a NumPy step can reach here. Its first update is compared with manual's
+    before it is timed (`check_lean`)."""
     net = Network.init(sizes, ACTIVATIONS, loss="softmax_ce", reduction="mean", seed=0, dtype=dtype)
     x, y = data(sizes, n, dtype)
     W, b, dW = net.W, net.b, [np.empty_like(w) for w in net.W]
@@ -213,8 +215,8 @@ def main():
                 print(f"    goal {goal}: {'met' if ok else 'NOT met'}; the yardsticks reach "
                       + ", ".join(f"{v:.2f} ({k})" for k, v in best.items()))
             results.extend(ok for _, ok, _ in goals)
-    print(f"{sum(results)} of {len(results)} goals met. lean: the fewest NumPy calls a step can make, "
-          "with no checks; GEMMs alone: the step's matrix products and nothing else (see lean_step, gemm_floor)")
+    print(f"{sum(results)} of {len(results)} goals met. lean: the step in as few NumPy calls as we could "
+          "write, with no checks; GEMMs alone: the step's matrix products and nothing else (see lean_step, gemm_floor)")
 
 
 if __name__ == "__main__":
