@@ -8,6 +8,7 @@
   * `backproof`, the default run: 40 networks, three oracles (wall time)            goal ≤ 8 s
   * the symbolic oracle on [8, 16, 16, 4] ×4, every gradient (one core)            goal ≤ 1.5 s
   * with --large, the symbolic oracle on [16, 32, 32, 8] ×8 (minutes)              goal ≤ 10 s
+    and a yardstick: the differentiating alone, at one diff of the cost per parameter
 
 Each figure is the best of --rounds runs (default 3): the machines are shared, and the best run is
 the one least disturbed by others. Prints "met" or "NOT met" for each.
@@ -62,6 +63,30 @@ def symbolic_seconds(sizes: list, n: int, rounds: int) -> float:
     return best
 
 
+def diff_floor_seconds(sizes: list, n: int, sample: int = 12) -> float:
+    """A yardstick for the symbolic oracle: the time of differentiating the one cost expression with
+    respect to `sample` parameters spread over the layers (SymEngine's diff, as the oracle calls it),
+    scaled to every parameter. No oracle that takes one derivative of the whole cost per parameter,
+    with no chain rule of its own, can differentiate in less; evaluating comes on top."""
+    code = (
+        "import time, numpy as np\n"
+        "from backproof.manual import Network\n"
+        "from backproof.reference.symbolic import SymbolicNetwork\n"
+        f"sizes, n, sample = {sizes}, {n}, {sample}\n"
+        "net = Network.init(sizes, ['sigmoid', 'tanh', 'softmax'], loss='softmax_ce', reduction='mean', seed=0)\n"
+        "rng = np.random.default_rng(0)\n"
+        "x, y = rng.standard_normal((n, sizes[0])), np.eye(sizes[-1])[rng.integers(sizes[-1], size=n)]\n"
+        "s = SymbolicNetwork(net, x, y)\n"
+        "params = [w for Wl in s.W for row in Wl for w in row] + [v for bl in s.b for v in bl]\n"
+        "picked = params[::max(1, len(params) // sample)][:sample]\n"
+        "t0 = time.perf_counter()\n"
+        "for w in picked: s.cost.diff(w)\n"
+        "print((time.perf_counter() - t0) / len(picked) * len(params))\n")
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return float(done.stdout.split()[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="runs per figure (the best is kept)")
@@ -84,6 +109,9 @@ def main():
         met += seconds <= goal
         print(f"{name:<28}{seconds:8.2f} s   goal <= {goal:g} s: {'met' if seconds <= goal else 'NOT met'}",
               flush=True)
+    if args.large:
+        print(f"  yardstick: one diff of the cost per parameter, [16,32,32,8] x8: "
+              f"{diff_floor_seconds([16, 32, 32, 8], 8):.1f} s of differentiating alone (see diff_floor_seconds)")
     print(f"{met} of {len(figures)} goals met")
     shutil.rmtree(cache, ignore_errors=True)
 

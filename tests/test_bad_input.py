@@ -1,5 +1,7 @@
 """Bad input: each case raises TypeError/ValueError naming the argument and what was expected.
 Nothing is broadcast, reshaped or cast silently."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -21,7 +23,6 @@ ONE_HOT = np.eye(3)[[0, 1, 2, 0]]
 
 def _matrix(a):
     """np.matrix without its PendingDeprecationWarning (users still pass them)."""
-    import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         return np.asmatrix(a)
@@ -201,11 +202,11 @@ CASES = [
                                                        loss="softmax_ce", reduction="sum")
      .cost(np.array([[1e308]]), np.array([[1.0, 0.0]])), FloatingPointError,  # 0 · log(0) in the cost
      "C: not finite (nan); the inputs, weights or learning rate are too large for float64"),
-    ("sgd lr = 1e308, lr·dC/dW overflows", lambda: sgd(net(activations="identity"), np.ones((4, 2)), np.full((4, 1), 9.0),
+    ("sgd lr = 1e308, lr times dW overflows", lambda: sgd(net(activations="identity"), np.ones((4, 2)), np.full((4, 1), 9.0),
                                                      epochs=1, batch_size=4, lr=1e308),
      FloatingPointError, "sgd, epoch 1, mini-batch 1: lr·dC/dW[1]: not finite (-inf at index (0, 0)); the inputs, "
      "weights or learning rate are too large for float64"),
-    ("sgd lr = 1e308, lr·dC/db overflows", lambda: sgd(net(activations="identity"), X, np.full((4, 1), 9.0),
+    ("sgd lr = 1e308, lr times db overflows", lambda: sgd(net(activations="identity"), X, np.full((4, 1), 9.0),
                                                      epochs=1, batch_size=4, lr=1e308),   # x = 0: dW = 0
      FloatingPointError, "sgd, epoch 1, mini-batch 1: lr·dC/db[1]: not finite (-inf at index (0,)); the inputs, "
      "weights or learning rate are too large for float64"),
@@ -214,7 +215,7 @@ CASES = [
                                                               loss="half_sse", reduction="sum")
      .gradients(np.ones((1, 1)), np.full((1, 1), -1e300)), FloatingPointError,   # inf · 0 in BP2
      "delta[1]: not finite (nan at index (0, 0)); the inputs, weights or learning rate are too large for float64"),
-    ("backward: only the batch sum dC/db[1] overflows", lambda: Network([np.ones((1, 1)), np.full((1, 1), 1e308)],
+    ("backward: only the batch sum db[1] overflows", lambda: Network([np.ones((1, 1)), np.full((1, 1), 1e308)],
                                                                       [np.zeros(1), np.zeros(1)], "identity",
                                                                       loss="half_sse", reduction="sum")
      .gradients(np.zeros((2, 1)), -np.ones((2, 1))), FloatingPointError,  # x = 0: dW[1] = 0, delta[2] = 1
@@ -229,7 +230,6 @@ CASES = [
 def test_bad_input_is_rejected_by_name(call, exc, message):
     """The whole message: it starts with the argument's name and says what was expected and got;
     and no NumPy warning comes before it (warnings are errors here)."""
-    import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(exc) as raised:
@@ -288,7 +288,9 @@ def test_all_finite_both_ways(size, dtype):
     assert (size >= _DOT_FROM) == (size == 5000)   # the two sizes take the two paths
     info = np.finfo(dtype)
     for fill in (1.0, info.max, -info.max, info.smallest_subnormal, 0.0):
-        assert all_finite(np.full(size, fill, dtype)), fill
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")   # an overflowing sum of squares is silent
+            assert all_finite(np.full(size, fill, dtype)), fill
     for bad in (np.inf, -np.inf, np.nan):
         for at in (0, size // 2, size - 1):
             v = np.full(size, info.max if at else 1.0, dtype)
@@ -306,7 +308,8 @@ def test_a_wide_layer_whose_step_overflows_is_named(dtype, target, lr):
     n = net(sizes=(5000, 1), activations="identity", dtype=dtype)
     x, y = n.check_xy(np.ones((1, 5000), dtype), np.full((1, 1), target, dtype))
     before = [p.copy() for p in n.W + n.b]
-    with pytest.raises(FloatingPointError) as raised:
+    with warnings.catch_warnings(), pytest.raises(FloatingPointError) as raised:
+        warnings.simplefilter("error")   # our error, and no NumPy warning before it
         train_step(n, x, y, dtype(lr), {})
     assert str(raised.value) == (f"lr·dC/dW[1]: not finite (inf at index (0, 0)); the inputs, weights or learning "
                                  f"rate are too large for {np.dtype(dtype)}")
@@ -322,7 +325,9 @@ def test_a_wide_step_whose_squares_overflow_is_taken():
     x, y = n.check_xy(np.ones((1, 5000)), np.full((1, 1), -1e153))
     g = n.gradients(x, y)
     before = [p.copy() for p in n.W + n.b]
-    train_step(n, x, y, f64(1.0), {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # the overflowing sum of squares is silent
+        train_step(n, x, y, f64(1.0), {})
     with np.errstate(over="ignore"):
         assert np.all(g.dW[0] > 1e152) and not np.isfinite(np.sum(g.dW[0] ** 2))
     for p0, p1, d in zip(before, n.W + n.b, g.dW + g.db):
@@ -378,7 +383,6 @@ def test_numpy_scalars_and_dtype_names_are_accepted_by_init(kwargs):
 
 
 def test_overflow_raises_our_error_and_no_numpy_warning():
-    import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a NumPy RuntimeWarning would be raised here instead
         with pytest.raises(FloatingPointError, match=r"^dC/dW\[1\]: not finite"):

@@ -37,13 +37,17 @@ def test_sgd_step_is_gradient_descent():
 
 def test_train_step_buffers_change_nothing_but_where_dW_lives():
     """A step with a buffers dict gives the same parameters, bit for bit, as one without; the dict keeps
-    one array per layer between steps, and a network of other shapes gets new ones."""
+    one array per layer between steps, holding the step's η·∂C/∂W[l], and a network of other shapes gets
+    new ones."""
     from backproof.manual import train_step
     nets = [Network.init([2, 5, 3, 1], "tanh", loss="half_sse", reduction="sum", seed=4) for _ in range(2)]
     buffers = {}
     x, y = nets[0].check_xy(XOR_X, XOR_Y)
     for step in range(3):
+        g = nets[0].gradients(x, y)
         train_step(nets[0], x, y, np.float64(0.3), buffers)
+        for kept_dW, dW in zip(buffers["dW"], g.dW):   # the step's η·∂C/∂W[l] was written there
+            np.testing.assert_array_equal(kept_dW, np.float64(0.3) * dW)
         train_step(nets[1], x, y, np.float64(0.3))
         if step == 0:
             kept = buffers["dW"]
