@@ -53,7 +53,7 @@ def train_step(net: Network, x: np.ndarray, y: np.ndarray, eta, buffers: dict | 
             dW *= eta  # scaled in place: no temporaries
             db *= eta
     # η > 0, so η·dW finite ⇒ dW finite, and η·db = η Σ_n delta_n finite ⇒ delta finite: these checks
-    # cover what backpropagate's would. On a failure the unchecked pass is run again, checked, so the
+    # cover what backpropagate's would. On a failure the backward pass is run again with its checks, so the
     # error names the first quantity that is not finite, in the order of the equations.
     if not all(all_finite(g) for g in grads.dW + grads.db):
         grads = backpropagate(net, cache, y, with_cost=False)
