@@ -50,8 +50,8 @@ def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_do
     reports: list = [None] * len(docs)
     where = cache_folder() if cache else None
     keys = [cache_key(p, prove, seed) for p in docs] if where else []
-    for i in range(len(docs) if where else 0):
-        reports[i] = cache_load(where, keys[i])
+    for i, k in enumerate(keys):
+        reports[i] = cache_load(where, k)
         if reports[i] is not None and on_document:
             on_document(reports[i])
     todo = [i for i, r in enumerate(reports) if r is None]

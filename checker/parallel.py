@@ -16,25 +16,31 @@ def forked(items: list, order: list, jobs: int, fn):
     exception in fn is raised here, in the parent, as it would be without children."""
     ctx = multiprocessing.get_context("fork")
     waiting, running = list(order), {}
-    while waiting or running:
-        while waiting and len(running) < jobs:
-            i = waiting.pop(0)
-            receive, send = ctx.Pipe(duplex=False)
-            child = ctx.Process(target=_child, args=(fn, items[i], send))
-            child.start()
-            send.close()
-            running[receive] = (i, child)
-        for receive in multiprocessing.connection.wait(list(running)):
-            i, child = running.pop(receive)
-            try:
-                kind, result = receive.recv()
-            except EOFError:
-                kind, result = "died", None
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                i = waiting.pop(0)
+                receive, send = ctx.Pipe(duplex=False)
+                child = ctx.Process(target=_child, args=(fn, items[i], send))
+                child.start()
+                send.close()
+                running[receive] = (i, child)
+            for receive in multiprocessing.connection.wait(list(running)):
+                i, child = running.pop(receive)
+                try:
+                    kind, result = receive.recv()
+                except EOFError:
+                    kind, result = "died", None
+                child.join()
+                receive.close()
+                if kind == "raised":
+                    raise result
+                yield (i, result, None) if kind == "result" else (i, None, child.exitcode)
+    finally:  # stopped early (an exception here or in the caller): no child is left running
+        for receive, (_, child) in running.items():
+            child.terminate()
             child.join()
             receive.close()
-            if kind == "raised":
-                raise result
-            yield (i, result, None) if kind == "result" else (i, None, child.exitcode)
 
 
 def _child(fn, item, send) -> None:

@@ -32,9 +32,10 @@ class Prover:
         len(ANY) points take each in turn). Each difference is first expanded with the defined
         symbols kept as independent atoms (sound: zero for all atom values is zero at theirs);
         then, with every definition substituted and if within the deterministic PROOF_MAX_OPS
-        budget, shown to be 0 by `_is_zero` (a common denominator, expand, or sympy.simplify). The whole attempt runs in a forked child process limited
-        to PROOF_CPU_SECONDS of CPU time, so no proof can hang the checker; up to one child per CPU
-        runs while the checker goes on with the next equations."""
+        budget, shown to be 0 by `_is_zero` (a common denominator, expand, or sympy.simplify). The
+        whole attempt runs in a forked child process limited to PROOF_CPU_SECONDS of CPU time, so no
+        proof can hang the checker; up to one child per CPU runs while the checker goes on with the
+        next equations."""
         entries = []
         for world, _, exprs in evaluated:
             if any(world is w for w in self.worlds):

@@ -71,6 +71,13 @@ def textbook_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
     return Gradients(None, delta, [d.T @ a for d, a in zip(delta, cache.a[:-1])], [d.sum(axis=0) for d in delta])
 
 
+def _in_eps(g: Gradients, reference: Gradients, M, q: str, k: int) -> float:
+    """judge's per-entry measure of g's q[k] (compare.relative_error), in units of eps of its dtype."""
+    got = getattr(g, q)[k]
+    info = np.finfo(got.dtype)
+    return relative_error(got, getattr(reference, q)[k], getattr(M, q)[k], float(info.tiny))[0] / float(info.eps)
+
+
 def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Power:
     rng = np.random.default_rng(seed)
     power = Power(dtype)
@@ -95,13 +102,9 @@ def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Pow
         wrong = [g.copy() for g in getattr(got, q)]
         wrong[l] = (wrong[l] * (1 + INJECTED[dtype])).astype(net.dtype)
         dW, db = (wrong, got.db) if q == "dW" else (got.dW, wrong)
-        eps, tiny = float(np.finfo(net.dtype).eps), float(np.finfo(net.dtype).tiny)
-
-        def in_eps(g: Gradients, q: str, k: int) -> float:   # judge's measure, in units of eps
-            return relative_error(getattr(g, q)[k], getattr(reference, q)[k], getattr(M, q)[k], tiny)[0] / eps
-        power.needed.append(max(in_eps(g, p, k) for g in correct.values() for p in ("dW", "db")
+        power.needed.append(max(_in_eps(g, reference, M, p, k) for g in correct.values() for p in ("dW", "db")
                                 for k in range(len(net.W))))
-        power.injected_size.append(in_eps(Gradients(None, [], dW, db), q, l))
+        power.injected_size.append(_in_eps(Gradients(None, [], dW, db), reference, M, q, l))
         power.injected += 1
         if judge(net, x, y, Gradients(None, [], dW, db), quantities=("dW", "db"), magnitudes=M,
                  reference=reference).ok:

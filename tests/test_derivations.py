@@ -347,6 +347,22 @@ def test_documents_checked_side_by_side_come_back_in_order_and_a_dead_child_is_a
     assert died[2].error == f"{b}:1: the checking process died (exit code 3)"
 
 
+def test_an_exception_in_one_child_stops_the_others(tmp_path):
+    """fn raising in a child is raised in the parent, and a child still running is not left behind."""
+    import multiprocessing
+    import time
+    from backproof.checker.parallel import forked
+
+    def work(item):
+        if item == "raise":
+            raise ValueError("this document is broken")
+        time.sleep(60)
+    with pytest.raises(ValueError, match="this document is broken"):
+        list(forked(["sleep", "raise"], [0, 1], 2, work))
+    time.sleep(0.2)
+    assert multiprocessing.active_children() == []
+
+
 def test_a_claim_beyond_the_proof_budget_is_evaluated_not_proved(tmp_path, monkeypatch):
     """The budget is an operation count: a claim over it is checked at every point and says why
     it was not proved, the same on every machine."""
