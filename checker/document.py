@@ -16,10 +16,15 @@ from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from backproof.reference.records import ACTIVATIONS
+
 from .errors import DocumentError
 
 BUILTIN_FUNCTIONS = ("exp", "ln", "log", "tanh")       # functions every document may call
-CONCRETE = ("sigmoid", "tanh", "softplus", "identity")   # what a declared function may be named as
+# What a declared function may be named as: the records' smooth elementwise activations without
+# parameters (reference/records.py), each with its exact form.
+CONCRETE = tuple(name for name, r in ACTIVATIONS.items()
+                 if r.elementwise and r.exact is not None and not r.kink and not r.parameters)
 ANY = ("sigmoid", "tanh", "softplus")                     # what a function declared `any` stands for
 DOMAINS = ("real", "unit", "positive", "simplex")
 RESERVED = {"L", "n", "m", "e", "T", "top"}

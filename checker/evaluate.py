@@ -18,7 +18,8 @@ import mpmath
 from mpmath import libmp
 import sympy as sp
 
-from backproof.reference.symbolic import DIGITS, Evaluator, raw
+from backproof.reference.exact import Evaluator, Redirect, raw, to_mpf
+from backproof.reference.records import ACTIVATIONS
 
 from .document import ANY, SLOT, Family, Model, layer_bound
 from .errors import Located, OutOfRange, OverBudget, ShapeError
@@ -30,8 +31,11 @@ BUILTIN_FUNCTIONS = {"exp": sp.exp, "ln": sp.log, "log": sp.log, "tanh": sp.tanh
 # (10^{10^{10}} would be an exact integer of ten billion digits) and an exact number's size.
 MAX_EXPONENT = 64
 MAX_DIGITS = 1000
-CONCRETE = {"sigmoid": lambda t: 1 / (1 + sp.exp(-t)), "tanh": sp.tanh,
-            "softplus": lambda t: sp.log(1 + sp.exp(t)), "identity": lambda t: t}
+
+
+def concrete(name: str, t):
+    """A named activation of the records (reference/records.py) applied to t, as a SymPy expression."""
+    return ACTIVATIONS[name].exact(sp, [t])[0]
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -62,43 +66,50 @@ class Instance:
 
 
 class _Numeric(Evaluator):
-    """Evaluation where an atom's value is its input value or its definition's value (raw numbers,
-    as Evaluator's; `__call__` gives an mpmath.mpf)."""
+    """Exact evaluation (reference/exact.py) where an atom's value is its input value or its
+    definition's value, through the evaluator's public hook: a defined atom, and a case chosen
+    by its condition, redirect to the expression whose value they take, so the branch not taken
+    is never evaluated (ln t where t < 0 would have no value)."""
 
     def __init__(self, world: "World"):
         super().__init__({})
         self.world = world
 
-    def _eval(self, e):
+    def children(self, e) -> tuple:
         if e in self.world.registry:
-            v = self.memo.get(e)
-            if v is None:
-                v = self.memo[e] = (raw(self.world.input_value(e)) if self.world.is_input(e)
-                                    else self._eval(self.world.definition_of(e)))
-            return v
-        if isinstance(e, sp.Piecewise):
-            for value, cond in e.args:
-                if cond == sp.true or self._holds(cond):
-                    return self._eval(value)
-            raise ValueError(f"no case of {e} holds")
+            return ()
+        if isinstance(e, sp.Piecewise):  # the conditions' sides first; the chosen value after
+            return tuple(side for _, cond in e.args if cond != sp.true for side in (cond.lhs, cond.rhs))
         if isinstance(e, (sp.Abs, sp.sign, sp.Max, sp.Min)):
-            args = [self._eval(a) for a in e.args]
-            if isinstance(e, sp.Abs):
-                return libmp.mpf_abs(args[0])
-            if isinstance(e, sp.sign):
-                return libmp.from_int(libmp.mpf_sign(args[0]))
+            return e.args
+        return super().children(e)
+
+    def combine(self, e, values: list):
+        if e in self.world.registry:
+            if self.world.is_input(e):
+                return raw(self.world.input_value(e))
+            return Redirect(self.world.definition_of(e))
+        if isinstance(e, sp.Piecewise):
+            sides = iter(values)
+            for value, cond in e.args:
+                if cond == sp.true or _HOLDS[type(cond)](next(sides), next(sides)):
+                    return Redirect(value)
+            raise ValueError(f"no case of {e} holds")
+        if isinstance(e, sp.Abs):
+            return libmp.mpf_abs(values[0])
+        if isinstance(e, sp.sign):
+            return libmp.from_int(libmp.mpf_sign(values[0]))
+        if isinstance(e, (sp.Max, sp.Min)):
             pick = libmp.mpf_gt if isinstance(e, sp.Max) else libmp.mpf_lt
-            best = args[0]
-            for a in args[1:]:
+            best = values[0]
+            for a in values[1:]:
                 best = a if pick(a, best) else best
             return best
-        return super()._eval(e)
+        return super().combine(e, values)
 
-    def _holds(self, cond) -> bool:
-        a, b = self._eval(cond.lhs), self._eval(cond.rhs)
-        return {sp.StrictLessThan: libmp.mpf_lt, sp.LessThan: libmp.mpf_le, sp.StrictGreaterThan: libmp.mpf_gt,
-                sp.GreaterThan: libmp.mpf_ge, sp.Eq: libmp.mpf_eq,
-                sp.Ne: lambda x, y: not libmp.mpf_eq(x, y)}[type(cond)](a, b)
+
+_HOLDS = {sp.StrictLessThan: libmp.mpf_lt, sp.LessThan: libmp.mpf_le, sp.StrictGreaterThan: libmp.mpf_gt,
+          sp.GreaterThan: libmp.mpf_ge, sp.Eq: libmp.mpf_eq, sp.Ne: lambda x, y: not libmp.mpf_eq(x, y)}
 
 
 class World:
@@ -188,9 +199,9 @@ class World:
                 weights = [Fraction(rng.randint(1, 99)) for _ in range(size)]
                 for k, wk in enumerate(weights, 1):
                     other = self.atom(fam, layer, group + (k,), (1, 1))
-                    self.inputs[other] = mp_fraction(wk / sum(weights))
+                    self.inputs[other] = to_mpf(wk / sum(weights))
             else:
-                self.inputs[a] = mp_fraction(Fraction(_draw(fam.domain, random.Random(seed + str(a)),
+                self.inputs[a] = to_mpf(Fraction(_draw(fam.domain, random.Random(seed + str(a)),
                                                             self.point, f"{self.model.seed}|{a}")))
         return self.inputs[a]
 
@@ -402,7 +413,7 @@ class World:
                         raise Located(f"{fname} is used before its definition", pos)
                     self._arrays[key] = t, self.ev(d.rhs, {}, {d.param: t})
                 else:
-                    self._arrays[key] = t, CONCRETE[self.functions[fname]](t)
+                    self._arrays[key] = t, concrete(self.functions[fname], t)
         return self._arrays[key]
 
     def _sum(self, n: Node, env, params):
@@ -666,11 +677,6 @@ def _cost(kind: str, x, y) -> int:
 
 def _shape(x) -> str:
     return f"{x.shape[0]}×{x.shape[1]}" if isinstance(x, sp.MatrixBase) else "scalar"
-
-
-def mp_fraction(f: Fraction):
-    with mpmath.workdps(DIGITS):
-        return mpmath.mpf(f.numerator) / f.denominator
 
 
 def show_atom(fam: Family, layer, idx) -> str:

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
+from backproof.reference.records import loss_record
 from backproof.reference.tolerances import tie_tolerance
 
 from .meaning import ir
@@ -79,9 +80,9 @@ def _atom_node(name, layer):
 
 # ----------------------------------------------------------------------------- the adapters
 
-def _loss(spec: str | None, default: str):
+def _loss(name: str):
     from backproof.manual.losses import get_loss
-    return get_loss(spec or default)
+    return get_loss(name)
 
 
 def _scale(v: View, reduction: str | None) -> float:
@@ -97,12 +98,12 @@ def _linear(fn, v: View, at: dict, spec):
 
 def _bp1(fn, v: View, at: dict, spec):
     from backproof.manual.activations import get_activation
-    loss, _, reduction = (spec or "half_sse").partition(",")
-    act = {"softmax_ce": "softmax", "bce": "sigmoid"}.get(loss)
-    act = get_activation(act) if act else v.activation("f")
+    name, _, reduction = (spec or "half_sse").partition(",")
+    loss = _loss(name)
+    paired = loss_record(loss).output   # a loss computed from an output's logits names that output
+    act = get_activation(paired) if paired else v.activation("f")
     L = v.L
-    delta = fn(v.rows("z", L), v.rows("a", L), v.rows("y"), act, _loss(loss, "half_sse"),
-               _scale(v, reduction or None))
+    delta = fn(v.rows("z", L), v.rows("a", L), v.rows("y"), act, loss, _scale(v, reduction or None))
     return v.like("z", delta)
 
 

@@ -47,7 +47,7 @@ def worked_example() -> dict[str, float]:
     cache = net.forward(INPUTS)
     grads = net.backward(cache, TARGETS)
     out = {"out_h1": cache.a[1][0, 0], "out_h2": cache.a[1][0, 1],
-           "out_o1": cache.a[2][0, 0], "out_o2": cache.a[2][0, 1], "E_total": grads.loss}
+           "out_o1": cache.a[2][0, 0], "out_o2": cache.a[2][0, 1], "E_total": grads.cost}
     names = {1: ["w1", "w2", "w3", "w4"], 2: ["w5", "w6", "w7", "w8"]}
     for l, W, dW in ((1, net.W[0], grads.dW[0]), (2, net.W[1], grads.dW[1])):
         for name, w, g in zip(names[l], W.ravel(), dW.ravel()):

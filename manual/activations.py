@@ -116,26 +116,23 @@ def softmax_jacobian(z):
 class Activation:
     """One layer's activation: a name, f, and either f' (elementwise) or a Jacobian (softmax).
 
-    `slope` is leaky_relu's negative slope and is 0 for every other activation.
+    `kink` is True where f' jumps at z = 0 (relu, leaky_relu: the gradient is not defined there);
+    `slope` is leaky_relu's negative slope (its one parameter), None for an activation without one.
     """
 
     name: str
     f: Callable[[np.ndarray], np.ndarray]
     prime: Callable[[np.ndarray], np.ndarray] | None = None
     jacobian: Callable[[np.ndarray], np.ndarray] | None = None
-    slope: float = 0.0
+    kink: bool = False
+    slope: float | None = None
 
     @property
     def elementwise(self) -> bool:
         return self.jacobian is None
 
-    @property
-    def has_kink(self) -> bool:
-        """True where f' jumps at z = 0 (relu, leaky_relu): gradients there are not defined."""
-        return self.name in ("relu", "leaky_relu")
-
     def __str__(self) -> str:
-        return f"leaky_relu({self.slope:g})" if self.name == "leaky_relu" else self.name
+        return self.name if self.slope is None else f"{self.name}({self.slope:g})"
 
 
 def leaky_relu(slope: float = 0.01) -> Activation:
@@ -150,13 +147,13 @@ def leaky_relu(slope: float = 0.01) -> Activation:
     def prime(z):
         return np.where(z > 0, _one(z), z.dtype.type(s))
 
-    return Activation("leaky_relu", f, prime=prime, slope=s)
+    return Activation("leaky_relu", f, prime=prime, kink=True, slope=s)
 
 
 ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation("sigmoid", sigmoid, prime=sigmoid_prime),
     "tanh": Activation("tanh", tanh, prime=tanh_prime),
-    "relu": Activation("relu", relu, prime=relu_prime),
+    "relu": Activation("relu", relu, prime=relu_prime, kink=True),
     "leaky_relu": leaky_relu(),
     "identity": Activation("identity", identity, prime=_one),
     "softplus": Activation("softplus", softplus, prime=sigmoid),

@@ -30,6 +30,16 @@ def half_sse_grad(a, y):
     return a - y
 
 
+def sse(z, a, y):
+    """C_n = Σ_k (a_k − y_k)²  (the squared error without the ½)."""
+    return ((a - y) ** 2).sum(axis=1)
+
+
+def sse_grad(a, y):
+    """∂C_n/∂a_k = 2 (a_k − y_k)."""
+    return 2 * (a - y)
+
+
 def mse(z, a, y):
     """C_n = (1/K) Σ_k (a_k − y_k)², K output units."""
     return ((a - y) ** 2).mean(axis=1)
@@ -55,12 +65,14 @@ def softmax_ce_from_logits(z, a, y):
 @dataclass(frozen=True)
 class Loss:
     """A loss: C_n from (z, a, y), and either ∂C_n/∂a (`grad_a`) or the output activation whose
-    pairing gives δ = a − y (`fused_with`), the only activation it accepts."""
+    pairing gives δ = a − y (`fused_with`), the only activation it accepts. `targets` is the domain
+    of y: "real", "unit" (each in [0, 1]) or "simplex" (each row a distribution: one-hot or soft)."""
 
     name: str
     per_example: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
     grad_a: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     fused_with: str | None = None
+    targets: str = "real"
 
     def __str__(self) -> str:
         return self.name
@@ -68,9 +80,10 @@ class Loss:
 
 LOSSES: dict[str, Loss] = {
     "half_sse": Loss("half_sse", half_sse, grad_a=half_sse_grad),
+    "sse": Loss("sse", sse, grad_a=sse_grad),
     "mse": Loss("mse", mse, grad_a=mse_grad),
-    "bce": Loss("bce", bce_from_logits, fused_with="sigmoid"),
-    "softmax_ce": Loss("softmax_ce", softmax_ce_from_logits, fused_with="softmax"),
+    "bce": Loss("bce", bce_from_logits, fused_with="sigmoid", targets="unit"),
+    "softmax_ce": Loss("softmax_ce", softmax_ce_from_logits, fused_with="softmax", targets="simplex"),
 }
 
 

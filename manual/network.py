@@ -17,7 +17,7 @@ at index l-1, while `a` holds a[0] = x at index 0 and so layer l at index l.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -66,10 +66,9 @@ def bp3_bias_grad(delta):
     return delta.sum(axis=0)
 
 
-def bp4_weight_grad(delta, a_prev, out=None):
-    """BP4: ∂C/∂W[l] = delta[l].T @ a[l-1] = Σ_n outer(delta[l]_n, a[l-1]_n), shape (n_l, n_{l-1}),
-    written into `out` when one is given (the training loop reuses its arrays)."""
-    return np.matmul(delta.T, a_prev, out=out)
+def bp4_weight_grad(delta, a_prev):
+    """BP4: ∂C/∂W[l] = delta[l].T @ a[l-1] = Σ_n outer(delta[l]_n, a[l-1]_n), shape (n_l, n_{l-1})."""
+    return delta.T @ a_prev
 
 
 # ----------------------------------------------------------------------------- the two passes
@@ -86,10 +85,10 @@ class Cache:
 
 @dataclass(frozen=True)
 class Gradients:
-    """C (None where it was not computed), ∂C/∂z[l] (delta), ∂C/∂W[l] (dW) and ∂C/∂b[l] (db), with
-    layer l at index l-1."""
+    """The cost C (None where it was not computed), ∂C/∂z[l] (delta), ∂C/∂W[l] (dW) and ∂C/∂b[l]
+    (db), with layer l at index l-1."""
 
-    loss: np.generic | None
+    cost: np.generic | None
     delta: list[np.ndarray]
     dW: list[np.ndarray]
     db: list[np.ndarray]
@@ -115,29 +114,27 @@ def cost(net: "Network", cache: Cache, y: np.ndarray) -> np.generic:
     return C
 
 
-def backpropagate(net: "Network", cache: Cache, y: np.ndarray, *, with_cost: bool = True,
-                  checked: bool = True, dW_out: list | None = None) -> Gradients:
+def backpropagate(net: "Network", cache: Cache, y: np.ndarray) -> Gradients:
     """The backward pass on an already checked y: BP1 for delta[L], BP2 down to delta[1], then BP3
-    and BP4 for every layer (and C unless `with_cost=False`). Lists are padded at index 0 here so
-    that layer l sits at index l, as in the equations; the Gradients hold layer l at l-1.
-
-    `checked=False` leaves the finiteness of delta, dW and db to the caller (the training step checks
-    what it computes from them instead); `dW_out` gives one array per layer to write ∂C/∂W[l] into."""
+    and BP4 for every layer. Lists are padded at index 0 here so that layer l sits at index l, as in
+    the equations; the Gradients hold layer l at l-1 (and no cost: `Network.gradients` adds it).
+    An overflow raises FloatingPointError naming a delta[l], ∂C/∂W[l] or ∂C/∂b[l] that is not
+    finite (the first of layer 1's three, then layer 2's, ...)."""
     L = len(net.W)
     W, f, z, a = [None, *net.W], [None, *net.activations], [None, *cache.z], cache.a
     scale = reduction_scale(net.reduction, y.shape[0], net.dtype)
-    delta = [None] * (L + 1)
+    delta, dW, db = [None] * (L + 1), [None] * (L + 1), [None] * (L + 1)
     with np.errstate(over="ignore", invalid="ignore"):  # reported below, by layer, instead
         delta[L] = bp1_output_error(z[L], a[L], y, f[L], net.loss, scale)
         for l in range(L - 1, 0, -1):
             delta[l] = bp2_hidden_error(delta[l + 1], W[l + 1], z[l], f[l])
-        layers = range(1, L + 1)
-        dW = [bp4_weight_grad(delta[l], a[l - 1], None if dW_out is None else dW_out[l - 1]) for l in layers]
-        db = [bp3_bias_grad(delta[l]) for l in layers]
-    for l in layers if checked else ():  # delta[l] finite ⇒ db[l] finite up to a sum's overflow: check all three
-        for name, arr in ((f"delta[{l}]", delta[l]), (f"dC/dW[{l}]", dW[l - 1]), (f"dC/db[{l}]", db[l - 1])):
+        for l in range(1, L + 1):
+            dW[l] = bp4_weight_grad(delta[l], a[l - 1])
+            db[l] = bp3_bias_grad(delta[l])
+    for l in range(1, L + 1):  # delta finite does not make dW, db finite (a sum may overflow)
+        for name, arr in ((f"delta[{l}]", delta[l]), (f"dC/dW[{l}]", dW[l]), (f"dC/db[{l}]", db[l])):
             check_finite_result(name, arr)
-    return Gradients(loss=cost(net, cache, y) if with_cost else None, delta=delta[1:], dW=dW, db=db)
+    return Gradients(cost=None, delta=delta[1:], dW=dW[1:], db=db[1:])
 
 
 # ----------------------------------------------------------------------------- the network
@@ -200,7 +197,7 @@ class Network:
 
     def check_y(self, y, n: int) -> np.ndarray:
         y = check_float_array("y", y, (n, self.sizes[-1]), self.dtype)
-        check_targets(self.loss.name, y)
+        check_targets(self.loss, y)
         return y
 
     def forward(self, x) -> Cache:
@@ -221,12 +218,14 @@ class Network:
         if cache.net is not self:
             raise ValueError(f"cache: computed by another network ({cache.net!r}); pass the cache that "
                              "this network's forward() returned")
-        return backpropagate(self, cache, self.check_y(y, cache.a[0].shape[0]))  # x was checked by forward()
+        y = self.check_y(y, cache.a[0].shape[0])  # x was checked by forward()
+        return replace(backpropagate(self, cache, y), cost=cost(self, cache, y))
 
     def gradients(self, x, y) -> Gradients:
         """One forward and one backward pass: C, every delta[l], ∂C/∂W[l] and ∂C/∂b[l]."""
         x, y = self.check_xy(x, y)
-        return backpropagate(self, feedforward(self, x), y)
+        cache = feedforward(self, x)
+        return replace(backpropagate(self, cache, y), cost=cost(self, cache, y))
 
 
 def _check_activations(activations, L: int) -> list[Activation]:

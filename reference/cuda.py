@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .autograd import autograd_gradients, gradient_magnitudes
-from .compare import OracleResult, compare_to
+from .compare import OracleResult, compare_by_bound
 from .strategies import Case
 from .tolerances import rtol_exact, rtol_tf32
 
@@ -32,10 +32,10 @@ def no_cuda_reason() -> str:
     return "no CUDA GPU: torch.cuda.is_available() is False"
 
 
-def tolerance(dtype: str, tf32: bool) -> float:
+def tolerance(dtype: str, tf32: bool, sizes=None, batch: int = 1) -> float:
     if dtype == "float64":
-        return rtol_exact(np.float64)
-    return rtol_tf32() if tf32 else rtol_exact(np.float32)
+        return rtol_exact(np.float64, sizes, batch)
+    return rtol_tf32(sizes, batch) if tf32 else rtol_exact(np.float32, sizes, batch)
 
 
 def label(dtype: str, tf32: bool) -> str:
@@ -60,7 +60,7 @@ def compare_with_cuda(case: Case, device: str = "cuda") -> list[OracleResult]:
             got = autograd_gradients(net, x, y, dtype=getattr(torch, dtype), device=device)
         finally:
             torch.backends.cuda.matmul.allow_tf32 = before
-        results.append(compare_to(label(dtype, tf32), net, got, reference, magnitudes,
-                                  tol=tolerance(dtype, tf32), computed_in=np.dtype(dtype)))
+        results.append(compare_by_bound(label(dtype, tf32), net, len(x), got, reference, magnitudes,
+                                        rtol=tolerance(dtype, tf32, net.sizes, len(x)), computed_in=np.dtype(dtype)))
     return results
 

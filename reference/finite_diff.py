@@ -1,9 +1,13 @@
 """The central finite-difference oracle: ∂C/∂θ ≈ (C(θ + h) − C(θ − h)) / (2h) for every W and b entry.
 
-It uses only a forward pass of its own (below: NumPy and SciPy, in the parameters' own dtype,
-sharing no code with manual/) and never a derivative formula.
-The step h = eps^(1/3)·max(1, |θ|) comes from the dtype (reference/tolerances.py); θ ± h are
-rounded to the dtype first and the difference is divided by the distance actually stepped.
+It uses only a forward pass of its own (the records' NumPy forms, reference/records.py, sharing no
+code with manual/) and never a derivative formula. The cost is a function of the parameters, which
+are exact binary numbers whatever their dtype; the oracle evaluates it in float64 on copies of them
+(a float32 network too: its derivative is the same number, and float32's own rounding of the cost,
+eps32·|C|/h, would swamp a difference of weights near 30, a 10% error seen on a correct backprop).
+The step h = eps^(1/3)·max(1, |θ|) is float64's (reference/tolerances.py); θ ± h are rounded to
+float64 first and the difference is divided by the distance actually stepped. The network itself
+is never modified.
 
 Each derivative comes with an estimate of its truncation error, measured rather than assumed:
 the central difference D(h) is off by about c·h² and D(2h) by 4c·h², so |D(2h) − D(h)| / 3
@@ -11,9 +15,9 @@ estimates D(h)'s error (Richardson). That estimate holds only where the h² term
 is used only where D(4h) − D(2h) is 2 to 8 times D(2h) − D(h); otherwise h is halved (and where
 no h qualifies, the least spread among D(h), D(2h), D(4h) is the estimate). The comparison allows the estimate on top of the rounding tolerance.
 
-A relu-family layer is not differentiable where some z = 0. If a step changes the sign of any z
-in such a layer (it would straddle a kink), the step is halved too; after 20 halvings an error
-is raised: a finite difference across a kink is not a derivative.
+A layer with a kink (relu, leaky_relu) is not differentiable where some z = 0. If a step changes
+the sign of any z in such a layer (it would straddle a kink), the step is halved too; after 20
+halvings an error is raised: a finite difference across a kink is not a derivative.
 """
 from __future__ import annotations
 
@@ -21,27 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scipy.special import expit, logsumexp, softmax
-
 from backproof.manual.network import Network
 
+from .records import activation_record, loss_record
 from .tolerances import fd_step
-
-_F = {
-    "sigmoid": expit,
-    "tanh": np.tanh,
-    "relu": lambda z, s: np.where(z > 0, z, 0 * z),
-    "leaky_relu": lambda z, s: np.where(z > 0, z, z * z.dtype.type(s)),
-    "identity": lambda z: z,
-    "softplus": lambda z: np.logaddexp(0 * z, z),
-    "softmax": lambda z: softmax(z, axis=1),
-}
-_C = {  # C_n from (z[L], a[L], y)
-    "half_sse": lambda z, a, y: 0.5 * ((a - y) ** 2).sum(axis=1),
-    "mse": lambda z, a, y: ((a - y) ** 2).mean(axis=1),
-    "bce": lambda z, a, y: (np.logaddexp(0 * z, z) - y * z).sum(axis=1),
-    "softmax_ce": lambda z, a, y: (y * (logsumexp(z, axis=1, keepdims=True) - z)).sum(axis=1),
-}
 
 _MAX_HALVINGS = 20
 
@@ -59,17 +46,22 @@ class FiniteDifferences:
 
 def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> FiniteDifferences:
     """∂C/∂W[l] and ∂C/∂b[l] by central differences, with their truncation-error estimates."""
-    x, y = net.check_xy(x, y)
-    pattern0 = _evaluate(net, x, y)[1]
-    h0 = fd_step(net.dtype)
+    x, y = (v.astype(np.float64) for v in net.check_xy(x, y))
+    W, b = [Wl.astype(np.float64) for Wl in net.W], [bl.astype(np.float64) for bl in net.b]
+
+    def evaluate():
+        return _evaluate(net, W, b, x, y)
+
+    pattern0 = evaluate()[1]
+    h0 = fd_step(np.float64)
 
     def central(param: np.ndarray, idx, theta, h) -> float | None:
         """(C(θ+h) − C(θ−h)) / (2h), or None when a step changes a relu sign."""
         plus, minus = param.dtype.type(theta + h), param.dtype.type(theta - h)
         param[idx] = plus
-        c_plus, p_plus = _evaluate(net, x, y)
+        c_plus, p_plus = evaluate()
         param[idx] = minus
-        c_minus, p_minus = _evaluate(net, x, y)
+        c_minus, p_minus = evaluate()
         param[idx] = theta
         if not (_same(pattern0, p_plus) and _same(pattern0, p_minus)):
             return None
@@ -103,7 +95,7 @@ def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> F
         return best
 
     out = {}
-    for name, params in (("dW", net.W), ("db", net.b)):
+    for name, params in (("dW", W), ("db", b)):
         pairs = [[derivative(p, i) for i in np.ndindex(p.shape)] for p in params]
         out[name] = [np.array([d for d, _ in v]).reshape(p.shape) for v, p in zip(pairs, params)]
         out[name + "_truncation"] = [np.array([e for _, e in v]).reshape(p.shape)
@@ -111,15 +103,17 @@ def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> F
     return FiniteDifferences(**out)
 
 
-def _evaluate(net: Network, x, y) -> tuple[float, list[np.ndarray]]:
-    """One forward pass of our own: the cost, and the sign of z in every relu-family layer."""
+def _evaluate(net: Network, W: list, b: list, x, y) -> tuple[float, list[np.ndarray]]:
+    """One forward pass of our own (the records' NumPy forms) with the parameters W, b in place of the
+    network's: the cost, and the sign of z in every layer with a kink."""
     a, pattern = x, []
-    for Wl, bl, f in zip(net.W, net.b, net.activations):
+    for Wl, bl, f in zip(W, b, net.activations):
         z = a @ Wl.T + bl
-        a = _F[f.name](z, f.slope) if f.has_kink else _F[f.name](z)
-        if f.has_kink:
+        record = activation_record(f)
+        a = record.numpy(z, *record.params(f))
+        if f.kink:
             pattern.append(z > 0)
-    per_example = _C[net.loss.name](z, a, y)
+    per_example = loss_record(net.loss).numpy(z, a, y)
     return float(per_example.sum() if net.reduction == "sum" else per_example.mean()), pattern
 
 

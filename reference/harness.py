@@ -46,11 +46,13 @@ import numpy as np
 
 from backproof.manual.activations import ACTIVATIONS, Activation, get_activation
 from backproof.manual.checks import check_dtype, check_int, check_seed
-from backproof.manual.losses import LOSSES, REDUCTIONS
+from backproof.manual.losses import LOSSES, REDUCTIONS, Loss, get_loss
 from backproof.manual.network import Gradients, Network
 
 from .autograd import autograd_gradients
-from .compare import Mismatch, describe_value, judge, structural_problem
+from .compare import MEASURE, Mismatch, describe_value, judge, structural_problem
+from .records import (UNKNOWN_FUNCTION_BOUND, UserActivation, UserLoss, activation_record, user_activation,
+                      user_loss)
 from .strategies import Case, Limits, NearKink, RandomChooser, Structure, draw_structure, fill
 
 LAYOUTS = ("rows", "columns")
@@ -76,8 +78,8 @@ class Counterexample:
     given: float | None
     oracle: str               # which oracle decided
     problem: str              # "" for a wrong value, else what was wrong (shape, dtype, NaN, exception)
-    error: float = np.inf     # the entry's error, relative to its bound
-    allowed: float = 0.0      # the largest error allowed in that measure
+    error: float = np.inf     # the entry's error in compare.MEASURE (> 1 fails)
+    allowed: float = 0.0      # the largest |given − expected| allowed at that entry
     weights: list = field(repr=False, default_factory=list)
     biases: list = field(repr=False, default_factory=list)
     x: np.ndarray | None = field(repr=False, default=None)
@@ -98,8 +100,8 @@ class Counterexample:
         else:
             lines.append(f"  {self.parameter} at index {self.index}: given {self.given:.17g}, "
                          f"expected {self.expected:.17g}")
-            lines.append(f"  error {self.error:.3g} of the entry's error bound > allowed {self.allowed:.3g} "
-                         f"(decided by {self.oracle})")
+            lines.append(f"  error {self.error:.3g} > 1 in {MEASURE} (allowed {self.allowed:.3g}; "
+                         f"decided by {self.oracle})")
         arrays = [*self.weights, *self.biases, self.x, self.y]
         if sum(a.size for a in arrays) <= PRINT_INPUTS_UP_TO:
             with np.printoptions(precision=17, floatmode="maxprec", linewidth=100):
@@ -154,17 +156,19 @@ def check_backprop(backprop: Callable, *, activation: str | Activation | Sequenc
     """Run `backprop(weights, biases, x, y) -> (dweights, dbiases)` on up to `max_examples`
     generated networks; return a Report (`.ok`, `.status`, `str()`, `.counterexample`).
     `activation` is one name or Activation for every layer, or a list with one per layer."""
-    acts = _check_arguments(backprop, activation, loss, reduction, layout, weight_shape, bias)
+    acts, loss = _check_arguments(backprop, activation, loss, reduction, layout, weight_shape, bias)
     dtype = str(check_dtype("dtype", dtype))
     limits = Limits(depth, width, batch, input_scale, max_z)
     max_examples = check_int("max_examples", max_examples, low=1)
     seed = int(np.random.SeedSequence().entropy % 2 ** 32) if check_seed("seed", seed) is None else int(seed)
     user = _Layout(layout, weight_shape, bias)
     choices = dict(losses=(loss,), reductions=(reduction,), dtypes=(dtype,),
-                   layers=acts if len(acts) > 1 or acts[0].name == "softmax" else None,
+                   layers=acts if len(acts) > 1 or not activation_record(acts[0]).hidden else None,
                    hidden=acts, outputs=acts)
-    settings = dict(activation=[str(f) for f in acts] if len(acts) > 1 else str(acts[0]), loss=loss,
+    settings = dict(activation=[str(f) for f in acts] if len(acts) > 1 else str(acts[0]), loss=loss.name,
                     reduction=reduction, layout=layout, weight_shape=weight_shape, bias=bias, dtype=dtype)
+    if any(isinstance(f, UserActivation) for f in acts) or isinstance(loss, UserLoss):
+        settings["bound"] = UNKNOWN_FUNCTION_BOUND
     if limits != Limits():
         settings["limits"] = limits
     rng = np.random.default_rng(seed)
@@ -205,9 +209,10 @@ def check_one(backprop: Callable, case: Case, user: "_Layout") -> Counterexample
     ux, uy = user.batch(x), user.batch(y)
 
     def counterexample(parameter, problem="", mismatch: Mismatch | None = None, index=None):
-        m = mismatch or Mismatch("", "", None, None, None, None, np.inf, 0.0)
+        m = mismatch or Mismatch("", "", None, None, None, None)
         return Counterexample(net.sizes, [str(f) for f in net.activations], net.loss.name, net.reduction,
-                              len(x), parameter, index, m.expected, m.got, m.oracle, problem, m.error, m.tol,
+                              len(x), parameter, index, m.expected, m.got, m.decided_by or m.oracle, problem,
+                              m.error, m.allowed,
                               [w.copy() for w in weights], [v.copy() for v in biases], ux.copy(), uy.copy())
 
     try:
@@ -274,8 +279,8 @@ def _smaller(s: Structure, limits: Limits, fixed_depth: bool):
             yield Structure(s.sizes[:i] + s.sizes[i + 1:], s.activations[:i - 1] + s.activations[i:],
                             s.loss, s.reduction, s.batch, s.dtype)
     for i, n in enumerate(s.sizes):
-        least = max(limits.width[0], 2) if i == len(s.sizes) - 1 and s.activations[-1].name == "softmax" \
-            else limits.width[0]
+        least = max(limits.width[0], activation_record(s.activations[-1]).min_width) \
+            if i == len(s.sizes) - 1 else limits.width[0]
         for m in sorted({least, n - 1}):
             if least <= m < n:
                 yield Structure(s.sizes[:i] + (m,) + s.sizes[i + 1:], s.activations, s.loss, s.reduction,
@@ -322,8 +327,9 @@ class _Layout:
         return f"dweights[{i}]", (k, j) if self.weight_shape == "in_out" else (j, k)
 
 
-def _check_arguments(backprop, activation, loss, reduction, layout, weight_shape, bias) -> list[Activation]:
-    """The arguments checked by name; returns the activations as Activation objects."""
+def _check_arguments(backprop, activation, loss, reduction, layout, weight_shape, bias) -> tuple[list, Loss]:
+    """The arguments checked by name; returns the activations as Activation objects and the Loss
+    (a function on torch tensors becomes one with its own record: reference/records.py)."""
     if not callable(backprop):
         raise TypeError(f"backprop: expected a callable backprop(weights, biases, x, y), got {describe_value(backprop)}")
     try:
@@ -333,18 +339,29 @@ def _check_arguments(backprop, activation, loss, reduction, layout, weight_shape
     except ValueError:  # no signature available (some builtins): let the call itself tell
         pass
     for name, value, allowed in (("layout", layout, LAYOUTS), ("weight_shape", weight_shape, WEIGHT_SHAPES),
-                                 ("bias", bias, BIASES), ("reduction", reduction, REDUCTIONS),
-                                 ("loss", loss, tuple(LOSSES))):
+                                 ("bias", bias, BIASES), ("reduction", reduction, REDUCTIONS)):
         if value not in allowed:
             raise ValueError(f"{name}: expected one of {list(allowed)}, got {value!r}")
-    names = [activation] if isinstance(activation, (str, Activation)) else activation
+    if callable(loss) and not isinstance(loss, Loss):
+        loss = user_loss(loss)
+    elif isinstance(loss, str) and loss not in LOSSES:
+        raise ValueError(f"loss: expected one of {sorted(LOSSES)} or a function (a, y) -> cost per example "
+                         f"on torch tensors, got {loss!r}")
+    loss = get_loss(loss)
+    names = [activation] if isinstance(activation, (str, Activation)) or callable(activation) else activation
     if not isinstance(names, (list, tuple)) or not names:
-        raise TypeError(f"activation: expected a name or a list of names (one per layer), got {describe_value(activation)}")
+        raise TypeError(f"activation: expected a name, a function on torch tensors, or a list of them (one per "
+                        f"layer), got {describe_value(activation)}")
+    acts = []
     for i, a in enumerate(names):
-        if not isinstance(a, Activation) and a not in ACTIVATIONS:
-            raise ValueError(f"activation[{i}]: unknown activation {a!r}; expected one of {sorted(ACTIVATIONS)}")
-    acts = [get_activation(a, argname=f"activation[{i}]") for i, a in enumerate(names)]
+        if callable(a) and not isinstance(a, Activation):
+            acts.append(user_activation(a))
+            continue
+        if isinstance(a, str) and a not in ACTIVATIONS:
+            raise ValueError(f"activation[{i}]: unknown activation {a!r}; expected one of {sorted(ACTIVATIONS)} "
+                             "or a function on torch tensors")
+        acts.append(get_activation(a, argname=f"activation[{i}]"))
     # the loss/activation pairing and softmax placement, as manual/ checks them (raises ValueError)
-    pairing = acts if len(acts) > 1 or acts[0].name == "softmax" else acts * 2
+    pairing = acts if len(acts) > 1 or not activation_record(acts[0]).hidden else acts * 2
     Network([np.zeros((1, 1))] * len(pairing), [np.zeros(1)] * len(pairing), pairing, loss=loss, reduction=reduction)
-    return acts
+    return acts, loss

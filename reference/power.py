@@ -18,6 +18,7 @@ from backproof.manual.network import Gradients, Network
 
 from .autograd import autograd_gradients, gradient_magnitudes
 from .compare import judge, relative_error
+from .records import activation_record
 from .strategies import Limits, random_case
 
 INJECTED = {"float32": 1e-3, "float64": 1e-9}
@@ -55,11 +56,14 @@ class Power:
 
 
 def textbook_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
-    """manual/'s passes with f' of tanh and the sigmoid computed from a = f(z), as textbooks do."""
-    from_output = {"tanh": lambda a: 1 - a * a, "sigmoid": lambda a: a * (1 - a)}
+    """manual/'s passes with f' computed from a = f(z) where the record says textbooks do (tanh,
+    the sigmoid, softplus)."""
     cache = net.forward(x)
-    primes = [from_output[f.name](a) if f.name in from_output else f.prime(z) if f.elementwise else None
-              for f, z, a in zip(net.activations, cache.z, cache.a[1:])]
+
+    def prime(f, z, a):
+        from_output = activation_record(f).prime_from_output
+        return from_output(a, np) if from_output else f.prime(z) if f.elementwise else None
+    primes = [prime(f, z, a) for f, z, a in zip(net.activations, cache.z, cache.a[1:])]
     scale = 1.0 if net.reduction == "sum" else 1.0 / len(x)
     if net.loss.fused_with is not None or not net.activations[-1].elementwise:
         top = net.gradients(x, y).delta[-1]

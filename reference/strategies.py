@@ -18,9 +18,12 @@ Two properties hold by construction, not by luck:
   * no kinks: in relu and leaky_relu layers each unit's bias puts z = 0 in the middle of a gap
     at least 2·KINK_MARGIN wide between that unit's pre-bias values over the batch (or below or
     above all of them), so |z| ≥ KINK_MARGIN for every example.
-leaky_relu is drawn with the slope the caller gives (an `Activation` such as `leaky_relu(0.1)`, or
-the name for torch's default 0.01); `LEAKY_SLOPES` are drawn only where the code under test is
-told the slope (manual/'s Network carries it), never behind a user's back.
+The names drawn, the output each loss is computed with, the domain of its targets, the least
+width of an output activation and the values drawn for an activation's parameters all come from
+the records (reference/records.py). A parametrized activation (leaky_relu) named in a draw gets
+one of its record's `drawn` values, which manual/'s Network carries, so the code under test is
+told it; the harness passes `Activation`s (the name alone means torch's default slope, 0.01), so
+a user's backprop is never given a parameter behind its back.
 """
 from __future__ import annotations
 
@@ -29,16 +32,18 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from backproof.manual.activations import ACTIVATIONS, Activation, leaky_relu
+from backproof.manual.activations import Activation
 from backproof.manual.checks import check_int, check_real
+from backproof.manual.losses import Loss, get_loss
 from backproof.manual.network import Network
 
+from .records import ACTIVATIONS, LOSSES, activation_record, loss_record
+
 KINK_MARGIN = 0.1
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softplus")
-OUTPUT_ACTIVATIONS = HIDDEN_ACTIVATIONS + ("softmax",)
-LOSS_NAMES = ("half_sse", "mse", "bce", "softmax_ce")
+HIDDEN_ACTIVATIONS = tuple(name for name, r in ACTIVATIONS.items() if r.hidden)
+OUTPUT_ACTIVATIONS = tuple(ACTIVATIONS)
+LOSS_NAMES = tuple(LOSSES)
 DTYPES = ("float64", "float32")
-LEAKY_SLOPES = (0.01, 0.1, 0.3)
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class Structure:
 
     sizes: tuple[int, ...]
     activations: tuple[Activation, ...]
-    loss: str
+    loss: str | Loss
     reduction: str
     batch: int
     dtype: str
@@ -107,23 +112,27 @@ class Case:
                 f"reduction={self.net.reduction} batch={len(self.x)} dtype={self.net.dtype}")
 
 
-def draw_structure(c: Chooser, limits: Limits = Limits(), *, losses: Sequence[str] = LOSS_NAMES,
+def draw_structure(c: Chooser, limits: Limits = Limits(), *, losses: Sequence = LOSS_NAMES,
                    reductions: Sequence[str] = ("sum", "mean"), dtypes: Sequence[str] = DTYPES,
                    hidden: Sequence = HIDDEN_ACTIVATIONS, outputs: Sequence = OUTPUT_ACTIVATIONS,
-                   layers: Sequence | None = None) -> Structure:
-    """Depth, widths, batch, activations (names or `Activation`s), loss, reduction and dtype.
-    `layers` fixes one activation per layer, and so the depth."""
+                   layers: Sequence | None = None, parameters: str = "drawn") -> Structure:
+    """Depth, widths, batch, activations (names or `Activation`s), loss (a name or a `Loss`),
+    reduction and dtype. `layers` fixes one activation per layer, and so the depth. With
+    `parameters="drawn"` (the default) a parametrized activation given by name gets one of its
+    record's drawn values; with "given", its default (harness: the caller names the parameters)."""
     depth = c.integer(*limits.depth) if layers is None else len(layers) - 1
     loss = c.choice(losses)
-    output = {"bce": "sigmoid", "softmax_ce": "softmax"}.get(loss) or c.choice(outputs)
+    paired = loss_record(_loss_of(loss)).output
+    output = paired or c.choice(outputs)
     if layers is None:
-        acts = [_activation(c, c.choice(hidden)) for _ in range(depth)] + [_activation(c, output)]
+        acts = [_activation(c, c.choice(hidden), parameters) for _ in range(depth)]
+        acts.append(_activation(c, output, parameters))
     else:
-        acts = [_activation(c, f) for f in layers]
+        acts = [_activation(c, f, parameters) for f in layers]
     lo, hi = limits.width
     sizes = [c.integer(lo, hi) for _ in range(depth + 1)]
-    softmax = acts[-1].name == "softmax"  # needs two units, even where the limit says one
-    sizes.append(c.integer(max(lo, 2), max(hi, 2)) if softmax else c.integer(lo, hi))
+    least = activation_record(acts[-1]).min_width  # softmax needs two units, even where the limit says one
+    sizes.append(c.integer(max(lo, least), max(hi, least)))
     n = c.integer(*limits.batch)
     return Structure(tuple(sizes), tuple(acts), loss, c.choice(reductions), n, str(np.dtype(c.choice(dtypes))))
 
@@ -147,14 +156,14 @@ def fill(structure: Structure, rng: np.random.Generator, limits: Limits = Limits
             Wl, pre = Wl * scale, pre * scale
         if not biases:
             bl = np.zeros(m)
-            if f.has_kink and np.abs(pre).min() < KINK_MARGIN:
+            if f.kink and np.abs(pre).min() < KINK_MARGIN:
                 raise NearKink(f"layer {len(W) + 1}: |z| < {KINK_MARGIN} in a {f} layer without biases")
         else:
-            bl = _bias_off_kinks(rng, pre) if f.has_kink else rng.uniform(-1, 1, m)
+            bl = _bias_off_kinks(rng, pre) if f.kink else rng.uniform(-1, 1, m)
         W.append(Wl.astype(dtype))
         b.append(bl.astype(dtype))
         a = f.f(pre + bl)
-    y = _targets(rng, structure.loss, (n, sizes[-1]))
+    y = _targets(rng, loss_record(_loss_of(structure.loss)).targets, (n, sizes[-1]))
     net = Network(W, b, list(acts), loss=structure.loss, reduction=structure.reduction)
     return Case(net, x.astype(dtype), y.astype(dtype))
 
@@ -165,12 +174,18 @@ def build_case(c: Chooser, limits: Limits = Limits(), *, biases: bool = True, **
     return fill(structure, np.random.default_rng(c.value_seed()), limits, biases=biases)
 
 
-def _activation(c: Chooser, f):
+def _activation(c: Chooser, f, parameters: str) -> Activation:
     if isinstance(f, Activation):
         return f
-    if f == "leaky_relu":
-        return leaky_relu(float(c.choice(LEAKY_SLOPES)))
-    return ACTIVATIONS[f]
+    record = ACTIVATIONS[f]
+    if parameters == "drawn" and record.drawn:
+        return record.activation(c.choice(record.drawn))
+    return record.activation()
+
+
+def _loss_of(spec) -> Loss:
+    """A loss name or a Loss object (a user's), as the Loss the records know."""
+    return get_loss(spec)
 
 
 def _bias_off_kinks(rng: np.random.Generator, pre: np.ndarray) -> np.ndarray:
@@ -186,10 +201,12 @@ def _bias_off_kinks(rng: np.random.Generator, pre: np.ndarray) -> np.ndarray:
     return b
 
 
-def _targets(rng: np.random.Generator, loss: str, shape: tuple) -> np.ndarray:
-    if loss == "bce":
+def _targets(rng: np.random.Generator, domain: str, shape: tuple) -> np.ndarray:
+    """Targets in the loss's domain: "unit" uniform in [0, 1]; "simplex" one-hot rows half the time,
+    soft distributions the other half; "real" uniform in [-1, 1]."""
+    if domain == "unit":
         return rng.uniform(0, 1, shape)
-    if loss == "softmax_ce":
+    if domain == "simplex":
         if rng.integers(2) == 0:  # one-hot rows
             return np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
         w = rng.uniform(0.01, 1, shape)

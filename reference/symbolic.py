@@ -18,14 +18,12 @@ function on a neighbourhood of the point, which is all a derivative depends on.
 """
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Callable
-
-import mpmath
 import numpy as np
-from mpmath import libmp
 
 from backproof.manual.network import Gradients, Network
+
+from .exact import DIGITS, Evaluator
+from .records import activation_record, loss_record
 
 try:
     import symengine as sym
@@ -33,8 +31,6 @@ try:
 except ImportError:  # pragma: no cover - exercised only where symengine is not installed
     import sympy as sym
     BACKEND = "sympy"
-
-DIGITS = 50
 
 
 def exact(v) -> "sym.Basic":
@@ -57,15 +53,16 @@ class SymbolicNetwork:
             point.update(zip(_flat(symbols), map(exact, np.asarray(values).ravel())))
         for symbols, values in zip(self.b, net.b):
             point.update(zip(symbols, map(exact, values)))
-        self._evaluator = Evaluator({s: _mp(v) for s, v in point.items()})
+        self._evaluator = Evaluator(point)
         self.branches: list = [None] * len(net.W)  # relu branch of every unit, read off the point
         self.z_values: list = []                    # z[l] at the point (mpmath), for the Z[l] symbols
-        self.cost = self._cost_from(0, self.x, record=True)
+        self.cost = self._cost_from(0, self.x, None, record=True)
 
     # -- the expressions
 
-    def _cost_from(self, l0: int, a: list, record: bool = False):
-        """C as an expression of the layer-l0 input `a` (a[0] = x when l0 = 0) and the parameters."""
+    def _cost_from(self, l0: int, a: list, z: list | None, record: bool = False):
+        """C as an expression of the layer-l0 input `a` (a[0] = x when l0 = 0; `z` made it, None for x)
+        and the parameters."""
         for l in range(l0, len(self.net.W)):
             z = [[_dot(self.W[l][j], row) + self.b[l][j] for j in range(len(self.b[l]))] for row in a]
             if record:
@@ -73,38 +70,28 @@ class SymbolicNetwork:
                 self.branches[l] = [[v > 0 for v in row] for row in self.z_values[-1]]
                 _check_off_kinks(self.net.activations[l], self.z_values[-1], l + 1)
             a = self._activate(l, z)
-        return self._loss(a)
+        return self._loss(z, a)
 
     def _activate(self, l: int, z: list) -> list:
+        """a[l] from z[l] with the activation's exact form (reference/records.py); a piecewise-linear
+        one takes the slope of each unit's branch at the point."""
         act = self.net.activations[l]
-        if act.name == "softmax":
-            out = []
-            for row in z:
-                e = [sym.exp(v) for v in row]
-                total = sum(e[1:], e[0])
-                out.append([v / total for v in e])
-            return out
-        if act.has_kink:
-            slope = exact(act.slope)
-            return [[v if up else slope * v for v, up in zip(row, ups)]
+        record = activation_record(act)
+        params = record.params(act)
+        if record.kink_slopes is not None:
+            left, right = (exact(v) for v in record.kink_slopes(*params))
+            return [[v * (right if up else left) for v, up in zip(row, ups)]
                     for row, ups in zip(z, self.branches[l])]
-        f = _SCALAR[act.name]
-        return [[f(v) for v in row] for row in z]
+        if record.exact is None:
+            raise ValueError(f"activation {act}: no exact form (reference/records.py), so no symbolic oracle")
+        return [record.exact(sym, row, *params) for row in z]
 
-    def _loss(self, a: list):
-        name, K = self.net.loss.name, len(a[0])
-        per_example = []
-        for row, targets in zip(a, self.y):
-            if name == "half_sse":
-                per_example.append(sym.Rational(1, 2) * sum((v - t) ** 2 for v, t in zip(row, targets)))
-            elif name == "mse":
-                per_example.append(sym.Rational(1, K) * sum((v - t) ** 2 for v, t in zip(row, targets)))
-            elif name == "bce":
-                per_example.append(-sum(t * sym.log(v) + (1 - t) * sym.log(1 - v) for v, t in zip(row, targets)))
-            elif name == "softmax_ce":
-                per_example.append(-sum(t * sym.log(v) for v, t in zip(row, targets)))
-            else:
-                raise ValueError(f"loss: no symbolic form of {name!r}")
+    def _loss(self, z: list, a: list):
+        """C from the last layer's z and a with the loss's exact form, reduced over the batch."""
+        record = loss_record(self.net.loss)
+        if record.exact is None:
+            raise ValueError(f"loss {self.net.loss}: no exact form (reference/records.py), so no symbolic oracle")
+        per_example = [record.exact(sym, zr, ar, yr) for zr, ar, yr in zip(z, a, self.y)]
         total = sum(per_example[1:], per_example[0])
         return total if self.net.reduction == "sum" else total / self.n
 
@@ -119,7 +106,7 @@ class SymbolicNetwork:
         for l in range(len(self.net.W)):
             Z = _matrix(f"Z{l + 1}", (self.n, len(self.b[l])))
             self._evaluator.add_values(zip(_flat(Z), (v for row in self.z_values[l] for v in row)))
-            cost_of_z = self._cost_from(l + 1, self._activate(l, Z))
+            cost_of_z = self._cost_from(l + 1, self._activate(l, Z), Z)
             dz.append([[cost_of_z.diff(s) for s in row] for row in Z])
         return dW, db, dz
 
@@ -142,94 +129,6 @@ def symbolic_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
     return SymbolicNetwork(net, x, y).gradients()
 
 
-# ----------------------------------------------------------------------------- evaluation
-
-class Evaluator:
-    """Evaluates expression trees at DIGITS digits with mpmath's own arithmetic (libmp) on raw
-    numbers: the same precision and rounding as mpmath's mpf, without an object per operation.
-    `__call__` returns an mpmath.mpf; `_eval` works on raw numbers. One memo serves every call, so
-    each distinct sub-expression (equal trees hash alike) is evaluated once across all of them:
-    common sub-expression elimination done while evaluating (`symengine.cse` itself was measured
-    far slower here: 162 s against 0.8 s for the 484 gradients of [8, 16, 16, 4] with batch 4)."""
-
-    def __init__(self, values: dict):
-        self.memo: dict = {k: raw(v) for k, v in values.items()}   # the point's values, then every node
-
-    def add_values(self, pairs) -> None:
-        """More symbols' values (the Z[l] of gradient_expressions)."""
-        self.memo.update((k, raw(v)) for k, v in pairs)
-
-    def __call__(self, e):
-        return mpmath.mp.make_mpf(self._eval(e))
-
-    def _eval(self, e):
-        v = self.memo.get(e)
-        if v is None:
-            rule = _RAW.get(type(e).__name__)
-            if rule is None:
-                if not e.is_Number:
-                    raise TypeError(f"symbolic evaluator: no rule for {type(e).__name__} in {e}")
-                v = _mp(e)._mpf_
-            else:
-                v = rule(self._eval, e)
-            self.memo[e] = v
-        return v
-
-
-def raw(v) -> tuple:
-    """mpmath's raw form of a number (an mpf, a raw tuple already, or anything _mp reads)."""
-    return v if isinstance(v, tuple) else v._mpf_ if isinstance(v, mpmath.mpf) else _mp(v)._mpf_
-
-
-_PREC, _RND = libmp.dps_to_prec(DIGITS), libmp.round_nearest
-
-
-def _raw_mul(ev, e):
-    args = e.args
-    v = ev(args[0])
-    for a in args[1:]:
-        v = libmp.mpf_mul(v, ev(a), _PREC, _RND)
-    return v
-
-
-def _raw_pow(ev, e):
-    base, power = e.args
-    if type(base).__name__ == "Exp1":
-        return libmp.mpf_exp(ev(power), _PREC, _RND)
-    if power.is_Integer:
-        return libmp.mpf_pow_int(ev(base), int(power), _PREC, _RND)
-    with mpmath.workdps(DIGITS):
-        v = mpmath.power(mpmath.mp.make_mpf(ev(base)), mpmath.mp.make_mpf(ev(power)))
-    if not isinstance(v, mpmath.mpf):
-        raise ValueError(f"{e} is not real here")   # (-1)^(1/2)
-    return v._mpf_
-
-
-_RAW: dict[str, Callable] = {
-    "Add": lambda ev, e: libmp.mpf_sum([ev(a) for a in e.args], _PREC, _RND),
-    "Mul": _raw_mul,
-    "Pow": _raw_pow,
-    "Exp1": lambda ev, e: libmp.mpf_e(_PREC, _RND),
-    "exp": lambda ev, e: libmp.mpf_exp(ev(e.args[0]), _PREC, _RND),
-    "log": lambda ev, e: libmp.mpf_log(ev(e.args[0]), _PREC, _RND),
-    "tanh": lambda ev, e: libmp.mpf_tanh(ev(e.args[0]), _PREC, _RND),
-}
-
-
-_SCALAR: dict[str, Callable] = {
-    "sigmoid": lambda v: 1 / (1 + sym.exp(-v)),
-    "tanh": sym.tanh,
-    "softplus": lambda v: sym.log(1 + sym.exp(v)),
-    "identity": lambda v: v,
-}
-
-
-def _mp(v):
-    with mpmath.workdps(DIGITS):
-        f = Fraction(str(v))
-        return mpmath.mpf(f.numerator) / f.denominator
-
-
 def _matrix(name: str, shape: tuple) -> list:
     return [[sym.Symbol(f"{name}_{i}_{j}") for j in range(shape[1])] for i in range(shape[0])]
 
@@ -244,5 +143,5 @@ def _dot(ws: list, xs: list):
 
 
 def _check_off_kinks(act, z_values: list, layer: int) -> None:
-    if act.has_kink and any(v == 0 for row in z_values for v in row):
+    if act.kink and any(v == 0 for row in z_values for v in row):
         raise ValueError(f"layer {layer}: z = 0 exactly in a {act} layer; the derivative is not defined at a kink")

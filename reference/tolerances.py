@@ -1,8 +1,9 @@
 """Every tolerance backproof uses, derived once per dtype and per oracle. Nothing else sets one.
 
-Error measure (reference/compare.py `relative_error`), entry by entry: for a tensor g checked
-against a reference r,
-    error = max_i |g_i − r_i| / max(M_i, |r_i|, tiny)
+Error measure (reference/compare.py), entry by entry: for a tensor g checked against a reference r,
+the entry's error is |g_i − r_i| / allowed_i with allowed_i = rtol · max(M_i, |r_i|, tiny), and
+≤ 1 passes; before the tolerance divides it,
+    max_i |g_i − r_i| / max(M_i, |r_i|, tiny)
 where M is the first-order running error bound of r (reference.autograd.gradient_magnitudes): for
 each entry, the size of the terms it is made of, forward and backward, each product's bound taken
 as M(u)·|v| + |u|·M(v). An entry whose terms cancel to nearly nothing (a − y near a fit,
@@ -13,8 +14,15 @@ the textbook way and torch's. `tiny` is the smallest normal number of the dtype 
 Autograd and the symbolic oracle. The reference is computed in float64 (or exactly) from the very
 values the code under test was given, so the error is that code's own rounding: each term of M
 rounds once per operation on its path, and a sum of k terms rounds up to k times (k ≤ 16 for the
-default draws: widths ≤ 10, batch ≤ 16) plus the activation's few roundings, so
+default draws: widths ≤ 10 plus the bias, batch ≤ 16) plus the activation's few roundings, over
+at most 5 layers, so there
     rtol = 2^6 · eps(dtype):   float64 1.4e-14,   float32 7.6e-6.
+Beyond that region the worst-case rounding grows with the longest sum on a path (a z[l] sums
+n_{l-1} products and a bias, BP2 sums n_{l+1}, BP3 and BP4 sum the batch) and with the number of
+layers it passes through, both linearly, so the tolerance grows with them (`path_factor`):
+    rtol = 2^6 · eps(dtype) · max(1, longest sum / 16) · max(1, layers / 5),
+e.g. 32× at width 512, 2× at depth 10: the check stays sound at any size, and at the default sizes it
+is what was measured.
 Measured against the exact oracle (1,704 networks with depth ≤ 4, widths ≤ 7, batch ≤ 10, |z| to
 12): the worst error was 20.7·eps·M (manual/ and the textbook backprop, float64), 10.0·eps·M
 (float32), and 0.89·eps·M for float64 autograd itself: a margin of 3 on the worst case.
@@ -38,7 +46,8 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-_ROUNDINGS_ON_PATH = 2 ** 6  # sums of ≤ 8 terms in ≤ 5 layers, forward and backward, and activations
+_ROUNDINGS_ON_PATH = 2 ** 6  # sums of ≤ 16 terms in ≤ 5 layers, forward and backward, and activations
+MEASURED_LONGEST_SUM, MEASURED_LAYERS = 16, 5   # the region where _ROUNDINGS_ON_PATH was measured
 _FD_CONSTANT = 2 ** 6        # C''' and the cost's own rounding, relative to the scale below
 
 
@@ -46,9 +55,17 @@ def eps(dtype) -> float:
     return float(np.finfo(np.dtype(dtype)).eps)
 
 
-def rtol_exact(dtype) -> float:
-    """Relative tolerance against an exact or float64 oracle (autograd, symbolic)."""
-    return _ROUNDINGS_ON_PATH * eps(dtype)
+def path_factor(sizes, batch: int) -> float:
+    """How much longer than in the measured region (sums of ≤ 16 terms, ≤ 5 layers) the rounding
+    paths of a network of these widths and batch are: max(1, longest sum / 16) · max(1, layers / 5)."""
+    longest = max(max(sizes) + 1, batch)
+    return max(1.0, longest / MEASURED_LONGEST_SUM) * max(1.0, (len(sizes) - 1) / MEASURED_LAYERS)
+
+
+def rtol_exact(dtype, sizes=None, batch: int = 1) -> float:
+    """Relative tolerance against an exact or float64 oracle (autograd, symbolic, certified), for a
+    network of these widths and batch (None: the measured region)."""
+    return _ROUNDINGS_ON_PATH * eps(dtype) * (1.0 if sizes is None else path_factor(sizes, batch))
 
 
 def tie_tolerance(want: np.ndarray) -> np.ndarray:
@@ -75,18 +92,19 @@ def fd_atol(dtype, cost: float, grad_scale: float) -> float:
 TINY = np.finfo(np.float64).tiny
 
 
-def rtol_tf32() -> float:
+def rtol_tf32(sizes=None, batch: int = 1) -> float:
     """CUDA float32 products with TF32 on: each product's inputs are rounded to TF32's 10-bit
     mantissa (unit roundoff 2^-11) and accumulated in float32, so one product is off by about
     2·2^-11 of the size of its terms (M), however long the sum. The longest path of a generated
     network has at most 3·5 + 1 = 16 products (forward, BP2 and BP4 of five layers), so
-    16 · 2 · 2^-11 = 2^-6, plus float32's own rtol."""
+    16 · 2 · 2^-11 = 2^-6 (more in proportion for a deeper network), plus float32's own rtol."""
     products_on_path, per_product = 2 ** 4, 2 * 2.0 ** -11
-    return products_on_path * per_product + rtol_exact(np.float32)
+    more_layers = 1.0 if sizes is None else max(1.0, (len(sizes) - 1) / MEASURED_LAYERS)
+    return products_on_path * per_product * more_layers + rtol_exact(np.float32, sizes, batch)
 
 
 # The derivation checker evaluates both sides of an equation with mpmath at 50 significant digits
-# (reference.symbolic.DIGITS); a true equation's sides then differ by rounding of about 10^-48 of
+# (reference.exact.DIGITS); a true equation's sides then differ by rounding of about 10^-48 of
 # their size. Half the digits is the margin: sides that differ by more than 10^-25 of the larger
 # are different numbers. The comparison is relative, so sides far below 1 (a saturated sigmoid's
 # derivative, 10^-30) are still told apart; below CHECKER_FLOOR both count as zero (the rounding

@@ -17,7 +17,7 @@ def assert_finite_and_right(case: Case):
     for name in ("delta", "dW", "db"):
         for l, t in enumerate(getattr(g, name), 1):
             assert np.isfinite(t).all(), f"{name}[{l}] not finite: {t} ({case.describe()})"
-    assert np.isfinite(g.loss), f"loss {g.loss} ({case.describe()})"
+    assert np.isfinite(g.cost), f"loss {g.cost} ({case.describe()})"
     report = check_case(case, oracles=("autograd",))
     assert report.ok, report.failure_message()
 

@@ -34,7 +34,7 @@ def test_float32_stays_float32(case):
     for name, values in arrays.items():
         for i, v in enumerate(values):
             assert v.dtype == np.float32, f"{name}[{i}] is {v.dtype}, expected float32 ({case.describe()})"
-    assert grads.loss.dtype == np.float32, f"loss is {grads.loss.dtype}"
+    assert grads.cost.dtype == np.float32, f"loss is {grads.cost.dtype}"
 
 
 @given(cases(losses=("half_sse", "mse")))
@@ -43,7 +43,7 @@ def test_targets_equal_to_outputs_give_zero_gradients(case):
     net = case.net
     y = net.forward(case.x).a[-1]
     grads = net.gradients(case.x, y)
-    assert grads.loss == 0
+    assert grads.cost == 0
     for name in ("delta", "dW", "db"):
         for l, g in enumerate(getattr(grads, name), start=1):
             assert not g.any(), f"{name}[{l}] = {g} at the minimum ({case.describe()})"

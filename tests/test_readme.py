@@ -26,4 +26,4 @@ def test_readme_usage_example_runs():
     namespace = {}
     exec(compile(block, "README.md", "exec"), namespace)  # the README's own example, as a user runs it
     g = namespace["g"]
-    assert len(g.dW) == 2 and g.dW[0].shape == (8, 4) and g.loss > 0
+    assert len(g.dW) == 2 and g.dW[0].shape == (8, 4) and g.cost > 0

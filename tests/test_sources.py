@@ -46,7 +46,7 @@ def test_000_equals_autograd_for_any_sizes(n_in, hidden, nodes, n_out):
     x, t = rng.uniform(-1, 1, n_in), rng.uniform(0, 1, n_out)
     error, dw, db, _ = net.gradients(x, t)
     ref, M = _oracle(net.weights, net.biases, x, t)
-    close(error, float(ref.loss), M.loss)
+    close(error, float(ref.cost), M.cost)
     for l in range(len(dw)):
         close(dw[l].T, ref.dW[l], M.dW[l])
         close(db[l], ref.db[l], M.db[l])

@@ -8,8 +8,9 @@ import sys
 import numpy as np
 
 from .progress import progress
-from backproof.reference.compare import CaseReport, check_case
+from backproof.reference.compare import MEASURE, CaseReport, check_case
 from backproof.reference.cuda import compare_with_cuda, cuda_available
+from backproof.reference.records import activation_record
 from backproof.reference.strategies import Limits, random_case
 from backproof.reference.tolerances import rtol_exact
 
@@ -43,8 +44,8 @@ def _as_json(r: CaseReport) -> dict:
     return {"sizes": net.sizes, "activations": [str(f) for f in net.activations], "loss": net.loss.name,
             "reduction": net.reduction, "batch": len(r.case.x), "dtype": str(net.dtype), "ok": r.ok,
             "verdict": r.verdict,
-            "oracles": {o.oracle: {"layer_errors": o.layer_errors, "loss_error": o.loss_error,
-                                   "tolerance": o.tol, "mismatches": [str(m) for m in o.mismatches]}
+            "oracles": {o.oracle: {"layer_errors": o.layer_errors, "cost_error": o.cost_error,
+                                   "decided_by": o.decided_by, "mismatches": [str(m) for m in o.mismatches]}
                         for o in r.results}}
 
 
@@ -56,22 +57,22 @@ def _print_table(reports: list[CaseReport], seed: int) -> None:
     wide = console.width >= WIDE_TABLE
     table = Table(title=f"manual backprop vs oracles (seed {seed})", title_justify="left")
     gpu = any(o.oracle.startswith("cuda") for r in reports for o in r.results)
-    columns = (("#", "sizes ×batch", "activations", "loss (reduction)", "dtype", "autograd: rel. error, layer 1..L")
-               if wide else ("#", "sizes ×batch", "dtype", "autograd")) + ("symbolic", "FD/tol") + \
+    columns = (("#", "sizes ×batch", "activations", "loss (reduction)", "dtype", "autograd: error, layer 1..L")
+               if wide else ("#", "sizes ×batch", "dtype", "autograd")) + ("symbolic", "FD") + \
         (CUDA_COLUMN,) * gpu + ("result",)
     for col in columns:
         table.add_column(col, no_wrap=True)
     for i, r in enumerate(reports, 1):
         net, by = r.case.net, {o.oracle: o for o in r.results}
         ag, fd, sy = by.get("autograd"), by.get("finite_differences"), by.get("symbolic")
-        cuda = " ".join(f"{o.max_error / o.tol:.2f}" for o in r.results if o.oracle.startswith("cuda")) or "-"
+        cuda = " ".join(f"{o.max_error:.2f}" for o in r.results if o.oracle.startswith("cuda")) or "-"
         sizes = "-".join(map(str, net.sizes)) + f" ×{len(r.case.x)}"
         if wide:
             first = (str(i), sizes, " ".join(_short(f) for f in net.activations), f"{net.loss} ({net.reduction})",
-                     str(net.dtype), " ".join(f"{e:.0e}" for e in ag.layer_errors) if ag else "-")
+                     str(net.dtype), " ".join(_error(e) for e in ag.layer_errors) if ag else "-")
         else:
-            first = (str(i), sizes, str(net.dtype), f"{max(ag.layer_errors):.0e}" if ag else "-")
-        table.add_row(*first, f"{sy.max_error:.0e}" if sy else "-",
+            first = (str(i), sizes, str(net.dtype), _error(max(ag.layer_errors)) if ag else "-")
+        table.add_row(*first, _error(sy.max_error) if sy else "-",
                       f"{fd.max_error:.2f}" if fd else "-", *((cuda,) if gpu else ()),
                       {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]",
                        "nothing checked": "[yellow]nothing checked[/]"}[r.verdict])
@@ -81,15 +82,20 @@ def _print_table(reports: list[CaseReport], seed: int) -> None:
                       "columns, or use --json)")
     failed = [r for r in reports if not r.ok]
     vacuous = sum(r.nothing_checked for r in reports)
-    console.print(f"tolerances: autograd and symbolic rel. error ≤ {rtol_exact(np.float64):.2g} (float64), "
-                  f"{rtol_exact(np.float32):.2g} (float32); FD / tol ≤ 1 (reference/tolerances.py)")
+    console.print(f"every error is {MEASURE}, ≤ 1 passes: against autograd and symbolic, allowed = rtol·max(bound, "
+                  f"|expected|) per entry, rtol {rtol_exact(np.float64):.2g} (float64) or {rtol_exact(np.float32):.2g} "
+                  "(float32) at these sizes; against finite differences, their own tolerance (reference/tolerances.py)")
     console.print(f"{len(reports) - len(failed) - vacuous} passed, {len(failed)} failed"
                   + (f", {vacuous} checked nothing (every reference gradient exactly 0; not a pass)" if vacuous else ""))
     for r in failed:
         console.print(r.failure_message(), markup=False)
 
 
+def _error(e: float) -> str:
+    return f"{e:.2f}" if e >= 0.01 else f"{e:.0e}"
+
+
 def _short(f) -> str:
-    if f.name == "leaky_relu":
-        return f"lrelu({f.slope:g})"
-    return {"sigmoid": "sig", "identity": "id", "softplus": "sp", "softmax": "smax"}.get(f.name, f.name)
+    record = activation_record(f)
+    params = record.params(f)
+    return record.short + (f"({','.join(f'{p:g}' for p in params)})" if params else "")

@@ -1,0 +1,145 @@
+"""The `backproof` command line: the default run, JSON, exit statuses, flags and their messages,
+the table's width and where progress goes."""
+import json
+
+import pytest
+
+from backproof.cli import check as check_cli, main as cli
+from backproof.cli.main import main
+from backproof.reference.compare import check_case
+from backproof.reference.strategies import Case
+
+
+def test_cli_default_run_passes_and_prints_a_table(capsys):
+    assert cli.main(["--count", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "autograd: error" in out and "symbolic" in out and "5 passed, 0 failed" in out
+
+
+def test_cli_json_and_seed_reproducible(capsys):
+    cli.main(["check", "--count", "3", "--seed", "11", "--json"])
+    first = capsys.readouterr().out
+    cli.main(["check", "--count", "3", "--seed", "11", "--json"])
+    data = json.loads(first)
+    assert first == capsys.readouterr().out
+    assert data["ok"] and len(data["cases"]) == 3 and data["seed"] == 11
+
+
+def test_cli_shows_the_cuda_column_when_a_gpu_is_present(monkeypatch, capsys):
+    """Simulated here (CI has no GPU): the comparison itself runs on the CPU."""
+    from backproof.reference.cuda import compare_with_cuda
+    monkeypatch.setattr(check_cli, "cuda_available", lambda: True)
+    monkeypatch.setattr(check_cli, "compare_with_cuda", lambda case: compare_with_cuda(case, device="cpu"))
+    assert cli.main(["--count", "4", "--no-symbolic"]) == 0
+    assert check_cli.CUDA_COLUMN.split()[0] in capsys.readouterr().out
+
+
+def test_cli_exits_1_when_a_check_fails(monkeypatch, capsys):
+    def broken(case: Case, *a, **kw):
+        return check_case(case, lambda net, x, y: net.gradients(x, 2 * y), **kw)
+    monkeypatch.setattr(check_cli, "check_case", broken)
+    assert cli.main(["--count", "3"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["check", "--seed", "-5", "--count", "1"], "argument --seed: expected an integer >= 0, got -5"),
+    (["source", "000", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+    (["source", "004", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+    (["train", "xor", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+    (["derivations", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+])
+def test_a_bad_argument_is_one_line_and_exit_2(argv, words, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["example", "--seed", "3"], ["descent", "--seed", "2"],
+                                  ["surface", "--seed", "1"], ["example", "--plot", "x.png"]])
+def test_a_flag_a_subcommand_does_not_use_is_rejected(argv, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    assert raised.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["source", "000", "--plot", "x.png"], "--plot: source 000 draws no picture"),
+    (["source", "004", "--plot", "x.png"], "--plot: source 004 draws no picture"),
+    (["source", "003", "--seed", "2"], "--seed: source 003's worked example has no random choice"),
+    (["train", "digits", "--mnist-dir", "."], "--mnist-dir: only `train mnist` reads IDX files"),
+])
+def test_a_flag_that_would_do_nothing_here_is_exit_2(argv, words, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err
+
+
+def test_source_001_prints_the_seed_it_used(capsys):
+    assert main(["source", "001", "--seed", "5"]) == 0
+    five = capsys.readouterr().out
+    assert main(["source", "001"]) == 0
+    default = capsys.readouterr().out
+    assert "seed 5;" in five and "seed 1;" in default and five.split("outputs")[1] != default.split("outputs")[1]
+
+
+def test_a_bad_file_is_one_line_and_exit_2(tmp_path, capsys):
+    """A corrupt gzip body (zlib.error) and a plot path that cannot be written."""
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (tmp_path / f"{name}.gz").write_bytes(b"\x1f\x8b\x08\x00garbage-not-deflate")
+    assert main(["train", "mnist", "--mnist-dir", str(tmp_path), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("backproof train: ") and "a corrupt gzip file" in err and "\n" not in err
+    (tmp_path / "a-file").write_text("not a folder")
+    assert main(["train", "xor", "--epochs", "1", "--plot", str(tmp_path / "a-file" / "x.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("backproof train: ") and "\n" not in err
+
+
+def test_max_width_1_does_not_crash_on_softmax(capsys):
+    """softmax needs two units; the sweep draws two there even with --max-width 1."""
+    assert main(["check", "--max-width", "1", "--count", "3", "--no-symbolic", "--json"]) == 0
+    assert '"ok": true' in capsys.readouterr().out
+
+
+
+def _run_cli(args, columns=None, stderr_tty=False):
+    """`python -m backproof ARGS` in a subprocess, stdout to a file; stderr to a pseudo-terminal
+    when stderr_tty (so the progress bar is on); (stdout bytes, exit status)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import tempfile
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns:
+        env["COLUMNS"] = str(columns)
+    master, slave = pty.openpty() if stderr_tty else (None, subprocess.DEVNULL)
+    with tempfile.TemporaryFile() as out:
+        done = subprocess.run([sys.executable, "-m", "backproof", *args], stdout=out, stderr=slave,
+                              env=env, timeout=300)
+        out.seek(0)
+        data = out.read()
+    if master is not None:
+        os.close(master)
+        os.close(slave)
+    return data, done.returncode
+
+
+def test_an_80_column_table_shows_every_rows_number_sizes_and_verdict():
+    out, status = _run_cli(["check", "--count", "4", "--no-symbolic"], columns=80)
+    lines = out.decode().splitlines()
+    rows = [line for line in lines if line.startswith("│")]
+    assert status == 0 and len(rows) == 4 and all(len(line) <= 80 for line in lines), lines
+    for i, row in enumerate(rows, 1):
+        cells = [c.strip() for c in row.strip("│").split("│")]
+        assert cells[0] == str(i) and "×" in cells[1] and cells[-1] == "pass", row
+
+
+def test_progress_goes_to_stderr_so_redirected_output_is_clean():
+    out, status = _run_cli(["check", "--count", "3", "--no-symbolic"], stderr_tty=True)
+    assert status == 0 and out.startswith(b"manual backprop vs oracles")
+    assert b"\x1b" not in out and b"\r" not in out
