@@ -24,9 +24,10 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from .errors import Location
 from .report import DocReport, Outcome
 
-FORMAT = 1
+FORMAT = 2
 LIBRARIES = ("sympy", "mpmath", "symengine", "numpy", "lark", "markdown-it-py", "mdit-py-plugins", "PyYAML")
 
 
@@ -68,8 +69,8 @@ def key(path: Path, prove: bool, seed: int | None) -> str:
 def load(where: Path, k: str) -> DocReport | None:
     try:
         data = json.loads((where / f"{k}.json").read_text(encoding="utf-8"))
-        report = DocReport(data["path"], [Outcome(**o) for o in data["outcomes"]], data["error"],
-                           list(data["warnings"]))
+        outcomes = [Outcome(**{**o, "where": Location(**o["where"])}) for o in data["outcomes"]]
+        report = DocReport(data["path"], outcomes, data["error"], list(data["warnings"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return report
@@ -78,7 +79,7 @@ def load(where: Path, k: str) -> DocReport | None:
 def store(where: Path, k: str, report: DocReport) -> None:
     """Remember the report; a folder that cannot be written only means no cache."""
     data = {"path": report.path, "error": report.error, "warnings": report.warnings,
-            "outcomes": [vars(o) for o in report.outcomes]}
+            "outcomes": [{**vars(o), "where": vars(o.where)} for o in report.outcomes]}
     try:
         where.mkdir(parents=True, exist_ok=True)
         tmp = where / f"{k}.{os.getpid()}.tmp"

@@ -11,11 +11,12 @@ import itertools
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import ties
 from .document import ERRATA, Marked, coincidence, read_document, work_estimate
-from .errors import DocumentError, Located, OutOfRange, OverBudget, ShapeError
+from .errors import Budget, DocumentError, Located, Location, OutOfRange, OverBudget, ShapeError
 from .evaluate import Definition, Instance, World
 from .grammar import LatexError, Node, parse
 from .meaning import Resolver, free_indices, free_refs
@@ -63,7 +64,8 @@ def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_do
         done = forked(docs, sorted(todo, key=lambda i: -work_estimate(docs[i])), jobs, check)
     for i, report, exitcode in done:
         if exitcode is not None:
-            report = DocReport(str(docs[i]), error=f"{docs[i]}:1: the checking process died (exit code {exitcode})")
+            report = DocReport(str(docs[i]), error=f"{Location(str(docs[i])).at_line()}: the checking process died "
+                                                   f"(exit code {exitcode})")
         elif where:
             cache_store(where, keys[i], report)
         reports[i] = report
@@ -89,67 +91,83 @@ def expand_paths(paths) -> list[Path]:
 
 def check_document(path, *, prove: bool = True, seed: int | None = None) -> DocReport:
     start = time.monotonic()
-    report = DocReport(str(path))
     try:
-        Checker(str(path), prove, seed).run(report)
+        report = Checker(str(path), prove, seed).run()
     except DocumentError as e:
-        report.error = str(e)
+        report = DocReport(str(path), error=str(e))
     report.seconds = time.monotonic() - start
     return report
 
 
-class Checker:
-    def __init__(self, path: str, prove: bool, seed: int | None = None):
-        self.path, self.prove, self.seed = path, prove, seed
+@dataclass
+class Row:
+    """One row of a displayed equation, resolved: a definition (of `family`), a claim (its sides and
+    conditions, to be evaluated), or unchecked (it parsed; it need not mean anything)."""
 
-    def run(self, report: DocReport):
-        self.model, equations = read_document(self.path)
-        if self.seed is not None:
-            self.model.seed = self.seed
-        same = coincidence(self.model)
-        if same:
-            report.warnings.append(f"{self.path}:1: no size has the depth, widths and batch pairwise distinct "
-                                   f"and at least 3 ({same}), so an equation that writes one for another "
-                                   "passes; add a size such as [4, 5, 6, 7] with batch 8")
-        parsed = []
+    text: str
+    pos: tuple                        # (line, column) of the row within the equation
+    definition: Definition | None = None
+    family: str | None = None         # what the definition defines
+    sides: tuple = ()
+    conditions: tuple = ()
+
+
+class Checker:
+    """One document: its model and equations read, every row resolved, and the worlds (one per size
+    and point) the claims are evaluated in, all built here; `run` checks them in order."""
+
+    def __init__(self, path: str, prove: bool, seed: int | None = None):
+        self.path, self.prove = path, prove
+        self.report = DocReport(path)
+        self.model, equations = read_document(path)
+        if seed is not None:
+            self.model.seed = seed
+        self.parsed: list[tuple[Marked, list[Row] | None]] = []
         for eq in equations:
             try:
-                parsed.append((eq, self._resolve(eq)))
+                self.parsed.append((eq, self._resolve(eq)))
             except (LatexError, Located) as e:
                 pos = (e.line, e.column) if isinstance(e, LatexError) else e.pos
-                report.outcomes.append(Outcome(eq.where(self.path, pos), one_line(eq.text), "ERROR",
-                                               e.message))
-                parsed.append((eq, None))
-        defined = {d[0] for _, rows in parsed if rows for d in rows if d[0] is not None}
-        budget = self.budget = [0]
-        self.instances = [[World(self.model, Instance(n, m), p, defined, budget)
+                self.report.outcomes.append(Outcome(eq.where(path, pos), one_line(eq.text), "ERROR", e.message))
+                self.parsed.append((eq, None))
+        defined = {row.family for _, rows in self.parsed for row in rows or () if row.family is not None}
+        self.budget = Budget(EQUATION_STEPS)
+        self.instances = [[World(self.model, Instance(n, m), p, defined, self.budget)
                            for p in range(self.model.points)]
                           for n, m in zip(self.model.sizes, self.model.batch)]
-        self.deferred: list = []
+        self.deferred: list = []     # (outcome, definition) of ties run once every definition is in
         self.prover = Prover(self.instances[0], "any" in self.model.functions.values())
+
+    def run(self) -> DocReport:
+        report = self.report
+        same = coincidence(self.model)
+        if same:
+            report.warnings.append(f"{Location(self.path).at_line()}: no size has the depth, widths and batch "
+                                   f"pairwise distinct and at least 3 ({same}), so an equation that writes one "
+                                   "for another passes; add a size such as [4, 5, 6, 7] with batch 8")
         broken = None   # a definition that does not parse: what it defines would be drawn at random
-        for eq, rows in parsed:
+        for eq, rows in self.parsed:
             if rows is None:
                 if "definition" in eq.markers and broken is None:
                     broken = eq.where(self.path)
                 continue
-            for family, chain, text, pos in rows:
-                budget[0] = EQUATION_STEPS
-                where = eq.where(self.path, pos)
+            for row in rows:
+                self.budget.reset()
+                where = eq.where(self.path, row.pos)
                 if broken is not None:
-                    report.outcomes.append(Outcome(where, text, "ERROR", f"not checked: the definition "
+                    report.outcomes.append(Outcome(where, row.text, "ERROR", f"not checked: the definition "
                                                    f"at {broken} does not parse"))
                     continue
                 try:
-                    outcome = self._check(eq, family, chain, text, where)
+                    outcome = self._check(eq, row, where)
                 except OverBudget:
-                    outcome = Outcome(where, text, "ERROR", over_budget())
+                    outcome = Outcome(where, row.text, "ERROR", over_budget())
                 except Located as e:
-                    outcome = Outcome(eq.where(self.path, e.pos), text, "ERROR", e.message)
+                    outcome = Outcome(eq.where(self.path, e.pos), row.text, "ERROR", e.message)
                 report.outcomes.append(outcome)
         self.prover.finish()
         for outcome, d in self.deferred:
-            budget[0] = EQUATION_STEPS
+            self.budget.reset()
             try:
                 problem = self._tie(outcome.tie, (d.lhs, d.rhs), d.conditions)
             except (Located, OverBudget) as e:
@@ -158,25 +176,26 @@ class Checker:
                 outcome.status, outcome.detail = "FAIL", problem
         checked = sum(o.status in ("proved", "checked", "FAIL") for o in report.outcomes)  # FAIL: checked, false
         if checked == 0 and report.error is None:
-            report.error = f"{self.path}:1: no equation was checked (every document needs at least one claim)"
+            report.error = f"{Location(self.path).at_line()}: no equation was checked (every document needs at least one claim)"
+        return report
 
     # ---------------------------------------------------------------- reading one equation
-    def _resolve(self, eq: Marked) -> list:
-        """[(defined family or None, resolved chain, text, pos)] for each row of the equation."""
+    def _resolve(self, eq: Marked) -> list[Row]:
+        """One Row for each row of the equation."""
         equation = parse(eq.text)
         rows = []
         for chain in equation.chains:
             text = chain_text(eq.text, chain)
             if "definition" in eq.markers:
-                rows.append(self._definition(chain, text))
+                family, definition = self._definition(chain)
+                rows.append(Row(text, chain.pos, definition, family))
                 continue
             if "unchecked" in eq.markers:  # it must parse, but it need not mean anything
-                rows.append((None, ((), ()), text, chain.pos))
+                rows.append(Row(text, chain.pos))
                 continue
             r = Resolver(self.model)
             sides = tuple(r(s) for s in chain.sides)
-            conds = self._conditions(r, chain, sides)
-            rows.append((None, (sides, conds), text, chain.pos))
+            rows.append(Row(text, chain.pos, sides=sides, conditions=self._conditions(r, chain, sides)))
         return rows
 
     @staticmethod
@@ -191,7 +210,7 @@ class Checker:
                               "restricts none (the sizes are set in the front matter)", c.pos)
         return conds
 
-    def _definition(self, chain, text):
+    def _definition(self, chain) -> tuple[str, Definition]:
         if len(chain.sides) != 2:
             raise Located("a definition is one `symbol = expression`", chain.pos)
         lhs, rhs = chain.sides
@@ -203,13 +222,12 @@ class Checker:
             body = Resolver(self.model, frozenset({param}))(rhs)
             if chain.conditions:
                 raise Located("a function definition takes no condition", chain.conditions[0].pos)
-            conds = ()
-            return fname, Definition(fname, lhs, body, conds, 0, param), text, chain.pos
+            return fname, Definition(fname, lhs, body, (), 0, param)
         r = Resolver(self.model)
         left = r(lhs)
         if left.kind == "label":
             fam = self.model.families[left.family]
-            return fam.name, Definition(fam.name, left, r(rhs), (), 0), text, chain.pos
+            return fam.name, Definition(fam.name, left, r(rhs), (), 0)
         if left.kind != "atom":
             raise Located("a definition's left side is a declared symbol with index letters, "
                            "like z^l_j, a^0_j or C (or a function declared `defined`, like \\sigma(t))", lhs.pos)
@@ -223,13 +241,14 @@ class Checker:
         if free - lhs_vars:
             raise Located(f"index {sorted(free - lhs_vars)[0]} is free on the right side but not on the left",
                            rhs.pos)
-        return fam.name, Definition(fam.name, left, r(rhs), conds, 0), text, chain.pos
+        return fam.name, Definition(fam.name, left, r(rhs), conds, 0)
 
     # ---------------------------------------------------------------- one row
-    def _check(self, eq: Marked, family, chain, text, where) -> Outcome:
-        if family is not None:
-            return self._add_definition(eq, chain, text, where)
-        sides, conds = chain
+    def _check(self, eq: Marked, row: Row, where: Location) -> Outcome:
+        text = row.text
+        if row.definition is not None:
+            return self._add_definition(eq, row.definition, text, where)
+        sides, conds = row.sides, row.conditions
         if "unchecked" in eq.markers:
             return Outcome(where, text, "unchecked", eq.markers["unchecked"])
         if len(sides) < 2:
@@ -251,7 +270,7 @@ class Checker:
         return outcome
 
     @staticmethod
-    def _erratum(kind: str, why: str, failure: Failure | None, where: str, text: str) -> Outcome:
+    def _erratum(kind: str, why: str, failure: Failure | None, where: Location, text: str) -> Outcome:
         """`wrong` must be false by value somewhere (an index out of range or shapes that do not fit
         are not its counterexample); `ill-formed` must be undefined somewhere, in just that way."""
         undefined = failure is not None and failure.values is None

@@ -18,7 +18,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from backproof.reference.records import ACTIVATIONS
 
-from .errors import DocumentError
+from .errors import DocumentError, Location
 
 BUILTIN_FUNCTIONS = ("exp", "ln", "log", "tanh")       # functions every document may call
 # What a declared function may be named as: the records' smooth elementwise activations without
@@ -61,7 +61,7 @@ class Model:
     functions: dict      # name -> "any" | "defined" | a CONCRETE name
 
 
-def read_model(front: dict | None, where: str) -> Model:
+def read_model(front: dict | None, where: Location) -> Model:
     """The front matter's `checker:` mapping, validated key by key."""
     if not isinstance(front, dict) or not isinstance(front.get("checker"), dict):
         raise DocumentError(where, "front matter must have a `checker:` mapping (see derivations/README.md)")
@@ -152,7 +152,7 @@ def coincidence(model: Model) -> str | None:
     return problems[0] + (" (and a coincidence at every other size)" if len(problems) > 1 else "")
 
 
-def _family(name: str, decl: dict, where: str) -> Family:
+def _family(name: str, decl: dict, where: Location) -> Family:
     if not isinstance(decl, dict) or set(decl) - {"layers", "sub", "labels", "domain"}:
         raise DocumentError(where, f"symbol {name}: expected a mapping with keys layers, sub, labels, domain")
     layers = decl.get("layers")
@@ -186,10 +186,11 @@ class Marked:
     column: int
     markers: dict      # definition / wrong / unchecked / implements -> reason or target ("" if none)
 
-    def where(self, path: str, pos=(1, 1)) -> str:
+    def where(self, path: str, pos=(1, 1)) -> Location:
+        """The file location of position `pos` (line, column within the equation)."""
         line = self.line + pos[0] - 1
         col = (self.column + pos[1] - 1) if pos[0] == 1 else pos[1]
-        return f"{path}:{line}:{col}"
+        return Location(path, line, col)
 
 
 MARKDOWN = (MarkdownIt("commonmark").use(front_matter_plugin)
@@ -204,7 +205,7 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
-        raise DocumentError(f"{path}:{line}", f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
+        raise DocumentError(Location(path, line), f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
                                               f"{e.start}): a document is Markdown") from None
     tokens = MARKDOWN.parse(text)
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
@@ -218,12 +219,12 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
             except yaml.YAMLError as e:
                 mark = getattr(e, "problem_mark", None)
                 line = tok.map[0] + 2 + (mark.line if mark else 0)
-                raise DocumentError(f"{path}:{line}", f"front matter is not valid YAML: {e}") from None
+                raise DocumentError(Location(path, line), f"front matter is not valid YAML: {e}") from None
             continue
         if tok.type == "html_block" and tok.content.lstrip().startswith("<!-- check:"):
             if pending is not None:
-                raise DocumentError(f"{path}:{pending[1]}", "a check: marker is not followed by an equation")
-            pending = (_markers(tok.content, f"{path}:{tok.map[0] + 1}"), tok.map[0] + 1)
+                raise DocumentError(Location(path, pending[1]), "a check: marker is not followed by an equation")
+            pending = (_markers(tok.content, Location(path, tok.map[0] + 1)), tok.map[0] + 1)
             continue
         if tok.type in ("math_block", "math_block_label", "amsmath"):
             start = line_starts[tok.map[0]]
@@ -235,22 +236,22 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
             pending = None
             continue
         if pending is not None and tok.type not in ("paragraph_close",):
-            raise DocumentError(f"{path}:{pending[1]}", "a check: marker must come right before its $$ equation")
+            raise DocumentError(Location(path, pending[1]), "a check: marker must come right before its $$ equation")
         if tok.type == "inline":
             line = tok.map[0] + 1
             for child in tok.children or []:
                 if child.type == "math_inline_double":
-                    raise DocumentError(f"{path}:{line}", "a $$ equation inside a paragraph: put $$ on "
+                    raise DocumentError(Location(path, line), "a $$ equation inside a paragraph: put $$ on "
                                                          "lines of their own, with a blank line before")
                 if child.type == "text" and "$$" in child.content:
-                    raise DocumentError(f"{path}:{line}", "unbalanced $$: this one is never closed")
+                    raise DocumentError(Location(path, line), "unbalanced $$: this one is never closed")
                 line += child.type in ("softbreak", "hardbreak")
     if pending is not None:
-        raise DocumentError(f"{path}:{pending[1]}", "a check: marker at the end of the document")
-    return read_model(front, f"{path}:1"), equations
+        raise DocumentError(Location(path, pending[1]), "a check: marker at the end of the document")
+    return read_model(front, Location(path, 1)), equations
 
 
-def _markers(comment: str, where: str) -> dict:
+def _markers(comment: str, where: Location) -> dict:
     body = comment.strip()[len("<!-- check:"):]
     if not body.rstrip().endswith("-->"):
         raise DocumentError(where, "a check: marker must be one comment `<!-- check: ... -->`")

@@ -1,12 +1,40 @@
-"""The errors the checker's modules share: a bad document, and problems located inside an equation."""
+"""What the checker's modules share: where something is in a document, and the errors located there."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_MESSAGE = 300   # characters of a document's own text quoted in one message
+
+
+def shown(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Text from a document or a path, printable on one line: control characters (a newline in a
+    file name) escaped, and cut at `limit` characters."""
+    out = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+    return out if len(out) <= limit else out[:limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a document: its path, and line and column counted from 1."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{shown(self.path)}:{self.line}:{self.column}"
+
+    def at_line(self) -> str:
+        """path:line, for errors about a whole line (a marker, the front matter)."""
+        return f"{shown(self.path)}:{self.line}"
 
 
 class DocumentError(Exception):
     """Something wrong with a document itself (not a false claim): located, with a message."""
 
-    def __init__(self, where: str, message: str):
-        super().__init__(f"{where}: {message}")
+    def __init__(self, where: Location, message: str, whole_line: bool = True):
+        text = where.at_line() if whole_line else str(where)
+        super().__init__(f"{text}: {shown(message, 2 * MAX_MESSAGE)}")
         self.where, self.message = where, message
 
 
@@ -28,3 +56,19 @@ class ShapeError(Located):
 
 class OverBudget(Exception):
     """An equation used up its evaluation steps (a deterministic bound, never a clock)."""
+
+
+class Budget:
+    """The evaluation steps one equation may take: a deterministic bound, so a verdict never depends
+    on the machine or its load, and no document can make the checker hang."""
+
+    def __init__(self, steps: int):
+        self.steps, self.left = steps, steps
+
+    def reset(self) -> None:
+        self.left = self.steps
+
+    def spend(self, steps: int) -> None:
+        self.left -= steps
+        if self.left < 0:
+            raise OverBudget()

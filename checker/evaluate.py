@@ -22,7 +22,7 @@ from backproof.reference.exact import Evaluator, Redirect, raw, to_mpf
 from backproof.reference.records import ACTIVATIONS
 
 from .document import ANY, SLOT, Family, Model, layer_bound
-from .errors import Located, OutOfRange, OverBudget, ShapeError
+from .errors import Budget, Located, OutOfRange, ShapeError
 from .grammar import Node
 from .meaning import in_order
 
@@ -115,7 +115,7 @@ _HOLDS = {sp.StrictLessThan: libmp.mpf_lt, sp.LessThan: libmp.mpf_le, sp.StrictG
 class World:
     """One instance (sizes) at one random point, with the definitions in force."""
 
-    def __init__(self, model: Model, instance: Instance, point: int, defined: set, budget: list):
+    def __init__(self, model: Model, instance: Instance, point: int, defined: set, budget: Budget):
         self.model, self.inst, self.point = model, instance, point
         self.defined_families = defined       # families with a definition somewhere in the document
         self.definitions: list[Definition] = []
@@ -123,7 +123,7 @@ class World:
                           for i, (name, kind) in enumerate(sorted(model.functions.items()))}
         self.registry: dict = {}              # atom -> (family, layer, indices)
         self.inputs: dict = {}                # atom -> exact value (never cleared)
-        self.budget = budget                  # [evaluation steps left for this equation], shared
+        self.budget = budget                  # the evaluation steps left for this equation, shared
         self._resolving: list = []            # atoms whose definitions are being evaluated now
         self.reset()
 
@@ -138,9 +138,7 @@ class World:
 
     def spend(self, steps: int) -> None:
         """Count work against the equation's budget: a deterministic bound, not a clock."""
-        self.budget[0] -= steps
-        if self.budget[0] < 0:
-            raise OverBudget()
+        self.budget.spend(steps)
 
     # ---------------------------------------------------------------- atoms
     def atom(self, fam: Family, layer, idx: tuple, pos):

@@ -89,10 +89,6 @@ def math(tex: str, display: bool) -> str:
         return f'<code class="tex" title="not converted to MathML">{html.escape(tex)}</code>'
 
 
-def _line(outcome: Outcome) -> int:
-    return int(outcome.where.rsplit(":", 2)[-2])
-
-
 def render_document(report: DocReport, pages: dict | None = None) -> str:
     """The document's page. `pages` maps document file names to page names, for links between them."""
     name = Path(report.path).name
@@ -138,7 +134,7 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
         if o.status in ("checked", "proved") and o.evaluations:
             line += f" at {o.evaluations} points" if o.status == "checked" else \
                 f" exactly; evaluated at {o.evaluations} points"
-        line += f' <span class="where">(line {_line(o)})</span>'
+        line += f' <span class="where">(line {o.where.line})</span>'
         if o.tie:
             line += f"<br>implements <code>{html.escape(o.tie)}</code>"
         detail = o.detail.strip()
@@ -157,7 +153,7 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
 def _display(self, tokens, idx, options, env) -> str:
     tok = tokens[idx]
     first, last = tok.map[0] + 1, tok.map[1]
-    mine = [o for o in env["outcomes"] if first <= _line(o) <= last]
+    mine = [o for o in env["outcomes"] if first <= o.where.line <= last]
     cls, panel = _verdicts(mine)
     return f'<div class="eq {cls}"><div class="formula">{math(tok.content, True)}</div>{panel}</div>\n'
 

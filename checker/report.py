@@ -9,6 +9,8 @@ import mpmath
 
 from backproof.reference.tolerances import CHECKER_FLOOR as FLOOR, CHECKER_RESIDUAL as RESIDUAL
 
+from .errors import Location
+
 if TYPE_CHECKING:
     from .evaluate import World
 
@@ -17,7 +19,7 @@ STATUSES = ("definition", "proved", "checked", "expected-wrong", "unchecked", "F
 
 @dataclass
 class Outcome:
-    where: str          # file:line:column
+    where: Location     # the file, line and column of the equation (or of its error)
     equation: str       # as written
     status: str         # one of STATUSES
     detail: str = ""    # the counterexample, the reason or the error
@@ -161,7 +163,8 @@ def as_json(reports: list[DocReport]) -> dict:
     return {"ok": all(r.ok for r in reports),
             "documents": [{"path": r.path, "ok": r.ok, "error": r.error, "warnings": r.warnings,
                            "counts": r.counts,
-                           "equations": [{"where": o.where, "equation": o.equation, "status": o.status,
+                           "equations": [{"where": str(o.where), "line": o.where.line, "column": o.where.column,
+                                          "equation": o.equation, "status": o.status,
                                           "detail": o.detail, "implements": o.tie, "evaluations": o.evaluations}
                                          for o in r.outcomes]}
                           for r in reports]}

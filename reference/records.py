@@ -5,7 +5,7 @@ from it. For each name manual/ ships, the oracle side keeps one record:
 
     torch    its forward on torch tensors, with torch's own functions: autograd differentiates it
     numpy    its forward in NumPy/SciPy, in the array's own dtype: finite differences step it
-    exact    its forward written with + − × ÷, m.exp and m.log only, where m is a namespace: SymPy,
+    exact    its forward written with + − × ÷, m.exp, m.log and m.tanh only, m being a namespace: SymPy,
              SymEngine (the symbolic oracle, the derivation checker) or ball arithmetic (the
              certified oracle, whose own series arithmetic then differentiates it); None for a
              piecewise-linear activation, whose two slopes are `kink_slopes`
@@ -124,7 +124,7 @@ ACTIVATIONS: dict[str, ActivationRecord] = {r.name: r for r in (
                      exact=_rows(lambda m, v: 1 / (1 + m.exp(-v))),
                      prime_from_output=lambda a, m: a * (1 - a)),
     ActivationRecord("tanh", "tanh", lambda z: torch.tanh(z), np.tanh,
-                     exact=_rows(lambda m, v: (m.exp(2 * v) - 1) / (m.exp(2 * v) + 1)),
+                     exact=_rows(lambda m, v: m.tanh(v)),
                      prime_from_output=lambda a, m: 1 - a * a),
     ActivationRecord("relu", "relu", lambda z: torch.relu(z), lambda z: np.where(z > 0, z, 0 * z),
                      kink=True, kink_slopes=lambda: (0, 1)),
