@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from backproof.manual import Network  # noqa: E402
 from backproof.reference import symbolic  # noqa: E402
+from backproof.reference.exact import DIGITS  # noqa: E402
 
 
 def main():
@@ -38,7 +39,7 @@ def main():
     db = [[s.cost.diff(v) for v in bl] for bl in s.b]
     t2 = time.perf_counter()
     flat = [e for Wl in dW for row in Wl for e in row] + [e for bl in db for e in bl]
-    values = [s._evaluator(e) for e in flat]
+    values = [s.evaluator(e) for e in flat]
     t3 = time.perf_counter()
     exact = s.gradients()  # everything, ∂C/∂z[l] included, from a fresh build
     t4 = time.perf_counter()
@@ -46,7 +47,7 @@ def main():
     manual = net.gradients(x, y)
     worst = max(float(np.abs(m - e).max() / np.abs(e).max())
                 for m, e in zip(manual.dW + manual.db + manual.delta, exact.dW + exact.db + exact.delta))
-    print(f"backend {symbolic.BACKEND}, {symbolic.DIGITS} digits; {sizes} batch {n}: {n_params} parameters")
+    print(f"backend {symbolic.BACKEND}, {DIGITS} digits; {sizes} batch {n}: {n_params} parameters")
     print(f"  build expression   {t1 - t0:6.2f} s")
     print(f"  differentiate      {t2 - t1:6.2f} s  ({len(flat)} derivatives)")
     print(f"  evaluate           {t3 - t2:6.2f} s")

@@ -5,7 +5,9 @@ The modules, in the order a document flows through them:
     document.py  the Markdown document: front matter (the model), markers, equations with file:line
     meaning.py   syntax tree -> intermediate form with named fields, under the model
     evaluate.py  one instance (sizes, a random point): values, sums, derivatives along definitions
-    check.py     definitions, claims, errata and ties for one document, and for many
+    functions.py the functions a document may name, and what `any` stands for
+    check.py     definitions, claims, errata and ties for one document
+    run.py       many documents: side by side, or read back from the cache
     prove.py     proof attempts in forked children, under an operation budget
     ties.py      run the manual/ function an equation names and compare it with the equation
     report.py    the text and JSON reports

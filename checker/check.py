@@ -1,7 +1,7 @@
 """Checking: each equation of a document is a definition, a claim (evaluated on every size and
 point, then given a proof attempt), an erratum that must fail, or unchecked with a reason; ties run
-the manual/ function an equation names. `check_documents` is the entry point; see the package
-docstring for the modules it draws on and derivations/README.md for the format.
+the manual/ function an equation names. `check_document` checks one document (checker/run.py checks
+many); see the package docstring for the modules it draws on and derivations/README.md for the format.
 
 No document text is ever passed to eval, exec or sympify: the only way in is the lark grammar.
 """
@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import ties
-from .document import ERRATA, Marked, coincidence, read_document, work_estimate
+from .document import ERRATA, Marked, coincidence, read_document
 from .errors import Budget, DocumentError, Located, Location, OutOfRange, OverBudget, ShapeError
 from .evaluate import Definition, Instance, World
 from .grammar import LatexError, Node, parse
 from .meaning import Resolver, free_indices, free_refs
-from .cache import folder as cache_folder, key as cache_key, load as cache_load, store as cache_store
-from .parallel import forked
 from .prove import Prover
 from .report import DocReport, Failure, Outcome, describe, differ, one_line, show_assign
 
@@ -38,56 +34,6 @@ def over_budget() -> str:
 
 
 # ----------------------------------------------------------------------------- checking
-
-def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_document=None,
-                    jobs: int | None = None, cache: bool = False) -> list[DocReport]:
-    """Check every document (a directory means its *.md files except README.md); `seed` replaces
-    each document's own seed (other random points, same verdicts). Documents are independent, so
-    up to `jobs` (default: one per CPU) are checked side by side in forked processes; the reports
-    come back in the order of the paths, the same whatever the number of jobs. With `cache`, a
-    document whose content, settings, checker and libraries are unchanged is read back from the
-    cache (checker/cache.py) instead of being checked again."""
-    docs = expand_paths(paths)
-    reports: list = [None] * len(docs)
-    where = cache_folder() if cache else None
-    keys = [cache_key(p, prove, seed) for p in docs] if where else []
-    for i, k in enumerate(keys):
-        reports[i] = cache_load(where, k)
-        if reports[i] is not None and on_document:
-            on_document(reports[i])
-    todo = [i for i, r in enumerate(reports) if r is None]
-    jobs = min(jobs or os.cpu_count() or 1, len(todo))
-    check = lambda path: check_document(path, prove=prove, seed=seed)  # noqa: E731
-    if jobs <= 1 or not hasattr(os, "fork"):
-        done = ((i, check(docs[i]), None) for i in todo)
-    else:  # the most work first: the slowest would finish last otherwise
-        done = forked(docs, sorted(todo, key=lambda i: -work_estimate(docs[i])), jobs, check)
-    for i, report, exitcode in done:
-        if exitcode is not None:
-            report = DocReport(str(docs[i]), error=f"{Location(str(docs[i])).at_line()}: the checking process died "
-                                                   f"(exit code {exitcode})")
-        elif where:
-            cache_store(where, keys[i], report)
-        reports[i] = report
-        if on_document:
-            on_document(report)
-    return reports
-
-
-def expand_paths(paths) -> list[Path]:
-    out = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(q for q in p.glob("*.md") if q.name != "README.md")
-            if not found:
-                raise FileNotFoundError(f"paths: {p} has no document (*.md other than README.md)")
-            out.extend(found)
-        elif p.is_file():
-            out.append(p)
-        else:
-            raise FileNotFoundError(f"paths: {p} does not exist")
-    return out
-
 
 def check_document(path, *, prove: bool = True, seed: int | None = None) -> DocReport:
     start = time.monotonic()
@@ -132,11 +78,17 @@ class Checker:
                 self.parsed.append((eq, None))
         defined = {row.family for _, rows in self.parsed for row in rows or () if row.family is not None}
         self.budget = Budget(EQUATION_STEPS)
-        self.instances = [[World(self.model, Instance(n, m), p, defined, self.budget)
+        sizes = len(self.model.sizes)
+        self.instances = [[World(self.model, Instance(n, m), p, defined, self.budget, index=p * sizes + s)
                            for p in range(self.model.points)]
-                          for n, m in zip(self.model.sizes, self.model.batch)]
+                          for s, (n, m) in enumerate(zip(self.model.sizes, self.model.batch))]
+        # proofs: the first size's first world, or, where a function is declared `any`, a world of
+        # the first size in which it is an undefined function
+        self.proof_world = (World(self.model, Instance(self.model.sizes[0], self.model.batch[0]), 0, defined,
+                                  self.budget, undefined=True)
+                            if "any" in self.model.functions.values() else self.instances[0][0])
         self.deferred: list = []     # (outcome, definition) of ties run once every definition is in
-        self.prover = Prover(self.instances[0], "any" in self.model.functions.values())
+        self.prover = Prover()
 
     def run(self) -> DocReport:
         report = self.report
@@ -266,8 +218,16 @@ class Checker:
                 return Outcome(where, text, "FAIL", problem, tie)
         outcome = Outcome(where, text, "checked", "", tie, len(evaluated))
         if self.prove:
-            self.prover.attempt(outcome, evaluated)
+            self.prover.attempt(outcome, self._proof_sides(sides, conds, evaluated))
         return outcome
+
+    def _proof_sides(self, sides, conds, evaluated: list) -> list:
+        """[(world, side expressions)] for every index value of the first size, in the world of
+        proofs: those already evaluated where that is the first world, else evaluated there now."""
+        w = self.proof_world
+        if not w.undefined:
+            return [(world, exprs) for world, _, exprs in evaluated if world is w]
+        return [(w, [w.ev(s, assign) for s in sides]) for assign in self._assignments(w, sides, conds)]
 
     @staticmethod
     def _erratum(kind: str, why: str, failure: Failure | None, where: Location, text: str) -> Outcome:
@@ -287,10 +247,9 @@ class Checker:
         return Outcome(where, text, "expected-wrong", f"{why}\n" + describe(failure))
 
     def _add_definition(self, eq, d: Definition, text, where) -> Outcome:
-        d.order = sum(len(w[0].definitions) for w in self.instances[:1])
-        for worlds in self.instances:
-            for w in worlds:
-                w.add(d)
+        d.order = len(self.instances[0][0].definitions)
+        for w in {id(w): w for worlds in self.instances for w in worlds + [self.proof_world]}.values():
+            w.add(d)
         if d.param is None and d.lhs.kind == "atom":  # evaluate every entry it defines once
             w = self.instances[0][0]
             for assign in self._assignments(w, (d.lhs,), d.conditions):
@@ -380,6 +339,7 @@ class Checker:
         if evaluated is None:  # a definition: nothing was evaluated for it yet
             evaluated = [(w, assign, [w.ev(sides[-1], assign)]) for worlds in self.instances
                          for assign in self._assignments(worlds[0], sides, conds) for w in worlds]
+        applied = 0
         for w, assign, exprs in evaluated:
             want = w.value(exprs[-1])
             try:
@@ -389,10 +349,13 @@ class Checker:
             except Exception as e:  # noqa: BLE001 - whatever the function does wrong is reported
                 return (f"{target} raised {type(e).__name__}: {e} at {w.inst}, {show_assign(assign)}, "
                         f"point {w.point + 1}")
+            applied += 1
             problem = ties.compare(got, want, pick(w, sides[0], assign))
             if problem:
                 return (f"{target} disagrees with the equation at {w.inst}, "
                         f"{show_assign(assign)}, point {w.point + 1}: {problem}")
+        if not applied:
+            return f"{target} applies at no size, point and index of this document: nothing was compared"
         return None
 
 

@@ -16,16 +16,10 @@ from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from backproof.reference.records import ACTIVATIONS
-
 from .errors import DocumentError, Location
+from .functions import ANY, CONCRETE
 
 BUILTIN_FUNCTIONS = ("exp", "ln", "log", "tanh")       # functions every document may call
-# What a declared function may be named as: the records' smooth elementwise activations without
-# parameters (reference/records.py), each with its exact form.
-CONCRETE = tuple(name for name, r in ACTIVATIONS.items()
-                 if r.elementwise and r.exact is not None and not r.kink and not r.parameters)
-ANY = ("sigmoid", "tanh", "softplus")                     # what a function declared `any` stands for
 DOMAINS = ("real", "unit", "positive", "simplex")
 RESERVED = {"L", "n", "m", "e", "T", "top"}
 MARKERS = ("definition", "wrong", "ill-formed", "unchecked", "implements")
@@ -97,10 +91,10 @@ def read_model(front: dict | None, where: Location) -> Model:
             raise DocumentError(where, f"checker.functions.{name}: expected any, defined or one of "
                                        f"{sorted(CONCRETE)}, got {kind!r}")
         functions[str(name)] = kind
-    if "any" in functions.values() and points < len(ANY):
+    if "any" in functions.values() and points * len(sizes) < len(ANY):
         raise DocumentError(where, f"checker.points: a function declared `any` is instantiated as "
-                                   f"{', '.join(ANY)} in turn, one per point, so points must be at least "
-                                   f"{len(ANY)}, got {points}")
+                                   f"{', '.join(ANY)} in turn, one per size and point, so sizes × points must be "
+                                   f"at least {len(ANY)}, got {len(sizes)} × {points}")
     for name in list(families) + list(functions):
         if name in RESERVED or name in indices or name in BUILTIN_FUNCTIONS:
             raise DocumentError(where, f"symbol {name!r} is reserved (L, n, m, e, T, the index letters "

@@ -18,10 +18,10 @@ import mpmath
 from mpmath import libmp
 import sympy as sp
 
-from backproof.reference.exact import Evaluator, Redirect, raw, to_mpf
-from backproof.reference.records import ACTIVATIONS
+from backproof.reference.exact import DIGITS, Evaluator, Redirect, raw
 
-from .document import ANY, SLOT, Family, Model, layer_bound
+from .document import SLOT, Family, Model, layer_bound
+from .functions import ANY
 from .errors import Budget, Located, OutOfRange, ShapeError
 from .grammar import Node
 from .meaning import in_order
@@ -30,12 +30,8 @@ BUILTIN_FUNCTIONS = {"exp": sp.exp, "ln": sp.log, "log": sp.log, "tanh": sp.tanh
 # Exact arithmetic is bounded so that no document can make it hang: an integer power's exponent
 # (10^{10^{10}} would be an exact integer of ten billion digits) and an exact number's size.
 MAX_EXPONENT = 64
-MAX_DIGITS = 1000
+MAX_DIGITS = 1000   # of an exact number's size, and of the precision a value is tried at
 
-
-def concrete(name: str, t):
-    """A named activation of the records (reference/records.py) applied to t, as a SymPy expression."""
-    return ACTIVATIONS[name].exact(sp, [t])[0]
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -71,8 +67,8 @@ class _Numeric(Evaluator):
     by its condition, redirect to the expression whose value they take, so the branch not taken
     is never evaluated (ln t where t < 0 would have no value)."""
 
-    def __init__(self, world: "World"):
-        super().__init__({})
+    def __init__(self, world: "World", digits: int = DIGITS):
+        super().__init__({}, digits)
         self.world = world
 
     def children(self, e) -> tuple:
@@ -87,7 +83,7 @@ class _Numeric(Evaluator):
     def combine(self, e, values: list):
         if e in self.world.registry:
             if self.world.is_input(e):
-                return raw(self.world.input_value(e))
+                return raw(self.world.input_value(e), self.prec)
             return Redirect(self.world.definition_of(e))
         if isinstance(e, sp.Piecewise):
             sides = iter(values)
@@ -113,16 +109,24 @@ _HOLDS = {sp.StrictLessThan: libmp.mpf_lt, sp.LessThan: libmp.mpf_le, sp.StrictG
 
 
 class World:
-    """One instance (sizes) at one random point, with the definitions in force."""
+    """One instance (sizes) at one random point, with the definitions in force. `index` numbers the
+    document's worlds (point by point, the sizes taking turns): a function declared `any` takes, in
+    world k, the (k + i)-th of functions.ANY (i its place among the `any` functions), so the worlds
+    together try every one, and each size several. With `undefined=True` an `any` function is an undefined SymPy function instead
+    (the world of proofs: no value is ever drawn in it)."""
 
-    def __init__(self, model: Model, instance: Instance, point: int, defined: set, budget: Budget):
+    def __init__(self, model: Model, instance: Instance, point: int, defined: set, budget: Budget,
+                 index: int | None = None, undefined: bool = False):
         self.model, self.inst, self.point = model, instance, point
         self.defined_families = defined       # families with a definition somewhere in the document
         self.definitions: list[Definition] = []
-        self.functions = {name: ANY[(point + i) % len(ANY)] if kind == "any" else kind
-                          for i, (name, kind) in enumerate(sorted(model.functions.items()))}
+        k = point if index is None else index
+        names = list(ANY)
+        self.functions = {name: ("undefined" if undefined else names[(k + i) % len(names)]) if kind == "any"
+                          else kind for i, (name, kind) in enumerate(sorted(model.functions.items()))}
+        self.undefined = undefined
         self.registry: dict = {}              # atom -> (family, layer, indices)
-        self.inputs: dict = {}                # atom -> exact value (never cleared)
+        self.inputs: dict = {}                # atom -> exact value, a Fraction (never cleared)
         self.budget = budget                  # the evaluation steps left for this equation, shared
         self._resolving: list = []            # atoms whose definitions are being evaluated now
         self.reset()
@@ -130,7 +134,7 @@ class World:
     def reset(self):
         """Forget everything derived from definitions (a new definition may replace an old one)."""
         self._defs, self._arrays, self._dd, self._full, self._partial = {}, {}, {}, {}, {}
-        self.numeric = _Numeric(self)
+        self.numeric = {}                     # digits -> _Numeric: DIGITS, and more where they are needed
 
     def add(self, d: Definition):
         self.definitions.append(d)
@@ -197,10 +201,10 @@ class World:
                 weights = [Fraction(rng.randint(1, 99)) for _ in range(size)]
                 for k, wk in enumerate(weights, 1):
                     other = self.atom(fam, layer, group + (k,), (1, 1))
-                    self.inputs[other] = to_mpf(wk / sum(weights))
+                    self.inputs[other] = wk / sum(weights)
             else:
-                self.inputs[a] = to_mpf(Fraction(_draw(fam.domain, random.Random(seed + str(a)),
-                                                            self.point, f"{self.model.seed}|{a}")))
+                self.inputs[a] = Fraction(_draw(fam.domain, random.Random(seed + str(a)), self.point,
+                                                f"{self.model.seed}|{a}"))
         return self.inputs[a]
 
     # ---------------------------------------------------------------- definitions
@@ -394,6 +398,8 @@ class World:
         if fname in BUILTIN_FUNCTIONS:
             return _elementwise(BUILTIN_FUNCTIONS[fname], arg)
         t, body = self._function(fname, primes, n.pos)
+        if self.functions[fname] == "undefined":   # subs keeps f'(t) a derivative at v: Subs(...)
+            return _elementwise(lambda v: body.subs(t, v), arg)
         return _elementwise(lambda v: body.xreplace({t: v}), arg)
 
     def _function(self, fname: str, primes: int, pos):
@@ -410,8 +416,10 @@ class World:
                     if d is None:
                         raise Located(f"{fname} is used before its definition", pos)
                     self._arrays[key] = t, self.ev(d.rhs, {}, {d.param: t})
+                elif self.functions[fname] == "undefined":
+                    self._arrays[key] = t, sp.Function(fname)(t)
                 else:
-                    self._arrays[key] = t, concrete(self.functions[fname], t)
+                    self._arrays[key] = t, ANY[self.functions[fname]](t)
         return self._arrays[key]
 
     def _sum(self, n: Node, env, params):
@@ -528,24 +536,41 @@ class World:
                 if s not in self._full:
                     self._full[s] = self.full(self.definition_of(s))
                 subs[s] = self._full[s]
-        return expr.xreplace(subs) if subs else expr
+        if not subs:
+            return expr
+        # xreplace would also replace a symbol a derivative is taken with respect to
+        return expr.subs(subs, simultaneous=True) if self.undefined else expr.xreplace(subs)
 
-    def value(self, expr):
-        """The mpmath value (a matrix becomes a list of rows); a value that is not a finite real
-        number (1/0, ln of a negative number, an overflow) is a located error, not a crash."""
+    def value(self, expr, digits: int = DIGITS):
+        """The mpmath value at `digits` significant digits (a matrix becomes a list of rows). A value
+        that is not a finite real number there is tried again at more digits (1 − σ(300) is 0 at 50
+        digits, and its logarithm no number); one that has none at MAX_DIGITS either (1/0, ln of a
+        negative number) is a located error, not a crash."""
         if isinstance(expr, sp.MatrixBase):
-            return [[self._real(e) for e in expr.row(r)] for r in range(expr.rows)]
-        return self._real(expr)
+            return [[self._real(e, digits) for e in expr.row(r)] for r in range(expr.rows)]
+        return self._real(expr, digits)
 
-    def _real(self, e):
-        try:
-            v = self.numeric(e)
-        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-            v = None
-        if not isinstance(v, mpmath.mpf) or not mpmath.isfinite(v):
-            raise Located(f"a side has no finite real value here ({sp.sstr(e)[:60]}): "
-                          "division by zero, ln or a root of a negative number, or an overflow")
-        return v
+    def evaluator(self, digits: int) -> "_Numeric":
+        if digits not in self.numeric:
+            self.numeric[digits] = _Numeric(self, digits)
+        return self.numeric[digits]
+
+    def _real(self, e, digits: int):
+        """Tried again at more digits only where rounding can be the cause: a division by a zero,
+        an infinite or undefined result (log of a 0 that cancelled). An overflow or a value of no
+        kind (a symbol with no value) is final at once: more digits would only take longer."""
+        for more in (d for d in (digits, 4 * digits, MAX_DIGITS) if d >= digits):
+            try:
+                v = self.evaluator(more)(e)
+            except (ValueError, ZeroDivisionError):
+                v = None
+            except (TypeError, OverflowError):
+                break
+            if isinstance(v, mpmath.mpf) and mpmath.isfinite(v):
+                return v
+            self.spend(more)   # work, against the equation's budget
+        raise Located(f"a side has no finite real value here ({sp.sstr(e)[:60]}): "
+                      f"division by zero, ln or a root of a negative number, or an overflow, at {MAX_DIGITS} digits too")
 
     def inputs_of(self, expr) -> dict:
         """Every input atom the expression depends on, with its value."""
@@ -608,14 +633,18 @@ def _diff(e, u):
     return sp.diff(e, u)
 
 
+FAR_EVERY = 3   # every third point of a size draws its real and positive inputs far from 1
+
+
 def _draw(domain: str, rng: random.Random, point: int, name: str) -> float:
     """One input value. A real one has magnitude 2^u for u uniform in [-2, 2] (from 1/4 to 4, so
-    claims true only near 1 or near 0 fail) and a sign that alternates between points (each
-    input is negative at one of any two consecutive points, so claims true only for t >= 0
-    fail); unit is in (0.05, 0.95), positive is 2^u with u in [-2, 2]."""
+    claims true only near 1 fail), except at every third point (point % 3 == 2), where u is uniform
+    in [3, 6] (from 8 to 64, so a claim that clips or saturates beyond 4 fails), and a sign that
+    alternates between points (each input is negative at one of any two consecutive points, so
+    claims true only for t >= 0 fail); unit is in (0.05, 0.95), positive is 2^u as a real one."""
     if domain == "unit":
         return rng.uniform(0.05, 0.95)
-    magnitude = 2.0 ** rng.uniform(-2, 2)
+    magnitude = 2.0 ** (rng.uniform(3, 6) if point % FAR_EVERY == FAR_EVERY - 1 else rng.uniform(-2, 2))
     if domain == "positive":
         return magnitude
     first = random.Random(name).random() < 0.5

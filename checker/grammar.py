@@ -10,7 +10,7 @@ The dialect is the LaTeX people write for backprop, read strictly:
 One `$$` block holds one relation chain `A = B = C`, or several rows of an `aligned` environment
 (a row that starts with `=` continues the chain above it), then optional conditions after a comma
 and an optional `\\tag{...}`. A run of letters is ONE name (`out`, `net`): write `a b` for a product.
-The parser knows nothing about the document's symbols; `derivations.py` gives the tree its meaning
+The parser knows nothing about the document's symbols; `meaning.py` gives the tree its meaning
 (which superscripts are layers, which names are functions). Anything that does not parse is a
 `LatexError` with the line and column of the offending token, never a guess.
 
@@ -218,11 +218,6 @@ class _Build(Transformer):
     def __init__(self, text: str):
         super().__init__()
         self.source = text
-        starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                starts.append(i + 1)
-        self._line_starts = starts
 
     def _node(self, kind, meta, *args):
         text = self.source[meta.start_pos:meta.end_pos] if not meta.empty else ""

@@ -44,10 +44,8 @@ MAX_NUMBER_DIGITS = 30
 
 
 class Resolver:
-    """Gives a parsed equation its meaning under the model. IR kinds: num, e, index, L, m, width,
-    param, atom (family, layer, subs: fewer subs than slots is a sub-array), label, add, sub, neg,
-    mul, hadamard, div, pow, transpose, exp, call (name, primes, arg), ones (size), sum (var, lo,
-    hi, body), deriv (of, wrt), condition (sides, ops)."""
+    """Gives a parsed equation its meaning under the model: each syntax node becomes an IR node of one
+    of the kinds of IR_FIELDS (an atom with fewer subscripts than its slots is a sub-array)."""
 
     def __init__(self, model: Model, params: frozenset = frozenset()):
         self.model, self.params = model, params

@@ -7,7 +7,6 @@ import os
 
 import sympy as sp
 
-from .document import ANY
 from .report import Outcome
 
 # A proof is attempted only on differences of at most PROOF_MAX_OPS operations (sympy.count_ops,
@@ -19,29 +18,27 @@ PROOF_CPU_SECONDS = 60             # safety net (CPU time, not wall clock: load 
 
 
 class Prover:
-    """Proof attempts for one document: on the first size's worlds, one per function a `f: any`
-    stands for (or the first only), up to one child process per CPU at a time."""
+    """Proof attempts for one document, up to one child process per CPU at a time."""
 
-    def __init__(self, first_size_worlds: list, has_any: bool):
-        self.worlds = first_size_worlds[:len(ANY) if has_any else 1]
+    def __init__(self):
         self.proofs: list = []   # (outcome, child, pipe) of the attempts running
 
-    def attempt(self, outcome: Outcome, evaluated: list) -> None:
-        """Try to prove the claim exactly: for every index value on the first size, each side minus
-        the first is 0 — for each function a `f: any` stands for (the first size's first
-        len(ANY) points take each in turn). Each difference is first expanded with the defined
-        symbols kept as independent atoms (sound: zero for all atom values is zero at theirs);
-        then, with every definition substituted and if within the deterministic PROOF_MAX_OPS
-        budget, shown to be 0 by `_is_zero` (a common denominator, expand, or sympy.simplify). The
-        whole attempt runs in a forked child process limited to PROOF_CPU_SECONDS of CPU time, so no
-        proof can hang the checker; up to one child per CPU runs while the checker goes on with the
-        next equations."""
+    def attempt(self, outcome: Outcome, sides: list) -> None:
+        """Try to prove the claim exactly: `sides` holds, for every index value on the first size,
+        (the world, its sides' expressions), evaluated in the world of proofs, where a function
+        declared `any` is an undefined SymPy function (checker/evaluate.py), so a proof holds for
+        every differentiable function. Each side minus the first must be 0. Each difference is
+        first expanded with the defined symbols kept as independent atoms (sound: zero for all atom
+        values is zero at theirs); then, with every definition substituted and if within the
+        deterministic PROOF_MAX_OPS budget, shown to be 0 by `_is_zero` (a common denominator,
+        expand, or sympy.simplify). The whole attempt runs in a forked child process limited to
+        PROOF_CPU_SECONDS of CPU time, so no proof can hang the checker; up to one child per CPU
+        runs while the checker goes on with the next equations."""
         entries = []
-        for world, _, exprs in evaluated:
-            if any(world is w for w in self.worlds):
-                for e in exprs[1:]:
-                    diff = exprs[0] - e
-                    entries.extend((world, d) for d in (diff if isinstance(diff, sp.MatrixBase) else [diff]))
+        for world, exprs in sides:
+            for e in exprs[1:]:
+                diff = exprs[0] - e
+                entries.extend((world, d) for d in (diff if isinstance(diff, sp.MatrixBase) else [diff]))
         entries = [(w, e) for w, e in entries if e != 0]
         if not entries:
             outcome.status = "proved"

@@ -9,6 +9,8 @@ import mpmath
 
 from backproof.reference.tolerances import CHECKER_FLOOR as FLOOR, CHECKER_RESIDUAL as RESIDUAL
 
+from backproof.reference.exact import to_mpf
+
 from .errors import Location
 
 if TYPE_CHECKING:
@@ -69,7 +71,7 @@ def describe(f: Failure) -> str:
         inputs = {}
         for e in f.exprs:
             inputs.update(f.world.inputs_of(e))
-        shown = ", ".join(f"{show_sym(s)} = {mpmath.nstr(v, 12)}"
+        shown = ", ".join(f"{show_sym(s)} = {mpmath.nstr(to_mpf(v), 12)}"
                           for s, v in sorted(inputs.items(), key=lambda kv: str(kv[0])))
         lines.append(f"inputs: {shown}" if shown else "inputs: none")
         lines.append(f"left side  = {show_value(f.values[0])}")

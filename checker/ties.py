@@ -42,8 +42,12 @@ class View:
         if isinstance(node_atoms, sp.MatrixBase):
             vals = self.w.value(node_atoms)
             arr = np.array([[float(v) for v in row] for row in vals])
-            return arr[:, 0] if len(fam.slots) == 1 else arr
-        return np.array(float(self.w.value(node_atoms)))
+            arr = arr[:, 0] if len(fam.slots) == 1 else arr
+        else:
+            arr = np.array(float(self.w.value(node_atoms)))
+        if not np.isfinite(arr).all():   # beyond float64's range: manual/ cannot be given these values
+            raise NotApplicable()
+        return arr
 
     def rows(self, name: str, layer: int | None = None) -> np.ndarray:
         """The family as a batch in rows: (m, n) with a batch subscript, (1, n) without one."""
@@ -61,10 +65,14 @@ class View:
         return float(self.array(name))
 
     def activation(self, fname: str):
-        from backproof.manual.activations import get_activation
+        """manual's activation that the document's function stands for in this world; NotApplicable
+        where a function declared `any` stands for one that manual/ does not have (the cubic)."""
+        from backproof.manual.activations import ACTIVATIONS, get_activation
         impl = self.w.functions.get(fname)
         if impl in (None, "defined"):
             raise LookupError(f"function {fname} is not a named activation in this document")
+        if self.w.model.functions.get(fname) == "any" and impl not in ACTIVATIONS:
+            raise NotApplicable()
         return get_activation(impl)
 
     def _family(self, name: str):

@@ -6,7 +6,7 @@ is written with Δ_a C where the gradient ∇_a C is meant. Its network sums the
 gradients over the mini-batch (no 1/m) and steps w ← w − η Σ_batch ∂C_x/∂w, so the reduction is
 "sum" and η = 0.1 with batches of 50 is a step of 5 per mean gradient. Its MNIST run: sizes
 [784, 30, 30, 10], 20 epochs, batch 50, η = 0.1, test accuracy 0.9451 after epoch 20 (a default
-SVM: 0.9446). The same recipe is `backproof train mnist --mnist-dir DIR` (manual/demos.py), and
+SVM: 0.9446). The same recipe is `backproof train mnist --mnist-dir DIR` (demos/recipes.py), and
 offline `backproof train digits` on scikit-learn's bundled 8×8 digits ([64, 30, 30, 10]).
 """
 from __future__ import annotations

@@ -22,7 +22,7 @@ import numpy as np
 
 from backproof.manual.network import Gradients, Network
 
-from .exact import DIGITS, Evaluator
+from .exact import Evaluator
 from .records import activation_record, loss_record
 
 try:
@@ -53,7 +53,7 @@ class SymbolicNetwork:
             point.update(zip(_flat(symbols), map(exact, np.asarray(values).ravel())))
         for symbols, values in zip(self.b, net.b):
             point.update(zip(symbols, map(exact, values)))
-        self._evaluator = Evaluator(point)
+        self.evaluator = Evaluator(point)
         self.branches: list = [None] * len(net.W)  # relu branch of every unit, read off the point
         self.z_values: list = []                    # z[l] at the point (mpmath), for the Z[l] symbols
         self.cost = self._cost_from(0, self.x, None, record=True)
@@ -66,7 +66,7 @@ class SymbolicNetwork:
         for l in range(l0, len(self.net.W)):
             z = [[_dot(self.W[l][j], row) + self.b[l][j] for j in range(len(self.b[l]))] for row in a]
             if record:
-                self.z_values.append([[self._evaluator(e) for e in row] for row in z])
+                self.z_values.append([[self.evaluator(e) for e in row] for row in z])
                 self.branches[l] = [[v > 0 for v in row] for row in self.z_values[-1]]
                 _check_off_kinks(self.net.activations[l], self.z_values[-1], l + 1)
             a = self._activate(l, z)
@@ -105,7 +105,7 @@ class SymbolicNetwork:
         dz = []
         for l in range(len(self.net.W)):
             Z = _matrix(f"Z{l + 1}", (self.n, len(self.b[l])))
-            self._evaluator.add_values(zip(_flat(Z), (v for row in self.z_values[l] for v in row)))
+            self.evaluator.add_values(zip(_flat(Z), (v for row in self.z_values[l] for v in row)))
             cost_of_z = self._cost_from(l + 1, self._activate(l, Z), Z)
             dz.append([[cost_of_z.diff(s) for s in row] for row in Z])
         return dW, db, dz
@@ -117,7 +117,7 @@ class SymbolicNetwork:
         tensors = dW + db + dz
         shapes = [(len(t), len(t[0])) if isinstance(t[0], list) else (len(t),) for t in tensors]
         flat = [self.cost] + [e for t in tensors for e in (_flat(t) if isinstance(t[0], list) else t)]
-        values = iter([self._evaluator(e) for e in flat])   # the forward pass's nodes are in its memo
+        values = iter([self.evaluator(e) for e in flat])   # the forward pass's nodes are in its memo
         loss = float(next(values))
         arrays = [np.array([float(next(values)) for _ in range(int(np.prod(s)))]).reshape(s) for s in shapes]
         L = len(self.net.W)

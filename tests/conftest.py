@@ -37,7 +37,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def reports():
     """The shipped derivation documents, checked once per test session: {file name: DocReport}."""
-    from backproof.checker.check import check_documents
+    from backproof.checker.run import check_documents
     docs = sorted(p for p in (Path(__file__).resolve().parents[1] / "derivations").glob("*.md")
                   if p.name != "README.md")
     return {p.name: r for p, r in zip(docs, check_documents(docs))}

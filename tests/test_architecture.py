@@ -112,13 +112,35 @@ def test_no_private_name_from_another_module(module):
             raise AssertionError(f"{module}:{node.lineno} uses {node.value.id}.{node.attr}")
 
 
-def test_a_private_method_of_another_package_is_not_called():
-    """The methods a class keeps to itself (Network's passes, World's helpers) are not called from
-    other modules: known offenders by name, since `obj._m` cannot be typed statically."""
-    for module, path in MODS.items():
-        text = path.read_text()
-        for name in ("net._forward", "net._cost", "net._backward", "._check_range(", "._atom_value(", "_describe("):
-            assert name not in text or module.endswith(("manual.network", "checker.evaluate")), f"{module}: {name}"
+def private_uses(sources: dict[str, str]) -> list[str]:
+    """`x._name` (x not self or cls) where _name is a private attribute defined (a method, a class,
+    a function, an attribute assigned) in another of the modules: {module: source} → violations."""
+    defined = {}
+    for module, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                defined.setdefault(node.name, set()).add(module)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                defined.setdefault(node.attr, set()).add(module)
+    found = []
+    for module, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+                    and defined.get(node.attr, set()) - {module}):
+                found.append(f"{module}:{node.lineno} uses {ast.unparse(node)}")
+    return sorted(found)
+
+
+def test_no_private_attribute_of_another_module_is_used():
+    """A private method or attribute (World._define, an evaluator's _eval) is used only in its module."""
+    assert private_uses({m: p.read_text() for m, p in MODS.items()}) == []
+
+
+def test_the_private_use_rule_catches_one():
+    sources = {"a": "class World:\n    def _define(self):\n        self._memo = 1\n",
+               "b": "def f(w):\n    return w._define(), w._memo\n"}
+    assert private_uses(sources) == ["b:2 uses w._define", "b:2 uses w._memo"]
 
 
 @pytest.mark.parametrize("module", sorted(MODS))
@@ -146,3 +168,76 @@ def test_the_cuda_docstring_states_the_tolerances_the_code_uses():
     assert f"({tolerances.rtol_exact(np.float64):.2g})" in doc and f"({tolerances.rtol_exact(np.float32):.2g})" in doc
     assert tolerances.rtol_tf32() == 2.0 ** -6 + tolerances.rtol_exact(np.float32)
     assert "2^-6 + 2^6 · 2^-23" in doc
+
+
+# ----------------------------------------------------------------------------- one place per idea
+
+def test_the_records_and_manual_agree():
+    """manual/'s activations and losses and the oracle side's records are the same names, with the
+    same properties where both say something (reference.records.check_records_agree)."""
+    from backproof.reference.records import check_records_agree
+    assert check_records_agree() == []
+
+
+def test_the_agreement_check_sees_an_activation_added_to_manual_alone(monkeypatch):
+    import numpy as np
+
+    from backproof.manual import activations
+    from backproof.reference.records import check_records_agree
+    swish = activations.Activation("swish", lambda z: z / (1 + np.exp(-z)), prime=lambda z: z)
+    monkeypatch.setitem(activations.ACTIVATIONS, "swish", swish)
+    monkeypatch.setitem(activations.ACTIVATIONS, "relu", activations.Activation("relu", activations.relu,
+                                                                               prime=activations.relu_prime))
+    assert check_records_agree() == ["activation 'swish' is missing from reference/records.py",
+                                     "activation 'relu': kink is True in the record, False in manual/"]
+
+
+# Where names of activations and losses may be written: the tables that define them, and the demos
+# (their recipes name the networks they train, as a user does).
+NAME_TABLES = {"backproof.manual.activations", "backproof.manual.losses", "backproof.reference.records"}
+
+
+def names_tested(module: str, text: str, names: set) -> list[str]:
+    """Places where a module tests an activation or loss by name: a comparison with a name, a
+    subscript by a name, or a dict keyed by, list, tuple or set of two or more names. (A default
+    argument, `activation="sigmoid"`, names one without testing it; the exact evaluator's rule for
+    SymPy's `tanh` node is one key that happens to be a name.)"""
+    def is_name(node):
+        return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        hit = None
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            hit = next((o for o in operands if is_name(o) or (isinstance(o, (ast.Tuple, ast.List, ast.Set))
+                                                              and any(is_name(e) for e in o.elts))), None)
+        elif isinstance(node, ast.Subscript) and is_name(node.slice):
+            hit = node.slice
+        elif isinstance(node, ast.Dict) and sum(k is not None and is_name(k) for k in node.keys) >= 2:
+            hit = node
+        elif isinstance(node, (ast.Tuple, ast.List, ast.Set)) and sum(map(is_name, node.elts)) >= 2:
+            hit = node
+        if hit is not None:
+            found.append(f"{module}:{node.lineno}: {ast.unparse(node)[:80]}")
+    return found
+
+
+def test_no_module_outside_the_records_tests_an_activation_or_loss_by_name():
+    from backproof.manual.activations import ACTIVATIONS
+    from backproof.manual.losses import LOSSES
+    names = set(ACTIVATIONS) | set(LOSSES)
+    found = [place for module, path in MODS.items()
+             if module not in NAME_TABLES and not module.startswith("backproof.demos")
+             for place in names_tested(module, path.read_text(), names)]
+    assert found == []
+
+
+def test_the_name_rule_catches_each_form():
+    text = ('if act.name == "softmax": pass\n'
+            'T = {"sigmoid": 1, "tanh": 2}\n'
+            'HIDDEN = ("tanh", "relu")\n'
+            'x = table["bce"]\n'
+            'if loss in ("mse",): pass\n'
+            'def f(activation="sigmoid"): pass\n')
+    found = names_tested("m", text, {"softmax", "sigmoid", "tanh", "relu", "bce", "mse"})
+    assert [place.split(":")[1] for place in found] == ["1", "2", "3", "4", "5"], found

@@ -1,4 +1,5 @@
-"""Issue 8 and the worked sources: data loaders, training demos, plots, the demo subcommands."""
+"""The demos: data loaders (truth tables, digits, MNIST IDX files), training recipes, plots, the
+worked examples of sources 003 and 004, and the demo subcommands of the command line."""
 from __future__ import annotations
 
 import json

@@ -12,7 +12,8 @@ import pytest
 import backproof.manual.network
 from bugs import BUGS
 from backproof.cli.main import main
-from backproof.checker.check import check_document, check_documents
+from backproof.checker.check import check_document
+from backproof.checker.run import check_documents
 from backproof.checker.document import ERRATA, read_document
 from backproof.checker.grammar import MAX_TOKENS
 
@@ -331,7 +332,7 @@ def test_the_same_seed_gives_the_same_json_and_the_same_proofs(reports):
 
 def test_documents_checked_side_by_side_come_back_in_order_and_a_dead_child_is_an_error(tmp_path, monkeypatch):
     import os
-    import backproof.checker.check as check
+    import backproof.checker.run as run
     a = _doc(tmp_path, "\n$$\nt + t = 2 t\n$$\n")
     b = tmp_path / "b.md"
     b.write_text(a.read_text() + "\n$$\nt t = t^2\n$$\n")
@@ -339,8 +340,8 @@ def test_documents_checked_side_by_side_come_back_in_order_and_a_dead_child_is_a
     c.write_text(a.read_text() + "\n$$\nt = 2 t\n$$\n")   # fails
     order = [c, a, b]
     assert [r.path for r in check_documents(order, jobs=3)] == [str(p) for p in order]
-    real = check.check_document
-    monkeypatch.setattr(check, "check_document",
+    real = run.check_document
+    monkeypatch.setattr(run, "check_document",
                         lambda path, **kw: os._exit(3) if path == b else real(path, **kw))
     died = check_documents(order, jobs=2)
     assert [r.ok for r in died] == [False, True, False]
@@ -485,32 +486,51 @@ def test_a_condition_that_restricts_no_index_is_an_error(tmp_path):
     assert "doc.md:10:" in problem and "restricts none" in problem
 
 
-def test_any_needs_a_point_for_each_function_it_stands_for(tmp_path):
-    header = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  points: 1\n  functions: {f: any}\n")
+ANY_HEADER = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  points: 6\n  functions: {f: any}\n")
+
+
+def test_any_needs_a_world_for_each_function_it_stands_for(tmp_path):
+    from backproof.checker.functions import ANY
+    header = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  points: 5\n  functions: {f: any}\n")
     problem = _single_problem(_doc(tmp_path, "\n$$\nt = t\n$$\n", header))
-    assert "doc.md:1" in problem and "points must be at least 3" in problem
+    assert len(ANY) == 6 and "doc.md:1" in problem and "sizes × points must be at least 6, got 1 × 5" in problem
 
 
 def test_a_claim_true_for_the_sigmoid_only_fails_under_any(tmp_path):
-    header = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  functions: {f: any}\n")
-    problem = _single_problem(_doc(tmp_path, "\n$$\nf'(t) = f(t) (1 - f(t))\n$$\n\n$$\nt = t\n$$\n", header))
-    assert "doc.md:11:1" in problem and ("f = tanh" in problem or "f = softplus" in problem)
+    problem = _single_problem(_doc(tmp_path, "\n$$\nf'(t) = f(t) (1 - f(t))\n$$\n\n$$\nt = t\n$$\n", ANY_HEADER))
+    assert "doc.md:12:1" in problem and "f = " in problem and "f = sigmoid" not in problem
 
 
-def test_a_claim_proved_under_any_is_proved_for_each_function(tmp_path, monkeypatch):
-    """The proof attempt receives the differences of one world per function `any` stands for."""
+@pytest.mark.parametrize("claim, which", [
+    ("\\min(f'(t), 1) = f'(t)", "f' > 1"),                       # sigmoid, tanh, softplus: f' ≤ 1
+    ("\\lvert f(t) \\rvert = f(t)", "f < 0"),                     # sigmoid, softplus: positive
+    ("\\min(f(t), 5) = f(t)", "f unbounded"),                     # bounded ones, and t stays near 0..4
+    ("f(t) \\ge f(t - 1) \\ge 0", None),                          # not an equation: a parse error
+])
+def test_a_property_only_some_functions_share_fails_under_any(tmp_path, claim, which):
+    """`any` is instantiated with functions that share no accidental property: one with f' > 1, one
+    negative somewhere, one unbounded, one not monotone (checker/functions.py)."""
+    report = check_document(_doc(tmp_path, f"\n$$\n{claim}\n$$\n\n$$\nt = t\n$$\n", ANY_HEADER))
+    statuses = [o.status for o in report.outcomes]
+    assert statuses[0] in ("FAIL", "ERROR") and statuses[1] == "proved", (which, report.outcomes)
+
+
+def test_a_claim_proved_under_any_is_proved_for_an_undefined_function(tmp_path, monkeypatch):
+    """The proof attempt receives sides built with an undefined SymPy function f: a proof of them holds
+    for every differentiable f, not only for the functions the evaluation tried."""
+    import sympy as sp
+
     import backproof.checker.prove as prove
     seen = []
     attempt = prove.Prover.attempt
 
-    def spy(self, outcome, evaluated):
-        seen.append(sorted(w.functions["f"] for w in self.worlds))
-        return attempt(self, outcome, evaluated)
+    def spy(self, outcome, sides):
+        seen.extend(e for _, exprs in sides for e in exprs)
+        return attempt(self, outcome, sides)
     monkeypatch.setattr(prove.Prover, "attempt", spy)
-    header = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  functions: {f: any}\n")
-    r = check_document(_doc(tmp_path, "\n$$\nf(t) + f(x_1) = f(x_1) + f(t)\n$$\n", header))
+    r = check_document(_doc(tmp_path, "\n$$\nf(t) + f(x_1) = f(x_1) + f(t)\n$$\n", ANY_HEADER))
     assert [o.status for o in r.outcomes] == ["proved"]
-    assert seen == [["sigmoid", "softplus", "tanh"]]
+    assert seen and all(e.atoms(sp.core.function.AppliedUndef) for e in seen), seen
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -653,7 +673,7 @@ def test_a_proof_attempt_that_raises_is_not_proved_and_prints_no_traceback(tmp_p
 # ----------------------------------------------------------------------------- the cache
 
 def test_an_unchanged_document_is_read_back_from_the_cache_and_a_changed_one_is_checked(tmp_path, monkeypatch):
-    import backproof.checker.check as check
+    import backproof.checker.run as run
     from backproof.checker import cache
     from backproof.checker.report import as_json
     monkeypatch.setenv("BACKPROOF_CACHE_DIR", str(tmp_path / "cache"))
@@ -661,11 +681,11 @@ def test_an_unchanged_document_is_read_back_from_the_cache_and_a_changed_one_is_
     a = _doc(tmp_path, "\n$$\nt + t = 2 t\n$$\n\n$$\nt t = t^2\n$$\n")
     first = check_documents([a], cache=True)
     assert len(list((tmp_path / "cache").glob("*.json"))) == 1
-    real = check.check_document
-    monkeypatch.setattr(check, "check_document", lambda *a, **k: pytest.fail("checked again"))
+    real = run.check_document
+    monkeypatch.setattr(run, "check_document", lambda *a, **k: pytest.fail("checked again"))
     again = check_documents([a], cache=True)
     assert json.dumps(as_json(again)) == json.dumps(as_json(first))
-    monkeypatch.setattr(check, "check_document", real)
+    monkeypatch.setattr(run, "check_document", real)
     a.write_text(a.read_text().replace("2 t", "3 t"))           # another document: checked, and fails
     assert not check_documents([a], cache=True)[0].ok
     a.write_text(a.read_text().replace("3 t", "2 t"))           # back: the first entry again

@@ -1,6 +1,6 @@
 """Manual backprop equals the oracles on arbitrary architectures (reference/strategies.py).
 
-Depth 0–4 hidden layers, widths 1–8, batch 1–6, any activation per layer, any compatible loss and
+Depth 0–4 hidden layers, widths 1–10, batch 1–16, any activation per layer, any compatible loss and
 reduction, float64 and float32. Every delta[l], ∂C/∂W[l], ∂C/∂b[l] and the loss are checked against
 autograd with the derived tolerance (reference/tolerances.py); dW and db also against finite
 differences.

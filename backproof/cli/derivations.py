@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from backproof.checker.check import check_documents, expand_paths
+from backproof.checker.run import check_documents, expand_paths
 from backproof.checker.report import as_json, render
 
 from .progress import progress

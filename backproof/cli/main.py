@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                                     "to the published figures. Exit status 1 if any disagrees.")
     _common(ex, plot=False, seed=False)
     tr = sub.add_parser("train", help="train xor, not, nand, digits or mnist; plot the curves",
-                        description="Train one of the demo recipes (manual/demos.py) with seeded SGD, "
+                        description="Train one of the demo recipes (demos/recipes.py) with seeded SGD, "
                                     "print the cost and accuracy per epoch and plot them. digits is "
                                     "scikit-learn's bundled set (offline); mnist reads the four IDX files "
                                     "from --mnist-dir.")
