@@ -180,7 +180,12 @@ def _from_output_sensitivity(record, a: torch.Tensor) -> np.ndarray | float:
     """|∂f'/∂a| for f' written in terms of a = f(z) as textbooks do (the record's prime_from_output):
     how much a's own rounding moves it. In saturation this dominates: tanh at z = 10 has
     f' = 8e-9, but 1 − a² computed from a rounded a is off by about 2·eps, in float64 autograd as in
-    a textbook backprop. 0 where f' is not written from a."""
+    a textbook backprop. 0 where a shipped f' is not written from a. For a function backproof does
+    not ship, how torch or a user computes f' is unknown: 1 + 2|a| covers the common ways (1 − a²
+    for tanh, a(1 − a) for the sigmoid, a + 1 for expm1, whose derivative torch computes from its
+    output)."""
+    if not record.shipped:
+        return 1 + 2 * np.abs(a.numpy())
     if record.prime_from_output is None:
         return 0.0
     at = a.detach().clone().requires_grad_(True)

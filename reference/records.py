@@ -20,7 +20,8 @@ Your own activation or loss: `user_activation(fn)` for a function on torch tenso
 They get a record with a torch form only (NumPy goes through torch; there is no exact form, so no
 exact oracle can arbitrate) and are judged with the error bound derived for an unknown function
 (reference/autograd.py `gradient_magnitudes`: first-order, with f' and f'' from autograd of the
-given f, and no term for f' computed from a).
+given f, and f' allowed to be computed from a = f(z) as torch itself may: expm1's derivative is
+a + 1, off by eps where e^z is 1e-5).
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ from backproof.manual.losses import Loss
 
 TARGET_DOMAINS = ("real", "unit", "simplex")
 UNKNOWN_FUNCTION_BOUND = ("first-order bound for an unknown function (f' and f'' by autograd of the given "
-                          "function; no exact oracle, so float64 autograd's own rounding is allowed)")
+                          "function, f' allowed to be computed from a = f(z) with sensitivity 1 + 2|a|; no "
+                          "exact oracle, so float64 autograd's own rounding is allowed)")
 
 
 @dataclass(frozen=True)
