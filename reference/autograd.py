@@ -80,8 +80,10 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray, reference: G
         M_delta[L] = s·G                                    fused pair
                    = s·(G ⊙ |f'| + |g| ⊙ F[L])             elementwise f
                    = s·(the row function's bound of J.T @ g)   softmax
-        M_delta[l] = (M_delta[l+1] @ |W[l+1]|) ⊙ |f'(z[l])| + (|delta[l+1]| @ |W[l+1]|) ⊙ F[l]
-                     with |f'| and |delta| float64 autograd's, each plus rtol(float64)·its own bound
+        M_delta[l] = (M_delta[l+1] @ |W[l+1]|) ⊙ |f'(z[l])| + |delta[l+1] @ W[l+1]| ⊙ F[l]
+                     (the product's rule: u = delta[l+1] @ W[l+1] has the terms M_delta[l+1] @ |W[l+1]|
+                     and the value |u|), with |f'|, |delta| and |u| float64 autograd's values, each
+                     plus rtol(float64)·its own bound
         M_db[l] = Σ_n M_delta[l]_n,   M_dW[l] = M_delta[l].T @ |a[l-1]| + |delta[l]|.T @ A[l-1]
         M_cost = Σ |∂C/∂a[L]| ⊙ (A[L] + |y|) + Σ |∂C/∂z[L]| ⊙ Zm[L] + s·Σ_n (|C_n| + Σ_k |y ⊙ z[L]|)
     a, z, delta, f' and f'' come from torch in float64 (f' and f'' by autograd of f), not from manual/;
@@ -125,8 +127,10 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray, reference: G
     deltas, values = [top], [None] * len(net.W)
     values[-1] = np.abs(reference.delta[-1]) + own * top
     for l in range(len(net.W) - 1, 0, -1):
-        Wabs = np.abs(np.asarray(net.W[l], np.float64))
-        deltas.insert(0, (deltas[0] @ Wabs) * (D1s[l - 1] + own * Fs[l - 1]) + (values[l] @ Wabs) * Fs[l - 1])
+        W64 = np.asarray(net.W[l], np.float64)
+        Mu = deltas[0] @ np.abs(W64)                                  # u = delta[l+1] @ W[l+1]: its terms
+        u = np.abs(reference.delta[l] @ W64) + own * Mu                # and its value
+        deltas.insert(0, Mu * (D1s[l - 1] + own * Fs[l - 1]) + u * Fs[l - 1])
         values[l - 1] = np.abs(reference.delta[l - 1]) + own * deltas[0]
     return Gradients(cost=_cost_magnitude(net, z, a, y64, A[-1], Zm, s), delta=deltas,
                      dW=[M.T @ ap + d.T @ Ap for M, d, ap, Ap in zip(deltas, values, absa[:-1], A[:-1])],

@@ -22,6 +22,7 @@ import numpy as np
 from backproof.manual.network import Gradients, Network
 
 from .autograd import autograd_gradients, gradient_magnitudes
+from .certified import certified_gradients
 from .finite_diff import finite_difference_gradients
 from .strategies import Case
 from .symbolic import symbolic_gradients
@@ -95,6 +96,7 @@ class OracleResult:
     cost_error: float = 0.0
     mismatches: list[Mismatch] = field(default_factory=list)
     decided_by: str = ""
+    note: str = ""                     # what was not checked, where not everything was
 
     @property
     def ok(self) -> bool:
@@ -196,21 +198,18 @@ def relative_error(got: np.ndarray, expected: np.ndarray, magnitude=None, tiny=T
     return float(errors[worst]), worst
 
 
-# The exact oracle arbitrates a near-tolerance disagreement with autograd on networks this small
-# (the symbolic derivatives of 200 parameters take about a second; it is needed only rarely).
-EXACT_ARBITRATION_MAX_PARAMS = 200
-
-
 def judge(net: Network, x, y, got: Gradients, *, quantities=QUANTITIES, magnitudes=None,
-          reference: Gradients | None = None, exact_max_params: int = EXACT_ARBITRATION_MAX_PARAMS) -> OracleResult:
+          reference: Gradients | None = None) -> OracleResult:
     """The verdict on `got` against float64 autograd, with autograd's own rounding accounted for.
 
     Autograd is itself off by up to rtol(float64) of each entry's bound (its tanh' is 1 − a² too).
     One comparison gives every entry's error against autograd with rtol(dtype) allowed: ≤ 1 passes;
     beyond (rtol(dtype) + rtol(float64)) / rtol(dtype) fails (by the triangle inequality it is
-    beyond rtol(dtype) from the exact value too); in between, an exact oracle decides where one can
-    (`.decided_by` says so), and otherwise the entry passes with autograd's own error allowed (said
-    in `.decided_by` too)."""
+    beyond rtol(dtype) from the exact value too); in between, the certified oracle decides, on a
+    network of any size (`.decided_by` says so): the exact value lies within its proven radius of
+    its midpoint, and that radius is taken off what is allowed. Only where no exact form exists
+    (your own activation or loss) does an entry pass with autograd's own error allowed instead, and
+    `.decided_by` says that too."""
     reference = autograd_gradients(net, x, y) if reference is None else reference
     magnitudes = gradient_magnitudes(net, x, y, reference) if magnitudes is None else magnitudes
     sizes, n = net.sizes, len(x)
@@ -226,10 +225,11 @@ def judge(net: Network, x, y, got: Gradients, *, quantities=QUANTITIES, magnitud
             m.decided_by = "autograd: beyond its own rounding too"
         result.mismatches, result.decided_by = beyond, "autograd: beyond its own rounding too"
         return result
-    n_params = sum(Wl.size + bl.size for Wl, bl in zip(net.W, net.b))
-    if n_params <= exact_max_params and _has_exact_forms(net):
-        return compare("symbolic", net, got, symbolic_gradients(net, x, y), allowed, quantities,
-                       decided_by="symbolic (exact), arbitrating within autograd's own rounding")
+    if _has_exact_forms(net):
+        mid, rad = certified_gradients(net, x, y)
+        return compare("certified", net, got, mid, _less_radius(allowed, rad), quantities,
+                       decided_by="certified (exact within a proven radius), arbitrating within autograd's "
+                                  "own rounding")
     result.mismatches = []
     result.decided_by = "autograd, its own rounding allowed (no exact oracle for this network)"
     return result
@@ -241,15 +241,52 @@ def _has_exact_forms(net: Network) -> bool:
                for f in net.activations) and loss_record(net.loss).exact is not None
 
 
-def compare_to_finite_differences(net: Network, x, y, got: Gradients) -> OracleResult:
+def compare_certified(net: Network, x, y, got: Gradients, magnitudes: Gradients,
+                      quantities=QUANTITIES) -> OracleResult:
+    """`got` against the certified oracle: rtol(dtype) of each entry's bound allowed, less the
+    midpoint's proven radius (so a pass holds for the exact value itself)."""
+    mid, rad = certified_gradients(net, x, y)
+    rtol = rtol_exact(net.dtype, net.sizes, len(x))
+    allowed = allowed_by_bound(mid, magnitudes, rtol, float(np.finfo(net.dtype).tiny), quantities)
+    return compare("certified", net, got, mid, _less_radius(allowed, rad), quantities)
+
+
+def _less_radius(allowed: dict, rad: Gradients) -> dict:
+    """What is allowed against a certified midpoint: the allowance less the midpoint's proven radius,
+    so that whatever passes is within the allowance of the exact value itself."""
+    return {q: (max(a - float(rad.cost), 0.0) if q == "cost" else
+                [np.maximum(t - r, 0.0) for t, r in zip(a, getattr(rad, q))]) for q, a in allowed.items()}
+
+
+# Finite differences cost two to six forward passes per entry: beyond this many entries in one tensor,
+# a fixed sample of this many is differenced (the result says how many of how many).
+FD_MAX_ENTRIES = 200
+
+
+def compare_to_finite_differences(net: Network, x, y, got: Gradients,
+                                  max_entries: int | None = FD_MAX_ENTRIES) -> OracleResult:
     """dW and db against central differences: allowed_i is the dtype's rounding tolerance plus twice
-    entry i's measured truncation error."""
-    fd = finite_difference_gradients(net, x, y)
+    entry i's measured truncation error. Entries not differenced (a tensor over `max_entries`) are
+    not compared; `.note` says how many were."""
+    fd = finite_difference_gradients(net, x, y, max_entries)
     cost = float(got.cost) if got.cost is not None else float(net.cost(x, y))
-    allowed = {q: [fd_atol(net.dtype, cost, float(np.abs(r).max())) + 2 * t
-                   for r, t in zip(getattr(fd, q), getattr(fd, q + "_truncation"))] for q in ("dW", "db")}
-    return compare("finite_differences", net, Gradients(None, [], got.dW, got.db),
-                   Gradients(None, [], fd.dW, fd.db), allowed, ("dW", "db"))
+    expected, allowed = {}, {}
+    for q in ("dW", "db"):
+        refs, masks = getattr(fd, q), getattr(fd, q + "_checked")
+        given = getattr(got, q) if isinstance(getattr(got, q), (list, tuple)) else []
+        given = list(given) + [None] * (len(refs) - len(given))
+        # where an entry was not differenced the given value stands for the expected one: error 0
+        # (a tensor of the wrong shape or type is reported as such by `compare`)
+        expected[q] = [np.where(m, r, g) if isinstance(g, np.ndarray) and g.shape == r.shape else r
+                       for r, m, g in zip(refs, masks, given)]
+        allowed[q] = [np.where(m, fd_atol(net.dtype, cost, float(np.nanmax(np.abs(r)))) + 2 * t, 1.0)
+                      for r, t, m in zip(refs, getattr(fd, q + "_truncation"), masks)]
+    result = compare("finite_differences", net, Gradients(None, [], got.dW, got.db),
+                     Gradients(None, [], expected["dW"], expected["db"]), allowed, ("dW", "db"))
+    done, total = fd.entries
+    if done < total:
+        result.note = f"differenced {done:,} of {total:,} entries (at most {max_entries} per tensor)"
+    return result
 
 
 @dataclass
@@ -274,7 +311,7 @@ class CaseReport:
         return "\n".join(lines)
 
 
-ORACLES = ("autograd", "finite_differences", "symbolic")
+ORACLES = ("autograd", "finite_differences", "symbolic", "certified")
 
 
 def check_case(case: Case, backward: Backward = manual_backward, *,
@@ -291,11 +328,14 @@ def check_case(case: Case, backward: Backward = manual_backward, *,
         return CaseReport(case, [OracleResult("backward", [np.inf] * len(net.W), np.inf, [err])])
     results = []
     reference = autograd_gradients(net, x, y)
-    magnitudes = gradient_magnitudes(net, x, y, reference) if {"autograd", "symbolic"} & set(oracles) else None
+    magnitudes = gradient_magnitudes(net, x, y, reference) if {"autograd", "symbolic", "certified"} & set(oracles) \
+        else None
     if "autograd" in oracles:
         results.append(judge(net, x, y, got, magnitudes=magnitudes, reference=reference))
     if "symbolic" in oracles:
         results.append(compare_by_bound("symbolic", net, len(x), got, symbolic_gradients(net, x, y), magnitudes))
+    if "certified" in oracles:
+        results.append(compare_certified(net, x, y, got, magnitudes))
     if "finite_differences" in oracles:
         results.append(compare_to_finite_differences(net, x, y, got))
     report = CaseReport(case, results)

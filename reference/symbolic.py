@@ -22,7 +22,7 @@ import numpy as np
 
 from backproof.manual.network import Gradients, Network
 
-from .exact import Evaluator
+from .exact import DIGITS, Evaluator
 from .records import activation_record, loss_record
 
 try:
@@ -42,7 +42,7 @@ def exact(v) -> "sym.Basic":
 class SymbolicNetwork:
     """The network, the batch and the cost as exact expressions, with the point's values."""
 
-    def __init__(self, net: Network, x: np.ndarray, y: np.ndarray):
+    def __init__(self, net: Network, x: np.ndarray, y: np.ndarray, digits: int = DIGITS):
         net.check_xy(x, y)
         self.net, self.n = net, x.shape[0]
         self.W = [_matrix(f"W{l}", Wl.shape) for l, Wl in enumerate(net.W, 1)]
@@ -53,7 +53,7 @@ class SymbolicNetwork:
             point.update(zip(_flat(symbols), map(exact, np.asarray(values).ravel())))
         for symbols, values in zip(self.b, net.b):
             point.update(zip(symbols, map(exact, values)))
-        self.evaluator = Evaluator(point)
+        self.evaluator = Evaluator(point, digits)
         self.branches: list = [None] * len(net.W)  # relu branch of every unit, read off the point
         self.z_values: list = []                    # z[l] at the point (mpmath), for the Z[l] symbols
         self.cost = self._cost_from(0, self.x, None, record=True)
@@ -110,18 +110,28 @@ class SymbolicNetwork:
             dz.append([[cost_of_z.diff(s) for s in row] for row in Z])
         return dW, db, dz
 
-    def gradients(self) -> Gradients:
-        """C and every ∂C/∂z[l], ∂C/∂W[l], ∂C/∂b[l] at the point, evaluated exactly (to DIGITS
-        digits) and rounded once to float64."""
+    def values(self) -> Gradients:
+        """C and every ∂C/∂z[l], ∂C/∂W[l], ∂C/∂b[l] at the point, evaluated to the evaluator's digits,
+        as mpmath numbers (object arrays)."""
         dW, db, dz = self.gradient_expressions()
         tensors = dW + db + dz
         shapes = [(len(t), len(t[0])) if isinstance(t[0], list) else (len(t),) for t in tensors]
         flat = [self.cost] + [e for t in tensors for e in (_flat(t) if isinstance(t[0], list) else t)]
         values = iter([self.evaluator(e) for e in flat])   # the forward pass's nodes are in its memo
-        loss = float(next(values))
-        arrays = [np.array([float(next(values)) for _ in range(int(np.prod(s)))]).reshape(s) for s in shapes]
+        cost = next(values)
+        arrays = []
+        for shape in shapes:
+            arr = np.empty(int(np.prod(shape)), dtype=object)
+            arr[:] = [next(values) for _ in range(arr.size)]
+            arrays.append(arr.reshape(shape))
         L = len(self.net.W)
-        return Gradients(np.float64(loss), delta=arrays[2 * L:], dW=arrays[:L], db=arrays[L:2 * L])
+        return Gradients(cost, delta=arrays[2 * L:], dW=arrays[:L], db=arrays[L:2 * L])
+
+    def gradients(self) -> Gradients:
+        """The values, each rounded once to float64."""
+        v = self.values()
+        as_float = lambda arrays: [a.astype(np.float64) for a in arrays]  # noqa: E731
+        return Gradients(np.float64(v.cost), as_float(v.delta), as_float(v.dW), as_float(v.db))
 
 
 def symbolic_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
