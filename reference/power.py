@@ -5,8 +5,12 @@ For each of `n` random networks (reference/strategies.py, the harness's default 
     sigmoid's as a(1 − a) from the layer's output, must both pass `compare.judge`;
   * power: one gradient tensor (a dW[l] or db[l], drawn at random among the non-zero ones) is
     multiplied by 1 + r, r = 1e-3 in float32 and 1e-9 in float64, and `judge` must reject it;
-  * vacuous draws: networks whose every reference dW and db is exactly zero (nothing to check).
-Used by benchmarks/catch_rate.py (≥ 1000 networks) and by a test (fewer, same code).
+  * vacuous draws: networks whose every reference dW and db is exactly zero (nothing to check);
+  * how far each is from the exact value (the certified oracle, reference/certified.py), in units of
+    eps·M (M the entry's bound): the correct backprops (the constant a sound tolerance needs), the
+    injected tensor (what a constant must stay under to catch it) and float64 autograd itself.
+Used by benchmarks/catch_rate.py (≥ 1000 networks, the figures in docs/measurements.json) and by
+tests (fewer, same code).
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import numpy as np
 from backproof.manual.network import Gradients, Network
 
 from .autograd import autograd_gradients, gradient_magnitudes
+from .certified import certified_gradients
 from .compare import judge, relative_error
 from .records import activation_record
 from .strategies import Limits, random_case
@@ -39,6 +44,7 @@ class Power:
     # constant in place of tolerances.py's would do.
     needed: list = field(default_factory=list)
     injected_size: list = field(default_factory=list)
+    autograd_own: list = field(default_factory=list)    # float64 autograd's error, in eps(float64)·M
 
     def catch_rate_at(self, constant: float) -> float:
         return float(np.mean(np.asarray(self.injected_size) > constant)) if self.injected_size else float("nan")
@@ -75,10 +81,10 @@ def textbook_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> Gradients:
     return Gradients(None, delta, [d.T @ a for d, a in zip(delta, cache.a[:-1])], [d.sum(axis=0) for d in delta])
 
 
-def _in_eps(g: Gradients, reference: Gradients, M, q: str, k: int) -> float:
+def _in_eps(g: Gradients, reference: Gradients, M, q: str, k: int, dtype=None) -> float:
     """judge's per-entry measure of g's q[k] (compare.relative_error), in units of eps of its dtype."""
     got = getattr(g, q)[k]
-    info = np.finfo(got.dtype)
+    info = np.finfo(dtype or got.dtype)
     return relative_error(got, getattr(reference, q)[k], getattr(M, q)[k], float(info.tiny))[0] / float(info.eps)
 
 
@@ -106,9 +112,13 @@ def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Pow
         wrong = [g.copy() for g in getattr(got, q)]
         wrong[l] = (wrong[l] * (1 + INJECTED[dtype])).astype(net.dtype)
         dW, db = (wrong, got.db) if q == "dW" else (got.dW, wrong)
-        power.needed.append(max(_in_eps(g, reference, M, p, k) for g in correct.values() for p in ("dW", "db")
-                                for k in range(len(net.W))))
-        power.injected_size.append(_in_eps(Gradients(None, [], dW, db), reference, M, q, l))
+        exact = certified_gradients(net, x, y)[0]
+        layers = range(len(net.W))
+        power.needed.append(max(_in_eps(g, exact, M, p, k) for g in correct.values() for p in ("dW", "db")
+                                for k in layers))
+        power.injected_size.append(_in_eps(Gradients(None, [], dW, db), exact, M, q, l))
+        power.autograd_own.append(max(_in_eps(reference, exact, M, p, k, np.float64) for p in ("dW", "db")
+                                      for k in layers))
         power.injected += 1
         if judge(net, x, y, Gradients(None, [], dW, db), quantities=("dW", "db"), magnitudes=M,
                  reference=reference).ok:

@@ -159,6 +159,15 @@ def test_every_mutated_claim_is_rejected_at_its_line(doc, kind, tmp_path):
             assert re.match(rf"{re.escape(str(path))}:\d+:\d+$", str(o.where))
 
 
+def test_the_readme_says_how_many_claims_each_mutation_reaches(tmp_path):
+    """Not every claim has two different subscripts to swap: the README says how many do."""
+    reach = {kind: sum(len(_mutate(doc, fn, tmp_path)[1]) for doc in DOCS) for kind, fn in MUTATIONS.items()}
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert reach["sign flipped"] == reach["factor dropped"]
+    assert (f"a sign flipped and a factor dropped (each of the {reach['sign flipped']} claims) and two different "
+            f"subscripts swapped (the {reach['subscripts swapped']} claims that have two)") in readme, reach
+
+
 def test_a_failure_prints_the_point_and_both_sides(tmp_path):
     path, _ = _mutate(ROOT / "derivations" / "backprop.md", _sign, tmp_path)
     fail = next(o for o in check_document(path, prove=False).outcomes if o.status == "FAIL" and "inputs:" in o.detail)

@@ -1,0 +1,49 @@
+"""The figures the documents state come from one measurement (docs/measurements.json, written by
+`python benchmarks/catch_rate.py --write`): the README's tolerance section and
+reference/tolerances.py quote it, and the first networks of the same draw, measured again here,
+agree with it."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backproof.reference import tolerances
+from backproof.reference.power import measure
+
+ROOT = Path(__file__).resolve().parents[1]
+MEASURED = json.loads((ROOT / "docs" / "measurements.json").read_text())
+F64, F32 = MEASURED["dtypes"]["float64"], MEASURED["dtypes"]["float32"]
+
+
+def stated() -> list[str]:
+    """The phrases each document must contain, made from the measurement."""
+    worst = max(F64["worst_correct"], F32["worst_correct"])
+    return [f"{MEASURED['networks_per_dtype']:,}", f"{F64['worst_correct']:g}·eps·M in float64",
+            f"{F32['worst_correct']:g}·eps·M in float32", f"{F64['worst_autograd']:g}·eps·M",
+            f"factor of {int(F64['constant'] // worst)}", f"{F64['catch_rate']:.1%} of float64",
+            f"{F32['catch_rate']:.1%} of float32"]
+
+
+@pytest.mark.parametrize("where", ["README.md", "reference/tolerances.py"])
+def test_the_documents_state_the_measurement(where):
+    text = " ".join((ROOT / where).read_text().split())
+    missing = [phrase for phrase in stated() if phrase not in text]
+    assert not missing, f"{where} does not say {missing}: run benchmarks/catch_rate.py --write and update it"
+
+
+def test_the_measurement_is_of_the_constant_the_code_uses_and_is_sound():
+    for dtype, figures in (("float64", F64), ("float32", F32)):
+        assert figures["constant"] == tolerances.rtol_exact(np.dtype(dtype)) / np.finfo(dtype).eps
+        assert figures["false_alarms"] == 0 and figures["worst_correct"] < figures["constant"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_first_networks_measure_as_recorded(dtype):
+    """The same seed and draws give the recorded errors of the first networks again (to within a
+    factor of 2: another machine's BLAS may sum in another order)."""
+    recorded = MEASURED["dtypes"][dtype]["first_correct"]
+    again = measure(len(recorded), dtype, seed=MEASURED["seed"]).needed
+    assert len(again) == len(recorded)
+    for old, new in zip(recorded, again):
+        assert new <= 2 * old + 0.05 and old <= 2 * new + 0.05, (recorded, again)
