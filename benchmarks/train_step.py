@@ -11,6 +11,12 @@ Two yardsticks, timed hot beside them, show how far any NumPy step could go on t
   * lean: the same step in as few NumPy calls as we could write, with no checks (checked against
     manual first);
   * GEMM floor: only the matrix products a step needs, into preallocated arrays.
+manual's step is the plain forward and backward passes and the update (manual/train.py): every
+∂C/∂W[l] is a fresh array, so on the large shape each step pays the page faults of 8 MB arrays that
+glibc hands back to the system and maps again. That cost comes from outside the equations and is
+taken away outside them: with MALLOC_TRIM_THRESHOLD_ and MALLOC_MMAP_THRESHOLD_ set (e.g. to
+268435456) glibc keeps the memory, and the step runs as fast as one that reuses its arrays (the
+first line printed says whether they are set).
 Goals (issue 18), on the hot figures: torch/manual ≥ 3 on [784, 30, 30, 10] ×50 in both dtypes;
 on [1024, 1024, 1024, 10] ×256, torch/manual ≥ 1.1 in float32 and manual ≤ 1.15× NumPy's own GEMM
 floor in both dtypes (in float64 torch's MKL outruns NumPy's OpenBLAS on the same products, so the
@@ -90,9 +96,8 @@ def data(sizes, n, dtype, seed=0):
 def manual_step(sizes, n, dtype):
     net = Network.init(sizes, ACTIVATIONS, loss="softmax_ce", reduction="mean", seed=0, dtype=dtype)
     x, y = net.check_xy(*data(sizes, n, dtype))
-    eta = net.dtype.type(LR)
-    buffers = {}  # as sgd keeps them: one dict for the whole run
-    return lambda: train_step(net, x, y, eta, buffers)
+    lr = net.dtype.type(LR)
+    return lambda: train_step(net, x, y, lr)
 
 
 def torch_step(sizes, n, dtype):
@@ -189,6 +194,8 @@ def main():
     args = parser.parse_args()
     print(f"threads: torch {torch.get_num_threads()}, cpu count {os.cpu_count()}; numpy {np.__version__}, "
           f"torch {torch.__version__}; settled: median of {args.repeat}, hot: best of {args.rounds} rounds")
+    tunables = {k: os.environ[k] for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_") if k in os.environ}
+    print(f"glibc malloc tunables: {tunables or 'not set'}")
     print(f"{'shape':<29}{'dtype':<9}{'manual ms':>10}{'torch ms':>10}{'lean ms':>9}{'GEMM ms':>9}"
           f"{'torch/manual':>13}{'settled t/m':>12}{'manual/GEMM':>12}")
     results = []

@@ -166,26 +166,22 @@ LOSSES: dict[str, LossRecord] = {r.name: r for r in (
 
 def activation_record(act: Activation) -> ActivationRecord:
     """The record of a manual Activation (or of a user's function wrapped by user_activation)."""
-    own = getattr(act, "record", None)
-    if own is not None:
-        return own
-    record = ACTIVATIONS.get(act.name)
-    if record is None:
-        raise ValueError(f"activation {act.name!r}: no oracle record; add one to reference/records.py "
-                         "(see docs/architecture.md), or pass the function itself on torch tensors")
-    return record
+    return _record_of(act, ACTIVATIONS, "activation", "the function")
 
 
 def loss_record(loss: Loss) -> LossRecord:
     """The record of a manual Loss (or of a user's loss wrapped by user_loss)."""
-    own = getattr(loss, "record", None)
+    return _record_of(loss, LOSSES, "loss", "the loss")
+
+
+def _record_of(obj, table: dict, kind: str, what: str):
+    own = getattr(obj, "record", None)
     if own is not None:
         return own
-    record = LOSSES.get(loss.name)
-    if record is None:
-        raise ValueError(f"loss {loss.name!r}: no oracle record; add one to reference/records.py "
-                         "(see docs/architecture.md), or pass the loss itself on torch tensors")
-    return record
+    if obj.name not in table:
+        raise ValueError(f"{kind} {obj.name!r}: no oracle record; add one to reference/records.py "
+                         f"(see docs/architecture.md), or pass {what} itself on torch tensors")
+    return table[obj.name]
 
 
 def check_records_agree() -> list[str]:

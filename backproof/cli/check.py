@@ -14,8 +14,7 @@ from backproof.reference.records import activation_record
 from backproof.reference.strategies import Limits, random_case
 from backproof.reference.tolerances import rtol_exact
 
-CUDA_COLUMN = "CUDA f64 f32 tf32 (err/tol)"
-WIDE_TABLE = 150   # columns the full table needs; narrower terminals get the compact one
+CUDA_COLUMN = "CUDA f64 f32 tf32"
 
 
 # The symbolic oracle differentiates one expression per parameter: about a second for 500 parameters,
@@ -58,48 +57,79 @@ def _as_json(r: CaseReport) -> dict:
 
 
 def _print_table(reports: list[CaseReport], seed: int) -> None:
+    """The wide table (activations, loss, autograd's error per layer) where it fits the console, else
+    the narrow one; either way every row keeps its #, sizes, dtype, each oracle's worst error and the
+    verdict (long sizes fold onto more lines, never off the edge). Piped output without COLUMNS is
+    laid out for 200 columns."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.measure import Measurement
 
     console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
-    wide = console.width >= WIDE_TABLE
-    table = Table(title=f"manual backprop vs oracles (seed {seed})", title_justify="left")
-    gpu = any(o.oracle.startswith("cuda") for r in reports for o in r.results)
-    columns = (("#", "sizes ×batch", "activations", "loss (reduction)", "dtype", "autograd: error, layer 1..L")
-               if wide else ("#", "sizes ×batch", "dtype", "autograd")) + ("certified", "symbolic", "FD") + \
-        (CUDA_COLUMN,) * gpu + ("result",)
-    for col in columns:
-        table.add_column(col, no_wrap=True)
-    for i, r in enumerate(reports, 1):
-        net, by = r.case.net, {o.oracle: o for o in r.results}
-        ag, fd, sy, ce = by.get("autograd"), by.get("finite_differences"), by.get("symbolic"), by.get("certified")
-        cuda = " ".join(f"{o.max_error:.2f}" for o in r.results if o.oracle.startswith("cuda")) or "-"
-        sizes = "-".join(map(str, net.sizes)) + f" ×{len(r.case.x)}"
-        if wide:
-            first = (str(i), sizes, " ".join(_short(f) for f in net.activations), f"{net.loss} ({net.reduction})",
-                     str(net.dtype), " ".join(_error(e) for e in ag.layer_errors) if ag else "-")
-        else:
-            first = (str(i), sizes, str(net.dtype), _error(max(ag.layer_errors)) if ag else "-")
-        table.add_row(*first, _error(ce.max_error) if ce else "-", _error(sy.max_error) if sy else "-",
-                      f"{fd.max_error:.2f}" if fd else "-", *((cuda,) if gpu else ()),
-                      {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]",
-                       "nothing checked": "[yellow]nothing checked[/]"}[r.verdict])
+    table = _table(reports, seed, wide=True)
+    natural = Measurement.get(console, console.options.update(width=10 ** 4, max_width=10 ** 4), table).maximum
+    wide = natural <= console.width
+    if not wide:
+        table = _table(reports, seed, wide=False)
     console.print(table)
     if not wide:
-        console.print(f"(activations, losses and per-layer errors: widen the terminal to {WIDE_TABLE} "
-                      "columns, or use --json)")
+        console.print("(activations, losses and autograd's error per layer: a wider terminal, or --json)")
     failed = [r for r in reports if not r.ok]
     vacuous = sum(r.nothing_checked for r in reports)
-    console.print(f"every error is {MEASURE}, ≤ 1 passes: against autograd and symbolic, allowed = rtol·max(bound, "
-                  f"|expected|) per entry, rtol {rtol_exact(np.float64):.2g} (float64) or {rtol_exact(np.float32):.2g} "
-                  "(float32) at these sizes; against finite differences, their own tolerance (reference/tolerances.py)")
+    console.print(f"every error is {MEASURE}, ≤ 1 passes: against autograd, certified and symbolic, allowed = "
+                  f"rtol·max(bound, |expected|) per entry, rtol {rtol_exact(np.float64):.2g} (float64) or "
+                  f"{rtol_exact(np.float32):.2g} (float32) for sums of up to 16 terms over 5 layers, more beyond; "
+                  "against finite differences, their own tolerance (reference/tolerances.py); \"-\": not run "
+                  f"(symbolic: over {SYMBOLIC_MAX_PARAMS} parameters)")
+    notes = sorted({o.note for r in reports for o in r.results if o.note})
+    for note in notes:
+        console.print(f"finite differences: {note} on some networks")
     console.print(f"{len(reports) - len(failed) - vacuous} passed, {len(failed)} failed"
                   + (f", {vacuous} checked nothing (every reference gradient exactly 0; not a pass)" if vacuous else ""))
     for r in failed:
         console.print(r.failure_message(), markup=False)
 
 
+def _table(reports: list[CaseReport], seed: int, wide: bool):
+    from rich.table import Table
+
+    table = Table(title=f"manual backprop vs oracles (seed {seed})", title_justify="left")
+    gpu = any(o.oracle.startswith("cuda") for r in reports for o in r.results)
+    table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("sizes ×batch", overflow="fold", min_width=9)
+    if wide:
+        table.add_column("activations", overflow="fold")
+        table.add_column("loss (reduction)", no_wrap=True)
+    table.add_column("dtype", no_wrap=True)
+    table.add_column("autograd: error, layer 1..L" if wide else "autograd", overflow="fold", min_width=8)
+    for name in ("certified", "symbolic", "FD") + (CUDA_COLUMN,) * gpu:
+        table.add_column(name, no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    for i, r in enumerate(reports, 1):
+        net, by = r.case.net, {o.oracle: o for o in r.results}
+        ag = by.get("autograd")
+        sizes = "-".join(map(str, net.sizes)) + f" ×{len(r.case.x)}"
+        row = [str(i), sizes]
+        if wide:
+            row += [" ".join(_short(f) for f in net.activations), f"{net.loss} ({net.reduction})"]
+        row.append(str(net.dtype))
+        if ag is None:
+            row.append("-")
+        else:
+            row.append(" ".join(_error(e) for e in ag.layer_errors) if wide else _error(ag.max_error))
+        row += [_error(by[o].max_error) if o in by else "-" for o in ("certified", "symbolic", "finite_differences")]
+        if gpu:
+            row.append(" ".join(_error(o.max_error) for o in r.results if o.oracle.startswith("cuda")) or "-")
+        row.append({"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]",
+                    "nothing checked": "[yellow]nothing checked[/]"}[r.verdict])
+        table.add_row(*row)
+    return table
+
+
 def _error(e: float) -> str:
+    """An error in the one measure: ≤ 1 passes; "inf" where the value was not even an array of the
+    right shape, or the backward pass raised."""
+    if e == float("inf"):
+        return "inf"
     return f"{e:.2f}" if e >= 0.01 else f"{e:.0e}"
 
 
