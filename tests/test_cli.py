@@ -129,14 +129,19 @@ def _run_cli(args, columns=None, stderr_tty=False):
     return data, done.returncode
 
 
-def test_an_80_column_table_shows_every_rows_number_sizes_and_verdict():
-    out, status = _run_cli(["check", "--count", "4", "--no-symbolic"], columns=80)
+@pytest.mark.parametrize("columns, depth", [(80, 4), (120, 8), (152, 4), (160, 8), (200, 20), (None, 20)])
+def test_the_table_fits_and_every_row_keeps_its_number_sizes_dtype_and_verdict(columns, depth):
+    """At any width from 80 and any depth (None: piped, no COLUMNS), no line is wider than the
+    console, and each of the networks has its number, sizes, dtype and verdict on its first line."""
+    out, status = _run_cli(["check", "--count", "4", "--no-symbolic", "--max-depth", str(depth)], columns=columns)
     lines = out.decode().splitlines()
-    rows = [line for line in lines if line.startswith("│")]
-    assert status == 0 and len(rows) == 4 and all(len(line) <= 80 for line in lines), lines
-    for i, row in enumerate(rows, 1):
+    first_lines = [line for line in lines if line.startswith("│") and line.split("│")[1].strip()]
+    assert status == 0 and len(first_lines) == 4, lines
+    assert all(len(line) <= (columns or 200) for line in lines), [len(line) for line in lines]
+    for i, row in enumerate(first_lines, 1):
         cells = [c.strip() for c in row.strip("│").split("│")]
-        assert cells[0] == str(i) and "×" in cells[1] and cells[-1] == "pass", row
+        assert cells[0] == str(i) and cells[1][0].isdigit() and cells[-1] == "pass", row
+        assert any(c in ("float32", "float64") for c in cells), row
 
 
 def test_progress_goes_to_stderr_so_redirected_output_is_clean():
