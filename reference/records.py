@@ -25,17 +25,31 @@ a + 1, off by eps where e^z is 1e-5).
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from scipy.special import expit, logsumexp, softmax as scipy_softmax
 
 from backproof.manual.activations import Activation, get_activation, leaky_relu
 from backproof.manual.losses import Loss
 
+
+
+class _Lazy:
+    """A module imported on first use: the derivation checker reads only the exact forms, and should
+    not wait for torch and SciPy to load (two seconds of a warm `backproof derivations`)."""
+
+    def __init__(self, name: str):
+        self._name, self._module = name, None
+
+    def __getattr__(self, attr):
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+torch, F, special = _Lazy("torch"), _Lazy("torch.nn.functional"), _Lazy("scipy.special")
 TARGET_DOMAINS = ("real", "unit", "simplex")
 UNKNOWN_FUNCTION_BOUND = ("first-order bound for an unknown function (f' and f'' by autograd of the given "
                           "function, f' allowed to be computed from a = f(z) with sensitivity 1 + 2|a|; no "
@@ -122,7 +136,7 @@ def _exact_logsumexp(m, row):
 
 
 ACTIVATIONS: dict[str, ActivationRecord] = {r.name: r for r in (
-    ActivationRecord("sigmoid", "sig", lambda z: torch.sigmoid(z), expit,
+    ActivationRecord("sigmoid", "sig", lambda z: torch.sigmoid(z), lambda z: special.expit(z),
                      exact=_rows(lambda m, v: 1 / (1 + m.exp(-v))),
                      prime_from_output=lambda a, m: a * (1 - a)),
     ActivationRecord("tanh", "tanh", lambda z: torch.tanh(z), np.tanh,
@@ -138,7 +152,7 @@ ACTIVATIONS: dict[str, ActivationRecord] = {r.name: r for r in (
     ActivationRecord("softplus", "sp", _torch_softplus, lambda z: np.logaddexp(0 * z, z),
                      exact=_rows(lambda m, v: m.log(1 + m.exp(v))),
                      prime_from_output=lambda a, m: -m.expm1(-a)),
-    ActivationRecord("softmax", "smax", lambda z: torch.softmax(z, dim=1), lambda z: scipy_softmax(z, axis=1),
+    ActivationRecord("softmax", "smax", lambda z: torch.softmax(z, dim=1), lambda z: special.softmax(z, axis=1),
                      exact=_exact_softmax, elementwise=False, hidden=False, min_width=2,
                      row_bounds=(_softmax_forward_bound, _softmax_vjp_bound)),
 )}
@@ -158,7 +172,7 @@ LOSSES: dict[str, LossRecord] = {r.name: r for r in (
                exact=lambda m, z, a, y: sum(m.log(1 + m.exp(v)) - t * v for v, t in zip(z, y)),
                output="sigmoid", fused_delta=lambda a, y: a - y, targets="unit", separable=True),
     LossRecord("softmax_ce", lambda z, a, y: -(y * F.log_softmax(z, dim=1)).sum(dim=1),
-               lambda z, a, y: (y * (logsumexp(z, axis=1, keepdims=True) - z)).sum(axis=1),
+               lambda z, a, y: (y * (special.logsumexp(z, axis=1, keepdims=True) - z)).sum(axis=1),
                exact=lambda m, z, a, y: sum(t * (_exact_logsumexp(m, z) - v) for v, t in zip(z, y)),
                output="softmax", fused_delta=lambda a, y: a - y, targets="simplex", separable=True),
 )}
