@@ -11,6 +11,8 @@ Notation (the same in derivations/, reference/ and tests/):
         BP2  delta[l] = (delta[l+1] @ W[l+1]) ⊙ f_l'(z[l])
         BP3  ∂C/∂b[l] = Σ_n delta[l]_n
         BP4  ∂C/∂W[l] = delta[l].T @ a[l-1]              (Σ_n of outer products)
+    An optional L2 term (λ/2)·Σ_l ‖W[l]‖² in C (and (λ/2)·Σ_l ‖b[l]‖² with `l2_biases`) adds
+    λ·W[l] to BP4 (and λ·b[l] to BP3); delta is unchanged.
 
 Indexing in the code: Python lists are 0-based, so W, b, z, delta and the gradients hold layer l
 at index l-1, while `a` holds a[0] = x at index 0 and so layer l at index l.
@@ -23,7 +25,8 @@ from typing import Sequence
 import numpy as np
 
 from .activations import Activation, get_activation
-from .checks import check_dtype, check_finite_result, check_float_array, check_seed, check_sizes, check_targets
+from .checks import (check_dtype, check_finite_result, check_float_array, check_real, check_seed, check_sizes,
+                     check_targets)
 from .losses import Loss, check_reduction, get_loss, reduce, reduction_scale
 
 
@@ -71,6 +74,17 @@ def bp4_weight_grad(delta, a_prev):
     return delta.T @ a_prev
 
 
+def l2_grad(param, l2):
+    """∂/∂θ of the L2 term (λ/2)·‖θ‖²: λ·θ, added to BP4 (and BP3 when the biases are included)."""
+    return l2 * param
+
+
+def l2_cost(net: "Network"):
+    """The L2 term (λ/2)·(Σ_l ‖W[l]‖² + Σ_l ‖b[l]‖² where the biases are included)."""
+    params = net.W + (net.b if net.l2_biases else [])
+    return net.dtype.type(net.l2 / 2) * sum((p * p).sum() for p in params)
+
+
 # ----------------------------------------------------------------------------- the two passes
 
 @dataclass(frozen=True)
@@ -110,6 +124,8 @@ def cost(net: "Network", cache: Cache, y: np.ndarray) -> np.generic:
     """C = Σ_n C_n or (1/n) Σ_n C_n for the batch the cache was computed from."""
     with np.errstate(over="ignore", invalid="ignore"):
         C = reduce(net.loss.per_example(cache.z[-1], cache.a[-1], y), net.reduction)
+        if net.l2:
+            C = C + l2_cost(net)
     check_finite_result("C", C)
     return C
 
@@ -131,6 +147,10 @@ def backpropagate(net: "Network", cache: Cache, y: np.ndarray) -> Gradients:
         for l in range(1, L + 1):
             dW[l] = bp4_weight_grad(delta[l], a[l - 1])
             db[l] = bp3_bias_grad(delta[l])
+            if net.l2:
+                dW[l] += l2_grad(W[l], net.dtype.type(net.l2))
+                if net.l2_biases:
+                    db[l] += l2_grad(net.b[l - 1], net.dtype.type(net.l2))
     for l in range(1, L + 1):  # delta finite does not make dW, db finite (a sum may overflow)
         for name, arr in ((f"delta[{l}]", delta[l]), (f"dC/dW[{l}]", dW[l]), (f"dC/db[{l}]", db[l])):
             check_finite_result(name, arr)
@@ -144,7 +164,7 @@ class Network:
 
     def __init__(self, W: Sequence[np.ndarray], b: Sequence[np.ndarray],
                  activations: str | Activation | Sequence[str | Activation],
-                 *, loss: str | Loss, reduction: str):
+                 *, loss: str | Loss, reduction: str, l2: float = 0.0, l2_biases: bool = False):
         if not isinstance(W, (list, tuple)) or not isinstance(b, (list, tuple)):
             raise TypeError("W, b: expected lists with one array per layer")
         if len(W) == 0 or len(W) != len(b):
@@ -159,11 +179,15 @@ class Network:
         self.activations = _check_activations(activations, len(W))
         self.loss = get_loss(loss)
         self.reduction = check_reduction(reduction)
+        self.l2 = check_real("l2", l2, low=0)
+        if not isinstance(l2_biases, bool):
+            raise TypeError(f"l2_biases: expected True or False, got {type(l2_biases).__name__}")
+        self.l2_biases = l2_biases
         _check_pairing(self.activations, self.loss)
 
     @classmethod
     def init(cls, sizes: Sequence[int], activations, *, loss: str | Loss, reduction: str,
-             seed: int | None = 0, dtype=np.float64) -> "Network":
+             seed: int | None = 0, dtype=np.float64, l2: float = 0.0, l2_biases: bool = False) -> "Network":
         """Random parameters: W[l] ~ N(0, 1/n_{l-1}) (variance kept through the layers), b[l] = 0.
         `seed` defaults to 0, so a call without one gives the same network every time."""
         sizes = check_sizes(sizes)
@@ -171,7 +195,7 @@ class Network:
         rng = np.random.default_rng(check_seed("seed", seed))
         W = [(rng.standard_normal((m, k)) / np.sqrt(k)).astype(dtype) for k, m in zip(sizes, sizes[1:])]
         b = [np.zeros(m, dtype) for m in sizes[1:]]
-        return cls(W, b, activations, loss=loss, reduction=reduction)
+        return cls(W, b, activations, loss=loss, reduction=reduction, l2=l2, l2_biases=l2_biases)
 
     @property
     def sizes(self) -> list[int]:
@@ -183,8 +207,9 @@ class Network:
 
     def __repr__(self) -> str:
         acts = ", ".join(str(f) for f in self.activations)
+        l2 = f", l2={self.l2:g}" + (", l2_biases=True" if self.l2_biases else "") if self.l2 else ""
         return (f"Network(sizes={self.sizes}, activations=[{acts}], loss={self.loss}, "
-                f"reduction={self.reduction}, dtype={self.dtype})")
+                f"reduction={self.reduction}{l2}, dtype={self.dtype})")
 
     # -- checked entry points
 

@@ -50,6 +50,8 @@ def autograd_gradients(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torc
         zs.append(z)
         a = torch_activation(act, z)
     cost = reduce(torch_per_example_loss(net.loss, zs[-1], a, tensor(y)), net.reduction)
+    if net.l2:   # (λ/2)·Σ‖W‖² (and the biases'), differentiated by torch like the rest
+        cost = cost + net.l2 / 2 * sum((p * p).sum() for p in W + (b if net.l2_biases else []))
     cost.backward()
 
     def numpy(t):
@@ -132,9 +134,16 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray, reference: G
         u = np.abs(reference.delta[l] @ W64) + own * Mu                # and its value
         deltas.insert(0, Mu * (D1s[l - 1] + own * Fs[l - 1]) + u * Fs[l - 1])
         values[l - 1] = np.abs(reference.delta[l - 1]) + own * deltas[0]
-    return Gradients(cost=_cost_magnitude(net, z, a, y64, A[-1], Zm, s), delta=deltas,
-                     dW=[M.T @ ap + d.T @ Ap for M, d, ap, Ap in zip(deltas, values, absa[:-1], A[:-1])],
-                     db=[M.sum(axis=0) for M in deltas])
+    dW = [M.T @ ap + d.T @ Ap for M, d, ap, Ap in zip(deltas, values, absa[:-1], A[:-1])]
+    db = [M.sum(axis=0) for M in deltas]
+    cost = _cost_magnitude(net, z, a, y64, A[-1], Zm, s)
+    if net.l2:   # λ·W is one more term of ∂C/∂W (λ·b of ∂C/∂b), (λ/2)·ΣW² more of C
+        l2 = net.l2
+        dW = [M + l2 * np.abs(np.asarray(Wl, np.float64)) for M, Wl in zip(dW, net.W)]
+        if net.l2_biases:
+            db = [M + l2 * np.abs(np.asarray(bl, np.float64)) for M, bl in zip(db, net.b)]
+        cost += l2 * sum(float((np.asarray(p, np.float64) ** 2).sum()) for p in net.W + (net.b if net.l2_biases else []))
+    return Gradients(cost=cost, delta=deltas, dW=dW, db=db)
 
 
 def _loss_gradient_bound(loss: Loss, z: torch.Tensor, a: torch.Tensor, y: np.ndarray,

@@ -158,6 +158,11 @@ class _Tape:
         zL, aL = _rows(self.z[-1]), _rows(self.out)
         per_example = [loss.exact(_Ball, zr, ar, yr) for zr, ar, yr in zip(zL, aL, self.y)]
         cost = sum(per_example[1:], per_example[0]) * s
+        l2 = arb(float(net.l2))
+        if net.l2:   # (λ/2)·Σ‖W‖² (and the biases'), and λ·W in ∂C/∂W (λ·b in ∂C/∂b)
+            squares = [v * v for Wl in self.W for row in _rows(Wl) for v in row]
+            squares += [v * v for bl in self.b for v in bl] if net.l2_biases else []
+            cost += l2 / 2 * sum(squares[1:], squares[0])
         fused = loss.output is not None   # computed from the logits z[L]: differentiate it in z
         grad = [[g * s for g in _gradient(lambda v, zr=zr, ar=ar, yr=yr: loss.exact(_Ball, v, ar, yr) if fused
                                           else loss.exact(_Ball, zr, v, yr), zr if fused else ar)]
@@ -169,6 +174,10 @@ class _Tape:
             delta[l] = arb_mat(grad)
             dW[l] = delta[l].transpose() * self.a[l]
             db[l] = [sum((delta[l][i, j] for i in range(1, self.n)), delta[l][0, j]) for j in range(delta[l].ncols())]
+            if net.l2:
+                dW[l] = dW[l] + l2 * self.W[l]
+                if net.l2_biases:
+                    db[l] = [g + l2 * v for g, v in zip(db[l], self.b[l])]
             if l:
                 grad = _rows(delta[l] * self.W[l])
         return Gradients(cost, delta, dW, db)

@@ -351,18 +351,21 @@ def assert_case(case: Case, backward: Backward = manual_backward, **kw) -> CaseR
     return report
 
 
-def structural_problem(g, r: np.ndarray, dtype) -> str:
-    """What is wrong with `g` other than its values (type, shape, dtype, non-finite), or ""."""
+def structural_problem(g, r: np.ndarray | tuple, dtype) -> str:
+    """What is wrong with `g` other than its values (type, shape, dtype, non-finite), or "". `r` is
+    the oracle's array, or only the shape expected (when its value is not known yet)."""
+    shape = r if isinstance(r, tuple) else r.shape
     if not isinstance(g, np.ndarray):
-        return f"expected a numpy array of shape {r.shape} and dtype {np.dtype(dtype)}, got {describe_value(g)}"
-    if g.shape != r.shape:
-        return f"expected shape {r.shape}, got {g.shape}"
+        return f"expected a numpy array of shape {shape} and dtype {np.dtype(dtype)}, got {describe_value(g)}"
+    if g.shape != shape:
+        return f"expected shape {shape}, got {g.shape}"
     if g.dtype != dtype:
         return f"expected dtype {np.dtype(dtype)} (the parameters' dtype), got {g.dtype}"
     if not np.isfinite(g).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(g))[0])
-        return f"non-finite value {g[bad]} at index {bad} (the oracle's value is {r[bad]:.17g})"
-    if not np.isfinite(r).all():
+        oracle = "" if isinstance(r, tuple) else f" (the oracle's value is {r[bad]:.17g})"
+        return f"non-finite value {g[bad]} at index {bad}{oracle}"
+    if not isinstance(r, tuple) and not np.isfinite(r).all():
         return "the oracle's value is not finite"
     return ""
 

@@ -143,7 +143,10 @@ def _evaluate(net: Network, W: list, b: list, x, y) -> tuple[float, list[np.ndar
         if f.kink:
             pattern.append(z > 0)
     per_example = loss_record(net.loss).numpy(z, a, y)
-    return float(per_example.sum() if net.reduction == "sum" else per_example.mean()), pattern
+    cost = per_example.sum() if net.reduction == "sum" else per_example.mean()
+    if net.l2:
+        cost += net.l2 / 2 * sum((p * p).sum() for p in W + (b if net.l2_biases else []))
+    return float(cost), pattern
 
 
 def _same(p, q) -> bool:

@@ -87,6 +87,9 @@ class Structure:
     reduction: str
     batch: int
     dtype: str
+    targets: str = "both"      # for a loss whose targets are a simplex: "one-hot", "soft" or "both"
+    l2: float = 0.0            # an L2 term (l2/2)·Σ‖W‖² in the cost (and the biases' with l2_biases)
+    l2_biases: bool = False
 
     @property
     def depth(self) -> int:
@@ -115,11 +118,15 @@ class Case:
 def draw_structure(c: Chooser, limits: Limits = Limits(), *, losses: Sequence = LOSS_NAMES,
                    reductions: Sequence[str] = ("sum", "mean"), dtypes: Sequence[str] = DTYPES,
                    hidden: Sequence = HIDDEN_ACTIVATIONS, outputs: Sequence = OUTPUT_ACTIVATIONS,
-                   layers: Sequence | None = None, parameters: str = "drawn") -> Structure:
+                   layers: Sequence | None = None, parameters: str = "drawn", targets: str = "both",
+                   l2s: Sequence[float] = (0.0,), l2_biases: Sequence[bool] = (False,)) -> Structure:
     """Depth, widths, batch, activations (names or `Activation`s), loss (a name or a `Loss`),
-    reduction and dtype. `layers` fixes one activation per layer, and so the depth. With
-    `parameters="drawn"` (the default) a parametrized activation given by name gets one of its
-    record's drawn values; with "given", its default (harness: the caller names the parameters)."""
+    reduction and dtype, and the L2 term. `hidden` and `outputs` are what the hidden layers and the
+    output layer draw from (a loss computed from an output's logits takes that output); `layers` fixes
+    one activation per layer, and so the depth. With `parameters="drawn"` (the default) a parametrized
+    activation given by name gets one of its record's drawn values; with "given", its default
+    (harness: the caller names the parameters). A choice among one option draws nothing, so adding a
+    setting leaves every other draw of a seed as it was."""
     depth = c.integer(*limits.depth) if layers is None else len(layers) - 1
     loss = c.choice(losses)
     paired = loss_record(_loss_of(loss)).output
@@ -134,7 +141,14 @@ def draw_structure(c: Chooser, limits: Limits = Limits(), *, losses: Sequence = 
     least = activation_record(acts[-1]).min_width  # softmax needs two units, even where the limit says one
     sizes.append(c.integer(max(lo, least), max(hi, least)))
     n = c.integer(*limits.batch)
-    return Structure(tuple(sizes), tuple(acts), loss, c.choice(reductions), n, str(np.dtype(c.choice(dtypes))))
+    reduction, dtype = c.choice(reductions), str(np.dtype(c.choice(dtypes)))
+    l2 = float(_one_of(c, l2s))
+    return Structure(tuple(sizes), tuple(acts), loss, reduction, n, dtype, targets, l2,
+                     bool(_one_of(c, l2_biases)) if l2 else False)
+
+
+def _one_of(c: Chooser, options: Sequence):
+    return options[0] if len(options) == 1 else c.choice(options)
 
 
 def fill(structure: Structure, rng: np.random.Generator, limits: Limits = Limits(), *,
@@ -163,8 +177,9 @@ def fill(structure: Structure, rng: np.random.Generator, limits: Limits = Limits
         W.append(Wl.astype(dtype))
         b.append(bl.astype(dtype))
         a = f.f(pre + bl)
-    y = _targets(rng, loss_record(_loss_of(structure.loss)).targets, (n, sizes[-1]))
-    net = Network(W, b, list(acts), loss=structure.loss, reduction=structure.reduction)
+    y = _targets(rng, loss_record(_loss_of(structure.loss)).targets, (n, sizes[-1]), structure.targets)
+    net = Network(W, b, list(acts), loss=structure.loss, reduction=structure.reduction, l2=structure.l2,
+                  l2_biases=structure.l2_biases)
     return Case(net, x.astype(dtype), y.astype(dtype))
 
 
@@ -201,13 +216,17 @@ def _bias_off_kinks(rng: np.random.Generator, pre: np.ndarray) -> np.ndarray:
     return b
 
 
-def _targets(rng: np.random.Generator, domain: str, shape: tuple) -> np.ndarray:
-    """Targets in the loss's domain: "unit" uniform in [0, 1]; "simplex" one-hot rows half the time,
-    soft distributions the other half; "real" uniform in [-1, 1]."""
+TARGET_KINDS = ("both", "one-hot", "soft")
+
+
+def _targets(rng: np.random.Generator, domain: str, shape: tuple, kind: str = "both") -> np.ndarray:
+    """Targets in the loss's domain: "unit" uniform in [0, 1]; "real" uniform in [-1, 1]; "simplex"
+    one-hot rows or soft distributions, as `kind` says ("both": each half the time)."""
     if domain == "unit":
         return rng.uniform(0, 1, shape)
     if domain == "simplex":
-        if rng.integers(2) == 0:  # one-hot rows
+        one_hot = rng.integers(2) == 0   # drawn whatever the kind, so a seed draws the same values
+        if kind == "one-hot" or (kind == "both" and one_hot):
             return np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
         w = rng.uniform(0.01, 1, shape)
         return w / w.sum(axis=1, keepdims=True)

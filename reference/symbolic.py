@@ -93,7 +93,12 @@ class SymbolicNetwork:
             raise ValueError(f"loss {self.net.loss}: no exact form (reference/records.py), so no symbolic oracle")
         per_example = [record.exact(sym, zr, ar, yr) for zr, ar, yr in zip(z, a, self.y)]
         total = sum(per_example[1:], per_example[0])
-        return total if self.net.reduction == "sum" else total / self.n
+        cost = total if self.net.reduction == "sum" else total / self.n
+        if self.net.l2:   # (λ/2)·Σ‖W‖² (and the biases'), λ as the exact binary number it is
+            params = [w for Wl in self.W for row in Wl for w in row]
+            params += [v for bl in self.b for v in bl] if self.net.l2_biases else []
+            cost += exact(self.net.l2) / 2 * sum((p ** 2 for p in params[1:]), params[0] ** 2)
+        return cost
 
     # -- the derivatives
 

@@ -1,0 +1,203 @@
+"""What a wrong backprop got wrong, in the terms of the person who must fix it.
+
+When the given gradients are not the gradients of the network, they are often exactly the gradients
+under a neighbouring convention: twice them (the ½ dropped), n_L or the batch size times them (a
+mean over the units or the examples), with the sign flipped, transposed, of another loss or
+reduction, or of the same network with one factor of the chain rule omitted or taken at the wrong
+point (the output layer's f′, the softmax's off-diagonal terms, f′ evaluated at a = f(z)). Each
+neighbour is computed here (torch autograd, with a custom backward where the neighbour is not the
+gradient of anything), and the first one the given gradients equal, tensor by tensor within a
+generous margin (a diagnosis is advice: the verdict is compare.judge's), is named.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from backproof.manual.losses import get_loss
+from backproof.manual.network import Gradients, Network
+
+from .autograd import autograd_gradients, reduce, torch_activation, torch_per_example_loss
+from .records import LOSSES, activation_record, loss_record
+from .tolerances import rtol_exact
+
+MARGIN = 1e3   # a neighbour matches within MARGIN × the judge's tolerance of each entry
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    key: str        # what kind of mistake: "factor 2", "sign", "loss sse (sum)", "output f' omitted", ...
+    message: str    # what to tell the user
+
+
+def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quantities=("dW", "db"),
+             tensors: list | None = None) -> Diagnosis | None:
+    """The first neighbouring convention the given gradients (canonical dW[l], db[l]) equal, or None.
+    `tensors` lists the wrong ones as (quantity, layer): a neighbour that only transposes or re-sums
+    one tensor is tried on those."""
+    reference = autograd_gradients(net, x, y)
+    given = {"dW": dW, "db": db}
+
+    def equal(alt: Gradients, scale: float = 1.0) -> bool:
+        rtol = MARGIN * rtol_exact(net.dtype, net.sizes, len(x))
+        for q in quantities:
+            for g, a, m in zip(given[q], getattr(alt, q), getattr(magnitudes, q)):
+                allowed = rtol * np.maximum(np.maximum(m * abs(scale), np.abs(a)), np.finfo(net.dtype).tiny)
+                if not (np.shape(g) == np.shape(a) and (np.abs(np.asarray(g, np.float64) - a) <= allowed).all()):
+                    return False
+        return True
+
+    for factor, key, message in _factors(net, len(x)):
+        if equal(_scaled(reference, factor), factor):
+            return Diagnosis(key, message)
+    for q, l in tensors or ():
+        if q == "dW" and reference.dW[l - 1].shape[0] == reference.dW[l - 1].shape[1]:
+            alt = replace(reference, dW=[d.T if k == l - 1 else d for k, d in enumerate(reference.dW)])
+            if equal(alt):
+                return Diagnosis("transposed", f"dW[{l}] is transposed: ∂C/∂W[l] has W[l]'s shape "
+                                               f"(n_l, n_(l-1)) = {reference.dW[l - 1].shape} here, delta.T @ a_prev, "
+                                               "not a_prev.T @ delta")
+        if q == "db":
+            wrong_axis = [d.sum(axis=1) if k == l - 1 and d.shape[0] == d.shape[1] else b
+                          for k, (d, b) in enumerate(zip(reference.delta, reference.db))]
+            if reference.delta[l - 1].shape[0] == reference.delta[l - 1].shape[1] and equal(replace(reference, db=wrong_axis)):
+                return Diagnosis("bias axis", f"db[{l}] is delta summed over the layer's units (axis 1); "
+                                              "∂C/∂b[l] sums delta over the examples (axis 0)")
+    for key, message, kwargs in _variants(net):
+        try:
+            alt = variant_gradients(net, x, y, **kwargs)
+        except ValueError:
+            continue
+        if equal(alt):
+            return Diagnosis(key, message)
+    return None
+
+
+def _scaled(g: Gradients, c: float) -> Gradients:
+    return Gradients(g.cost, [c * d for d in g.delta], [c * d for d in g.dW], [c * d for d in g.db])
+
+
+def _factors(net: Network, n: int) -> list[tuple[float, str, str]]:
+    loss, K = net.loss.name, net.sizes[-1]
+    half = (" the gradient of ½·Σ(a−y)²: did you drop the ½? (loss=\"sse\" is Σ(a−y)², without it)"
+            if loss == "half_sse" else "")
+    out = [(-1.0, "sign", "every gradient has the opposite sign: a − y written y − a, or the step −∂C/∂θ "
+                          "returned instead of ∂C/∂θ?"),
+           (2.0, "factor 2", "every gradient is exactly 2×" + (half or " the right one")),
+           (0.5, "factor 1/2", "every gradient is exactly ½× the right one" +
+            (": a ½ too many? (loss=\"half_sse\" is ½·Σ(a−y)²)" if loss == "sse" else ""))]
+    if n > 1:
+        out += [(float(n), "factor batch", f"every gradient is exactly {n}× (the batch size) the right one: "
+                                           f"summed over the examples where reduction={net.reduction!r} "
+                                           "averages them?" if net.reduction == "mean" else
+                                           f"every gradient is exactly {n}× (the batch size) the right one"),
+                (1.0 / n, "factor 1/batch", f"every gradient is exactly 1/{n} (1 / the batch size) of the right one: "
+                                            "averaged over the examples where reduction=\"sum\" adds them?"
+                                            if net.reduction == "sum" else
+                                            f"every gradient is 1/{n} of the right one: divided by the batch twice?")]
+    if K > 1 and K != n:
+        out += [(float(K), "factor n_L", f"every gradient is exactly {K}× (n_L, the output units) the right one: "
+                                         "a sum over the units where the cost averages them (loss=\"mse\")?"),
+                (1.0 / K, "factor 1/n_L", f"every gradient is exactly 1/{K} (1 / n_L) of the right one: a mean "
+                                          "over the output units where the cost sums them?")]
+        if loss == "half_sse":
+            out.append((2.0 / K, "loss mse", f"every gradient is exactly 2/{K}× the right one: the gradient of the "
+                                              "mean over the output units (loss=\"mse\"), not of ½·Σ(a−y)²"))
+    return out
+
+
+def _variants(net: Network) -> list[tuple[str, str, dict]]:
+    """Neighbours that are not a scalar multiple: another loss or reduction, a chain-rule factor
+    omitted or taken at the wrong point."""
+    out = []
+    output = net.activations[-1]
+    record = activation_record(output)
+    for name, loss in LOSSES.items():
+        if name == net.loss.name or (loss.output and loss.output != output.name) or \
+                loss.targets != loss_record(net.loss).targets:
+            continue
+        for reduction in ("sum", "mean"):
+            hint = ""
+            if loss_record(net.loss).output and not loss.output:
+                hint = (f": with a {output} output and {net.loss} computed from its logits, delta[L] = a − y, "
+                        f"without {output}'s derivative; did you multiply by it?")
+            out.append((f"loss {name} ({reduction})", f"these are the gradients of loss={name!r}, "
+                                                       f"reduction={reduction!r}, not of {net.loss} ({net.reduction}){hint}",
+                        {"loss": name, "reduction": reduction}))
+    out += [(f"reduction {r}", f"these are the gradients with reduction={r!r}, not {net.reduction!r}",
+             {"reduction": r}) for r in ("sum", "mean") if r != net.reduction]
+    if not loss_record(net.loss).output:
+        if record.elementwise:
+            out.append(("output f' omitted", f"the output layer's f′ is missing: delta[L] = ∂C/∂a[L] ⊙ {output}′(z[L]), "
+                                             "and the gradients given are those without the factor",
+                        {"output": "omitted"}))
+        if not record.elementwise:
+            out.append(("softmax diagonal", "softmax's Jacobian was cut to its diagonal a_i(1 − a_i): the "
+                                            "off-diagonal terms −a_i·a_j are missing from delta[L]",
+                        {"output": "diagonal"}))
+    if len(net.W) > 1:
+        out.append(("hidden f' omitted", "the hidden layers' f′ is missing: BP2 is delta[l] = (delta[l+1] @ "
+                                         "W[l+1]) ⊙ f′(z[l]), and the gradients given are those without the factor",
+                    {"hidden": "omitted"}))
+        out.append(("hidden f' at a", "f′ was evaluated at a = f(z) instead of at z in the hidden layers (a "
+                                      "derivative written for the output, like σ(1 − σ), given σ(z) again?)",
+                    {"hidden": "at_a"}))
+    if record.elementwise and not loss_record(net.loss).output:
+        out.append(("output f' at a", "the output layer's f′ was evaluated at a = f(z) instead of at z",
+                    {"output": "at_a"}))
+    return out
+
+
+# ----------------------------------------------------------------------------- the neighbours
+
+class _Activation(torch.autograd.Function):
+    """f forward, and a backward that is f's (mode "normal"), the identity ("omitted"), f′ taken at
+    a = f(z) ("at_a"), or a softmax's diagonal a(1 − a) ("diagonal")."""
+
+    @staticmethod
+    def forward(ctx, z, fn, mode):
+        a = fn(z)
+        ctx.save_for_backward(z, a)
+        ctx.fn, ctx.mode = fn, mode
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        z, a = ctx.saved_tensors
+        if ctx.mode == "omitted":
+            return g, None, None
+        if ctx.mode == "diagonal":
+            return g * a * (1 - a), None, None
+        point = a if ctx.mode == "at_a" else z
+        with torch.enable_grad():
+            t = point.detach().requires_grad_(True)
+            (d,) = torch.autograd.grad(ctx.fn(t), t, g)
+        return d, None, None
+
+
+def variant_gradients(net: Network, x, y, *, loss: str | None = None, reduction: str | None = None,
+                      output: str = "normal", hidden: str = "normal") -> Gradients:
+    """The network's gradients with another loss or reduction, or with its activations' backward
+    changed (see _Activation), computed by torch in float64."""
+    loss_obj = get_loss(loss) if loss else net.loss
+    if loss_record(loss_obj).output and loss_record(loss_obj).output != net.activations[-1].name:
+        raise ValueError("that loss is computed from another output's logits")
+    reduction = reduction or net.reduction
+    W = [torch.tensor(np.asarray(Wl, np.float64), requires_grad=True) for Wl in net.W]
+    b = [torch.tensor(np.asarray(bl, np.float64), requires_grad=True) for bl in net.b]
+    a, zs = torch.tensor(np.asarray(x, np.float64)), []
+    for l, (Wl, bl, act) in enumerate(zip(W, b, net.activations)):
+        z = torch.nn.functional.linear(a, Wl, bl)
+        z.retain_grad()
+        zs.append(z)
+        mode = output if l == len(W) - 1 else hidden
+        a = _Activation.apply(z, lambda t, act=act: torch_activation(act, t), mode)
+    cost = reduce(torch_per_example_loss(loss_obj, zs[-1], a, torch.tensor(np.asarray(y, np.float64))), reduction)
+    if net.l2:
+        cost = cost + net.l2 / 2 * sum((p * p).sum() for p in W + (b if net.l2_biases else []))
+    cost.backward()
+    numpy = lambda t: t.detach().numpy()  # noqa: E731
+    return Gradients(np.float64(cost.item()), [numpy(z.grad) for z in zs], [numpy(w.grad) for w in W],
+                     [numpy(v.grad) for v in b])
