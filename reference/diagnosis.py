@@ -116,7 +116,7 @@ def _variants(net: Network) -> list[tuple[str, str, dict]]:
     record = activation_record(output)
     for name, loss in LOSSES.items():
         if name == net.loss.name or (loss.output and loss.output != output.name) or \
-                loss.targets != loss_record(net.loss).targets:
+                loss.targets not in ("real", loss_record(net.loss).targets):   # the targets must suit it
             continue
         for reduction in ("sum", "mean"):
             hint = ""
@@ -128,7 +128,8 @@ def _variants(net: Network) -> list[tuple[str, str, dict]]:
                         {"loss": name, "reduction": reduction}))
     out += [(f"reduction {r}", f"these are the gradients with reduction={r!r}, not {net.reduction!r}",
              {"reduction": r}) for r in ("sum", "mean") if r != net.reduction]
-    if not loss_record(net.loss).output:
+    unfused = not loss_record(net.loss).output or loss_record(net.loss).on_output is not None
+    if unfused:
         if record.elementwise:
             out.append(("output f' omitted", f"the output layer's f′ is missing: delta[L] = ∂C/∂a[L] ⊙ {output}′(z[L]), "
                                              "and the gradients given are those without the factor",
@@ -144,7 +145,7 @@ def _variants(net: Network) -> list[tuple[str, str, dict]]:
         out.append(("hidden f' at a", "f′ was evaluated at a = f(z) instead of at z in the hidden layers (a "
                                       "derivative written for the output, like σ(1 − σ), given σ(z) again?)",
                     {"hidden": "at_a"}))
-    if record.elementwise and not loss_record(net.loss).output:
+    if record.elementwise and unfused:
         out.append(("output f' at a", "the output layer's f′ was evaluated at a = f(z) instead of at z",
                     {"output": "at_a"}))
     return out
@@ -194,7 +195,13 @@ def variant_gradients(net: Network, x, y, *, loss: str | None = None, reduction:
         zs.append(z)
         mode = output if l == len(W) - 1 else hidden
         a = _Activation.apply(z, lambda t, act=act: torch_activation(act, t), mode)
-    cost = reduce(torch_per_example_loss(loss_obj, zs[-1], a, torch.tensor(np.asarray(y, np.float64))), reduction)
+    yt = torch.tensor(np.asarray(y, np.float64))
+    on_output = loss_record(loss_obj).on_output
+    if output != "normal" and on_output is not None:   # the loss on a, so that the output's backward is used
+        per_example = on_output(a, yt)
+    else:
+        per_example = torch_per_example_loss(loss_obj, zs[-1], a, yt)
+    cost = reduce(per_example, reduction)
     if net.l2:
         cost = cost + net.l2 / 2 * sum((p * p).sum() for p in W + (b if net.l2_biases else []))
     cost.backward()

@@ -216,8 +216,8 @@ def check_backprop(backprop: Callable, *, activation="sigmoid", output=None, los
     limits = Limits(depth, width, batch, input_scale, max_z)
     max_examples = check_int("max_examples", max_examples, low=1)
     seed = int(np.random.SeedSequence().entropy % 2 ** 32) if check_seed("seed", seed) is None else int(seed)
-    settings = spec.settings(limits)
     failure = spec.probe(limits, seed)
+    settings = spec.settings(limits)
     if failure is not None:
         small = _shrink(spec, spec.probe_case[0], spec.probe_case[1], limits, failure)
         return Report("fail", 1, 0, seed, settings, small, spec.recognised)
@@ -375,29 +375,29 @@ class _Spec:
                 self.recognised.append(f"{self.backprop.__name__}: parameters as {self.model.params} "
                                        f"({self.layout}), method {self.model.method}()")
         attempts = [self.per_example] if self.per_example is not None else [False, True]
-        seen = None
+        seen, fallback = None, None
         for per_example in attempts:
             if per_example is False and self.layout.layout == "vector":
                 continue
             trial = replace(self, per_example=per_example)
             try:
                 result = _run(trial, case, np.dtype(self.dtype))
-                trial.returns = result.returns
             except _Raised as e:
                 seen = seen or _problem(case, self, "backprop", e.message, e.where)
                 continue
             except Unrecognized as e:
                 seen = seen or _problem(case, self, "returned", str(e))
                 continue
-            self.per_example, self.returns = per_example, result.returns
-            if per_example and len(attempts) > 1:
-                self.recognised.append("called once per example (the batch did not fit)")
-            if result.returns is not None and result.returns.form != "attributes":
-                self.recognised.append(f"returns {result.returns}" if result.returns.fits else
-                                       f"returns taken as {result.returns}: no convention fits the shapes")
+            fits = result.returns is None or result.returns.fits and _shapes_fit(result, self.layout, case)
+            if not fits:   # a batch that does not fit may be one example per call: try that first
+                fallback = fallback or (per_example, result)
+                continue
+            self._take(per_example, result, len(attempts) > 1)
             break
         else:
-            return seen
+            if fallback is None:
+                return seen
+            self._take(*fallback, False)
         if self.dtype == "float32":   # does it take float64 too? then the logic is judged there
             try:
                 _run(self, case, np.dtype(np.float64))
@@ -405,6 +405,14 @@ class _Spec:
             except (_Raised, Unrecognized):
                 self.recognised.append("did not take float64 arrays: the logic is judged in float32 only")
         return None
+
+    def _take(self, per_example: bool, result: "_Result", recognised_per_example: bool) -> None:
+        self.per_example, self.returns = per_example, result.returns
+        if per_example and recognised_per_example:
+            self.recognised.append("called once per example (the batch did not fit)")
+        if result.returns is not None and result.returns.form != "attributes":
+            self.recognised.append(f"returns {result.returns}" if result.returns.fits else
+                                   f"returns taken as {result.returns}: no convention fits the shapes")
 
     def layout_sizes(self, weights: list) -> list:
         """The widths [n_0, ..., n_L] of a network from the user's weights (to build a model of them)."""
@@ -542,6 +550,11 @@ def _call(spec: _Spec, weights: list, biases: list, x, y):
         params.update({f"b{i}": v for i, v in enumerate(copies[1], start=1)})
         return spec.backprop(params, x, y), None
     return spec.backprop(*copies, x, y), None
+
+
+def _shapes_fit(result: _Result, layout: Layout, case: Case) -> bool:
+    weights, biases = layout.shapes(case.net.sizes)
+    return [np.shape(g) for g in result.dweights] == weights and [np.shape(g) for g in result.dbiases] == biases
 
 
 def _user_frame(exc: BaseException) -> str:

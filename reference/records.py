@@ -92,6 +92,7 @@ class LossRecord:
     exact: Callable | None = None                # (m, z_row, a_row, y_row) -> C_n
     output: str | None = None                    # computed from the logits of this output activation
     fused_delta: Callable | None = None          # with that output: (a, y) -> ∂C_n/∂z[L], as written
+    on_output: Callable | None = None            # with that output: (a, y) -> C_n from a = f(z) (torch)
     targets: str = "real"                        # one of TARGET_DOMAINS
     separable: bool = False                      # C_n = Σ_k c(a_k, y_k): ∂C_n/∂a_k depends on a_k, y_k only
     shipped: bool = True
@@ -170,11 +171,13 @@ LOSSES: dict[str, LossRecord] = {r.name: r for r in (
     LossRecord("bce", lambda z, a, y: F.binary_cross_entropy_with_logits(z, y, reduction="none").sum(dim=1),
                lambda z, a, y: (np.logaddexp(0 * z, z) - y * z).sum(axis=1),
                exact=lambda m, z, a, y: sum(m.log(1 + m.exp(v)) - t * v for v, t in zip(z, y)),
-               output="sigmoid", fused_delta=lambda a, y: a - y, targets="unit", separable=True),
+               output="sigmoid", fused_delta=lambda a, y: a - y, targets="unit", separable=True,
+               on_output=lambda a, y: -(y * torch.log(a) + (1 - y) * torch.log1p(-a)).sum(dim=1)),
     LossRecord("softmax_ce", lambda z, a, y: -(y * F.log_softmax(z, dim=1)).sum(dim=1),
                lambda z, a, y: (y * (special.logsumexp(z, axis=1, keepdims=True) - z)).sum(axis=1),
                exact=lambda m, z, a, y: sum(t * (_exact_logsumexp(m, z) - v) for v, t in zip(z, y)),
-               output="softmax", fused_delta=lambda a, y: a - y, targets="simplex", separable=True),
+               output="softmax", fused_delta=lambda a, y: a - y, targets="simplex", separable=True,
+               on_output=lambda a, y: -(y * torch.log(a)).sum(dim=1)),
 )}
 
 
