@@ -92,26 +92,31 @@ def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray, reference: G
     `reference` is autograd_gradients(net, x, y) when the caller already has it (its deltas are used).
     """
     x64, y64 = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    A, absa = [np.abs(x64)], [np.abs(x64)]
     a = torch.from_numpy(x64)
-    Fs, D1s, Zm, z = [], [], None, None
+    zs, outs = [], []     # each z a leaf of its own: f', f'' and the rest are taken layer by layer
     for Wl, bl, act in zip(net.W, net.b, net.activations):
-        W64, b64 = torch.tensor(Wl, dtype=torch.float64), torch.tensor(bl, dtype=torch.float64)
-        z = torch.nn.functional.linear(a, W64, b64).detach().requires_grad_(True)
-        out = torch_activation(act, z)
-        Zm = A[-1] @ np.abs(W64.numpy()).T + np.abs(b64.numpy())
-        a = out.detach()
-        absa.append(np.abs(a.numpy()))
-        record = activation_record(act)
-        if act.elementwise:
-            d1, d2 = _first_and_second_derivative(out, z)
-            A.append(absa[-1] + d1 * Zm)
-            Fs.append(d1 + d2 * Zm + _from_output_sensitivity(record, a) * A[-1])
-            D1s.append(d1)
-        else:
+        z = torch.nn.functional.linear(a, torch.from_numpy(np.asarray(Wl, np.float64)),
+                                       torch.from_numpy(np.asarray(bl, np.float64))).requires_grad_(True)
+        zs.append(z)
+        outs.append(torch_activation(act, z))
+        a = outs[-1].detach()
+    records = [activation_record(act) for act in net.activations]
+    primes = _derivatives(zs, outs, records)
+    A, absa = [np.abs(x64)], [np.abs(x64)]
+    Fs, D1s, Zm = [], [], None
+    for Wl, bl, out, record, derivatives in zip(net.W, net.b, outs, records, primes):
+        Zm = A[-1] @ np.abs(np.asarray(Wl, np.float64)).T + np.abs(np.asarray(bl, np.float64))
+        absa.append(np.abs(out.detach().numpy()))
+        if derivatives is None:   # a row function (softmax): its own bound
             A.append(record.row_bounds[0](absa[-1], Zm))
             Fs.append(None)
             D1s.append(None)
+            continue
+        d1, d2, sensitivity = derivatives
+        A.append(absa[-1] + d1 * Zm)
+        Fs.append(d1 + d2 * Zm + sensitivity * A[-1])
+        D1s.append(d1)
+    z = zs[-1]
     s = 1.0 if net.reduction == "sum" else 1.0 / len(x64)
     g, G = _loss_gradient_bound(net.loss, z.detach(), a, y64, A[-1])
     if loss_record(net.loss).fused_delta is not None:
@@ -189,28 +194,37 @@ def _cost_magnitude(net: Network, z: torch.Tensor, a: torch.Tensor, y: np.ndarra
     return total
 
 
-def _from_output_sensitivity(record, a: torch.Tensor) -> np.ndarray | float:
-    """|∂f'/∂a| for f' written in terms of a = f(z) as textbooks do (the record's prime_from_output):
-    how much a's own rounding moves it. In saturation this dominates: tanh at z = 10 has
-    f' = 8e-9, but 1 − a² computed from a rounded a is off by about 2·eps, in float64 autograd as in
-    a textbook backprop. 0 where a shipped f' is not written from a. For a function backproof does
-    not ship, how torch or a user computes f' is unknown: 1 + 2|a| covers the common ways (1 − a²
-    for tanh, a(1 − a) for the sigmoid, a + 1 for expm1, whose derivative torch computes from its
-    output)."""
-    if not record.shipped:
-        return 1 + 2 * np.abs(a.numpy())
-    if record.prime_from_output is None:
-        return 0.0
-    at = a.detach().clone().requires_grad_(True)
-    (d,) = torch.autograd.grad(record.prime_from_output(at, torch).sum(), at)
-    return d.abs().numpy()
-
-
-def _first_and_second_derivative(out: torch.Tensor, z: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """|f'(z)| and |f''(z)| elementwise, by autograd (double backward) of the record's torch form."""
-    (d1,) = torch.autograd.grad(out.sum(), z, create_graph=True)
-    d2 = None
-    if d1.requires_grad:
-        (d2,) = torch.autograd.grad(d1.sum(), z, allow_unused=True)
-    d2 = torch.zeros_like(z) if d2 is None else d2
-    return d1.detach().abs().numpy(), d2.detach().abs().numpy()
+def _derivatives(zs: list, outs: list, records: list) -> list:
+    """For each elementwise layer (None for a row function): |f'(z)|, |f''(z)| (autograd, double
+    backward, of the record's torch form) and |∂f'/∂a|, f' written in terms of a = f(z) as textbooks
+    do (the record's prime_from_output): how much a's own rounding moves it. In saturation this last
+    dominates: tanh at z = 10 has f' = 8e-9, but 1 − a² computed from a rounded a is off by about
+    2·eps, in float64 autograd as in a textbook backprop; it is 0 where a shipped f' is not written
+    from a. For a function backproof does not ship, how torch or a user computes f' is unknown:
+    1 + 2|a| covers the common ways (1 − a² for tanh, a(1 − a) for the sigmoid, a + 1 for expm1,
+    whose derivative torch computes from its output). Every layer's derivatives are taken in one
+    autograd call of each order."""
+    layers = [l for l, r in enumerate(records) if r.elementwise]
+    if not layers:
+        return [None] * len(records)
+    d1 = dict(zip(layers, torch.autograd.grad([outs[l].sum() for l in layers], [zs[l] for l in layers],
+                                              create_graph=True)))
+    second = [l for l in layers if d1[l].requires_grad]
+    d2 = dict(zip(second, torch.autograd.grad([d1[l].sum() for l in second], [zs[l] for l in second],
+                                              allow_unused=True))) if second else {}
+    textbook = [l for l in layers if records[l].shipped and records[l].prime_from_output is not None]
+    at = {l: outs[l].detach().clone().requires_grad_(True) for l in textbook}
+    slopes = dict(zip(textbook, torch.autograd.grad([records[l].prime_from_output(at[l], torch).sum()
+                                                     for l in textbook], [at[l] for l in textbook]))) \
+        if textbook else {}
+    out = [None] * len(records)
+    for l in layers:
+        second_derivative = d2.get(l)
+        if records[l].shipped:
+            sensitivity = slopes[l].abs().numpy() if l in slopes else 0.0
+        else:
+            sensitivity = 1 + 2 * np.abs(outs[l].detach().numpy())
+        out[l] = (d1[l].detach().abs().numpy(),
+                  np.zeros(zs[l].shape) if second_derivative is None else second_derivative.detach().abs().numpy(),
+                  sensitivity)
+    return out

@@ -57,7 +57,7 @@ from .compare import MEASURE, Mismatch, describe_value, judge, structural_proble
 from .diagnosis import diagnose
 from .records import (UNKNOWN_FUNCTION_BOUND, UserActivation, UserLoss, activation_record, loss_record,
                       user_activation, user_loss)
-from .strategies import Case, Limits, NearKink, RandomChooser, Structure, draw_structure, fill
+from .strategies import Case, Limits, NearKink, RandomChooser, Structure, draw_structure, fill, widened
 from .styles import (BIASES, LAYOUTS, TARGETS, WEIGHT_SHAPES, Layout, Model, Returns, Unrecognized,
                      layout_from_shapes, recognize, recognize_model)
 
@@ -274,6 +274,7 @@ class _Spec:
     model: Model | None = None
     float64_logic: bool = False
     probe_case: tuple = ()         # (structure, value seed) of the probe network
+    probe_sizes: list = field(default_factory=list)
     recognised: list = field(default_factory=list)
 
     @classmethod
@@ -357,7 +358,7 @@ class _Spec:
         for s in range(50):
             case = _fill(structure, seed + s, limits, self)
             if case is not None:
-                self.probe_case = (structure, seed + s)
+                self.probe_case, self.probe_sizes = (structure, seed + s), case.net.sizes
                 break
         if case is None:
             raise ValueError("no probe network could be drawn off relu's kinks; widen the limits")
@@ -392,12 +393,12 @@ class _Spec:
             if not fits:   # a batch that does not fit may be one example per call: try that first
                 fallback = fallback or (per_example, result)
                 continue
-            self._take(per_example, result, len(attempts) > 1)
+            self._take(per_example, result, len(attempts) > 1, True)
             break
         else:
             if fallback is None:
                 return seen
-            self._take(*fallback, False)
+            self._take(*fallback, False, False)
         if self.dtype == "float32":   # does it take float64 too? then the logic is judged there
             try:
                 _run(self, case, np.dtype(np.float64))
@@ -406,13 +407,18 @@ class _Spec:
                 self.recognised.append("did not take float64 arrays: the logic is judged in float32 only")
         return None
 
-    def _take(self, per_example: bool, result: "_Result", recognised_per_example: bool) -> None:
+    def _take(self, per_example: bool, result: "_Result", recognised_per_example: bool, fits: bool) -> None:
         self.per_example, self.returns = per_example, result.returns
         if per_example and recognised_per_example:
             self.recognised.append("called once per example (the batch did not fit)")
         if result.returns is not None and result.returns.form != "attributes":
-            self.recognised.append(f"returns {result.returns}" if result.returns.fits else
-                                   f"returns taken as {result.returns}: no convention fits the shapes")
+            if fits:
+                self.recognised.append(f"returns {result.returns}")
+            else:
+                other = _fitting(result, self)
+                self.recognised.append(f"returns taken as {result.returns}: " + (
+                    f"the shapes do not fit it; they fit {other}: leave `returns` out to have that recognised"
+                    if other else "no convention fits the shapes"))
 
     def layout_sizes(self, weights: list) -> list:
         """The widths [n_0, ..., n_L] of a network from the user's weights (to build a model of them)."""
@@ -428,8 +434,7 @@ class _Spec:
         reference gradient is exactly zero (and the backprop's are too), else the Counterexample."""
         found = self._check_in(case, np.dtype(self.dtype))
         if found is None and self.float64_logic:
-            wide = _float64(case)
-            found = self._check_in(wide, np.dtype(np.float64))
+            found = self._check_in(widened(case), np.dtype(np.float64))
             if isinstance(found, Counterexample):
                 found.run_in, found.dtype = "float64", "float32"
         return found
@@ -451,7 +456,7 @@ class _Spec:
             for i, (g, shape) in enumerate(zip(got, shapes)):
                 problem = structural_problem(g, tuple(shape), dtype)
                 if problem:
-                    hint = _shape_hint(g, shape, name, i, weights_shapes, biases_shapes)
+                    hint = _shape_hint(g, shape, name, i, weights_shapes, biases_shapes, len(x))
                     kind = next(k for k in ("shape", "dtype", "non-finite", "array") if k in problem)
                     return _problem(case, self, f"{name}[{i}]", problem + hint, kind=kind)
         dW, db = self.layout.to_canonical(result.dweights, result.dbiases, net.sizes)
@@ -493,6 +498,7 @@ class _Result:
     dweights: list
     dbiases: list
     returns: Returns | None
+    raw: object = None           # what the (last) call returned
 
 
 class _Raised(Exception):
@@ -536,7 +542,7 @@ def _run(spec: _Spec, case: Case, dtype: np.dtype) -> _Result:
     if spec.per_example and net.reduction == "mean":
         total_w = [(g / dtype.type(n)).astype(dtype) if isinstance(g, np.ndarray) else g for g in total_w]
         total_b = [(g / dtype.type(n)).astype(dtype) if isinstance(g, np.ndarray) else g for g in total_b]
-    return _Result(total_w, total_b, returns)
+    return _Result(total_w, total_b, returns, result)
 
 
 def _call(spec: _Spec, weights: list, biases: list, x, y):
@@ -550,6 +556,18 @@ def _call(spec: _Spec, weights: list, biases: list, x, y):
         params.update({f"b{i}": v for i, v in enumerate(copies[1], start=1)})
         return spec.backprop(params, x, y), None
     return spec.backprop(*copies, x, y), None
+
+
+def _fitting(result: "_Result", spec: "_Spec") -> Returns | None:
+    """Another convention under which the probe's result has the right shapes, if any."""
+    raw = getattr(result, "raw", None)
+    if raw is None:
+        return None
+    try:
+        found = recognize(raw, spec.layout, spec.probe_sizes)
+    except Unrecognized:
+        return None
+    return found if found.fits else None
 
 
 def _shapes_fit(result: _Result, layout: Layout, case: Case) -> bool:
@@ -566,9 +584,12 @@ def _user_frame(exc: BaseException) -> str:
     return f"{f.filename}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
 
 
-def _shape_hint(g, shape: tuple, name: str, i: int, weights: list, biases: list) -> str:
+def _shape_hint(g, shape: tuple, name: str, i: int, weights: list, biases: list, batch: int) -> str:
     """What a wrong shape most likely means, in the user's terms."""
     got = np.shape(g)
+    if name == "dbiases" and batch in got and batch not in shape and max(shape) not in got:
+        return (f" (the batch's length, {batch}: summed over the layer's units instead of over the examples? "
+                "∂C/∂b sums delta over the batch)")
     if got == tuple(reversed(shape)) and len(shape) == 2:
         return " (the transpose: weight_shape='in_out' is (n_(l-1), n_l), 'out_in' (n_l, n_(l-1)))"
     if name == "dbiases" and got in weights:
@@ -601,14 +622,6 @@ def _checks_nothing(reference: Gradients, dW: list, db: list, quantities) -> boo
     given = {"dW": dW, "db": db}
     return all(not np.any(t) for q in quantities for t in getattr(reference, q)) and \
         all(not np.any(t) for q in quantities for t in given[q])
-
-
-def _float64(case: Case) -> Case:
-    """The same network and batch in float64 (the float32 values, exactly)."""
-    net = case.net
-    wide = Network([Wl.astype(np.float64) for Wl in net.W], [bl.astype(np.float64) for bl in net.b], net.activations,
-                   loss=net.loss, reduction=net.reduction, l2=net.l2, l2_biases=net.l2_biases)
-    return Case(wide, case.x.astype(np.float64), case.y.astype(np.float64))
 
 
 # ----------------------------------------------------------------------------- drawing and shrinking

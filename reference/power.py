@@ -24,7 +24,7 @@ from .autograd import autograd_gradients, gradient_magnitudes
 from .certified import certified_gradients
 from .compare import judge, relative_error
 from .records import activation_record
-from .strategies import Limits, random_case
+from .strategies import Limits, random_case, widened
 
 INJECTED = {"float32": 1e-3, "float64": 1e-9}
 
@@ -45,6 +45,7 @@ class Power:
     needed: list = field(default_factory=list)
     injected_size: list = field(default_factory=list)
     autograd_own: list = field(default_factory=list)    # float64 autograd's error, in eps(float64)·M
+    logic_caught: int = 0        # float32 only: the same injection, run in float64 (the harness's logic check)
 
     def catch_rate_at(self, constant: float) -> float:
         return float(np.mean(np.asarray(self.injected_size) > constant)) if self.injected_size else float("nan")
@@ -55,6 +56,10 @@ class Power:
     @property
     def catch_rate(self) -> float:
         return self.caught / self.injected if self.injected else float("nan")
+
+    @property
+    def logic_catch_rate(self) -> float:
+        return self.logic_caught / self.injected if self.injected else float("nan")
 
     @property
     def vacuous_fraction(self) -> float:
@@ -125,4 +130,17 @@ def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Pow
             power.missed.append(f"{q}[{l + 1}] of {case.describe()}")
         else:
             power.caught += 1
+        if net.dtype == np.float32:
+            power.logic_caught += _caught_in_float64(case, q, l, INJECTED[dtype])
     return power
+
+
+def _caught_in_float64(case, q: str, l: int, r: float) -> bool:
+    """The harness's float32 logic check: the same network in float64, the same tensor × (1 + r)."""
+    wide_case = widened(case)
+    wide, x, y = wide_case.net, wide_case.x, wide_case.y
+    got = wide.gradients(x, y)
+    wrong = [g.copy() for g in getattr(got, q)]
+    wrong[l] = wrong[l] * (1 + r)
+    dW, db = (wrong, got.db) if q == "dW" else (got.dW, wrong)
+    return not judge(wide, x, y, Gradients(None, [], dW, db), quantities=("dW", "db")).ok

@@ -183,6 +183,18 @@ def fill(structure: Structure, rng: np.random.Generator, limits: Limits = Limits
     return Case(net, x.astype(dtype), y.astype(dtype))
 
 
+def widened(case: Case) -> Case:
+    """The same network and batch in float64: the float32 values exactly, except targets on a simplex,
+    renormalised (a float32 row's sum misses 1 by 1e-8, far more than a float64 row may)."""
+    net = case.net
+    wide = Network([Wl.astype(np.float64) for Wl in net.W], [bl.astype(np.float64) for bl in net.b], net.activations,
+                   loss=net.loss, reduction=net.reduction, l2=net.l2, l2_biases=net.l2_biases)
+    y = case.y.astype(np.float64)
+    if loss_record(net.loss).targets == "simplex":
+        y /= y.sum(axis=1, keepdims=True)
+    return Case(wide, case.x.astype(np.float64), y)
+
+
 def build_case(c: Chooser, limits: Limits = Limits(), *, biases: bool = True, **choices) -> Case:
     """A structure drawn through `c`, then its values from the seed `c` gives."""
     structure = draw_structure(c, limits, **choices)

@@ -393,3 +393,30 @@ def test_the_sweep_counts_a_case_that_checks_nothing_apart():
     alive = Network([np.ones((2, 2))], [np.ones(2)], "relu", loss="half_sse", reduction="sum")
     report = sweep_case(Case(alive, np.ones((3, 2)), np.zeros((3, 2))), oracles=("autograd",))
     assert report.verdict == "pass"
+
+
+# ----------------------------------------------------------------------------- float32: the logic in float64
+
+def manual_like(weights, biases, x, y, factor=1.0):
+    """Any dtype in, the same dtype out; `factor` scales the output layer's dW: a logic error."""
+    g = Network(weights, biases, "tanh", loss="half_sse", reduction="sum").gradients(x, y)
+    return [g.dW[0] * g.dW[0].dtype.type(factor)] + g.dW[1:], g.db
+
+
+def test_a_float32_function_is_judged_for_its_logic_in_float64():
+    """An error of 1e-4 in one tensor hides under float32's sound bound on saturated networks; run in
+    float64 on the same network, it does not."""
+    report = check_backprop(lambda w, b, x, y: manual_like(w, b, x, y, 1 + 1e-4), activation="tanh",
+                            dtype="float32", max_examples=50, seed=0)
+    ce = report.counterexample
+    assert not report.ok and ce.run_in == "float64" and ce.dtype == "float32", str(report)
+    assert "run in float64: the logic" in str(report)
+    assert check_backprop(manual_like, activation="tanh", dtype="float32", max_examples=50, seed=0).ok
+
+
+def test_a_float32_only_function_is_judged_in_float32_and_says_so():
+    def only32(weights, biases, x, y):
+        assert x.dtype == np.float32, "float32 only"
+        return manual_like(weights, biases, x, y)
+    report = check_backprop(only32, activation="tanh", dtype="float32", max_examples=30, seed=0)
+    assert report.ok and "did not take float64 arrays: the logic is judged in float32 only" in str(report)

@@ -1,0 +1,107 @@
+"""The bug table: common backprop mistakes, each written into one correct backprop, and what the
+harness reports for each (tests/test_bug_table.py checks docs/bugs.md against it;
+`python benchmarks/bug_table.py --write` writes the table).
+
+The correct backprop: rows, W (out, in), b (n,), tanh hidden layers, the output and loss given.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from backproof.reference.harness import check_backprop
+from backproof.reference.styles import Returns
+
+F = {"tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+     "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2),
+     "identity": (lambda z: z, np.ones_like)}
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse", mean: bool = False):
+    def backprop(weights, biases, x, y):
+        a, zs = [x], []
+        for l, (W, b) in enumerate(zip(weights, biases)):
+            zs.append(a[-1] @ W.T + b)
+            last = l == len(weights) - 1
+            a.append(softmax(zs[-1]) if last and output == "softmax" else F[output if last else "tanh"][0](zs[-1]))
+        out, z = a[-1], zs[-1]
+        n = len(x) if mean and bug != "sum where mean" else 1
+        r = (y - out) if bug == "sign" else (out - y)
+        if loss == "half_sse":
+            g = (2 if bug == "factor 2" else 1) * r
+        elif loss == "mse":
+            g = 2 * r / (1 if bug == "factor n_L" else out.shape[1])
+        else:          # softmax_ce, with a softmax output
+            g = -y / out
+        if output == "softmax":
+            if loss == "softmax_ce" and bug != "softmax diagonal":
+                delta = out - y
+            elif bug == "softmax diagonal":
+                delta = g * out * (1 - out)
+            else:
+                delta = np.einsum("nij,ni->nj", out[:, :, None] * (np.eye(out.shape[1]) - out[:, None, :]), g)
+        else:
+            delta = g if bug == "output f' omitted" else g * F[output][1](z)
+        delta = delta / n
+        dW, db = [None] * len(weights), [None] * len(weights)
+        for l in range(len(weights) - 1, -1, -1):
+            dW[l] = a[l].T @ delta if bug == "transposed dW" else delta.T @ a[l]
+            db[l] = delta.sum(axis=1) if bug == "bias over the wrong axis" else delta.sum(axis=0)
+            if l:
+                back = delta @ weights[l]
+                if bug == "hidden f' omitted":
+                    delta = back
+                elif bug == "wrong layer's f'":
+                    delta = back * F["tanh"][1](zs[l])      # z[l+1]'s, not z[l]'s
+                elif bug == "f' at a":
+                    delta = back * F["tanh"][1](a[l])
+                else:
+                    delta = back * F["tanh"][1](zs[l - 1])
+        return (db, dW) if bug == "swapped pair" else (dW, db)
+    return backprop
+
+
+# (what it is, the bug, learner settings, check_backprop settings)
+BUGS = [
+    ("a factor 2: ½·Σ(a−y)²'s ½ dropped", "factor 2", {}, {}),
+    ("summed over the batch where the mean is asked", "sum where mean", {"mean": True}, {"reduction": "mean"}),
+    ("a factor n_L: the mean over the output units left out", "factor n_L", {"loss": "mse"}, {"loss": "mse"}),
+    ("the sign flipped (y − a)", "sign", {}, {}),
+    ("∂C/∂W transposed (a_prev.T @ delta)", "transposed dW", {}, {}),
+    ("(db, dW) returned where (dW, db) is stated", "swapped pair", {}, {"returns": Returns("pair", True, True)}),
+    ("(db, dW) returned, nothing stated", "swapped pair", {}, {}),
+    ("BP2 with the next layer's f′", "wrong layer's f'", {}, {}),
+    ("BP2 with f′ taken at a instead of z", "f' at a", {}, {}),
+    ("the hidden layers' f′ missing", "hidden f' omitted", {}, {}),
+    ("the output layer's f′ missing", "output f' omitted", {}, {}),
+    ("softmax's Jacobian cut to its diagonal", "softmax diagonal", {"output": "softmax", "loss": "softmax_ce"},
+     {"output": "softmax", "loss": "softmax_ce"}),
+    ("the bias summed over the wrong axis", "bias over the wrong axis", {}, {}),
+]
+
+
+def measure(max_examples: int = 100, seed: int = 0) -> list[dict]:
+    """Each bug's report: caught, the root tensor or the problem, the kind and the diagnosis."""
+    rows = []
+    for what, bug, mine, settings in BUGS:
+        settings = {"activation": "tanh", **settings}
+        report = check_backprop(learner(bug, **mine), max_examples=max_examples, seed=seed, **settings)
+        ce = report.counterexample
+        said = (ce.diagnosis or ce.problem or "") if ce else "passes; " + "; ".join(report.recognised)
+        if ce:
+            said += "".join(f"; {note}" for note in report.recognised if "leave `returns` out" in note)
+        rows.append({"what": what, "caught": not report.ok, "root": ce.parameter if ce else "-",
+                     "kind": ce.kind if ce else "passes", "said": " ".join(said.split())})
+    return rows
+
+
+def render(rows: list[dict]) -> str:
+    lines = ["| mistake | caught | root named | the report says |", "| --- | --- | --- | --- |"]
+    for r in rows:
+        said = r["said"] if len(r["said"]) <= 300 else r["said"][:297] + "..."
+        lines.append(f"| {r['what']} | {'yes' if r['caught'] else 'no'} | `{r['root']}` | {said.replace('|', '/')} |")
+    return "\n".join(lines)
