@@ -113,6 +113,13 @@ def check_targets(loss, y: np.ndarray) -> None:
                              f"summing to 1, row {worst} sums to {row_sums[worst]}")
 
 
+def describe_value(v) -> str:
+    """A value's kind in a message: "ndarray of shape (3, 2)", "list of length 4", "NoneType"."""
+    if isinstance(v, np.ndarray):
+        return f"ndarray of shape {v.shape}"
+    return f"{type(v).__name__} of length {len(v)}" if hasattr(v, "__len__") else type(v).__name__
+
+
 def _range(low, high) -> str:
     if low is not None and high is not None:
         return f" in {low}..{high}"

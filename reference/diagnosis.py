@@ -80,14 +80,11 @@ def _scaled(g: Gradients, c: float) -> Gradients:
 
 
 def _factors(net: Network, n: int) -> list[tuple[float, str, str]]:
-    loss, K = net.loss.name, net.sizes[-1]
-    half = (" the gradient of ½·Σ(a−y)²: did you drop the ½? (loss=\"sse\" is Σ(a−y)², without it)"
-            if loss == "half_sse" else "")
+    K = net.sizes[-1]
     out = [(-1.0, "sign", "every gradient has the opposite sign: a − y written y − a, or the step −∂C/∂θ "
                           "returned instead of ∂C/∂θ?"),
-           (2.0, "factor 2", "every gradient is exactly 2×" + (half or " the right one")),
-           (0.5, "factor 1/2", "every gradient is exactly ½× the right one" +
-            (": a ½ too many? (loss=\"half_sse\" is ½·Σ(a−y)²)" if loss == "sse" else ""))]
+           (2.0, "factor 2", "every gradient is exactly 2× the right one"),
+           (0.5, "factor 1/2", "every gradient is exactly ½× the right one")]
     if n > 1:
         out += [(float(n), "factor batch", f"every gradient is exactly {n}× (the batch size) the right one: "
                                            f"summed over the examples where reduction={net.reduction!r} "
@@ -99,12 +96,30 @@ def _factors(net: Network, n: int) -> list[tuple[float, str, str]]:
                                             f"every gradient is 1/{n} of the right one: divided by the batch twice?")]
     if K > 1 and K != n:
         out += [(float(K), "factor n_L", f"every gradient is exactly {K}× (n_L, the output units) the right one: "
-                                         "a sum over the units where the cost averages them (loss=\"mse\")?"),
+                                         "a sum over the units where the cost averages them?"),
                 (1.0 / K, "factor 1/n_L", f"every gradient is exactly 1/{K} (1 / n_L) of the right one: a mean "
                                           "over the output units where the cost sums them?")]
-        if loss == "half_sse":
-            out.append((2.0 / K, "loss mse", f"every gradient is exactly 2/{K}× the right one: the gradient of the "
-                                              "mean over the output units (loss=\"mse\"), not of ½·Σ(a−y)²"))
+    return _sibling_losses(net, out)
+
+
+def _sibling_losses(net: Network, factors: list) -> list[tuple[float, str, str]]:
+    """Losses that are multiples of one another (records' `squares`): a factor between them names the
+    other loss, as a convention the gradients fit."""
+    this, K = loss_record(net.loss), net.sizes[-1]
+    if this.squares is None:
+        return factors
+    out, named = list(factors), set()
+    for other in LOSSES.values():   # the records' order: with n_L = 1, sse before mse (the same then)
+        if other is this or other.squares is None:
+            continue
+        c = other.squares(K) / this.squares(K)
+        hint = f"the gradient of {other.formula} (loss={other.name!r}), not of {this.formula}"
+        at = next((i for i, (f, _, _) in enumerate(out) if f == c), None)
+        if at is not None and at not in named:
+            f, key, message = out[at]
+            out[at], _ = (f, key, f"{message.split(':')[0]}: {hint}?"), named.add(at)
+        elif at is None and c != 1:
+            out.append((c, f"loss {other.name}", f"every gradient is exactly {c:.6g}× the right one: {hint}"))
     return out
 
 

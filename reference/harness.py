@@ -40,163 +40,26 @@ errors start, first, and a neighbouring convention the gradients fit is named (r
 from __future__ import annotations
 
 import inspect
-import traceback
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
-from backproof.manual.activations import ACTIVATIONS, Activation, get_activation
-from backproof.manual.checks import check_dtype, check_int, check_real, check_seed
-from backproof.manual.losses import LOSSES, REDUCTIONS, Loss, get_loss
+from backproof.manual.checks import check_dtype, check_int, check_real, check_seed, describe_value
+from backproof.manual.losses import REDUCTIONS, Loss
 from backproof.manual.network import Gradients, Network
 
 from .autograd import autograd_gradients, gradient_magnitudes
-from .compare import MEASURE, Mismatch, describe_value, judge, structural_problem
+from .calling import Raised, Result, fitting, run, shape_hint, shapes_fit, user_frame
+from .compare import checks_nothing, judge, structural_problem
 from .diagnosis import diagnose
-from .records import (UNKNOWN_FUNCTION_BOUND, UserActivation, UserLoss, activation_record, loss_record,
-                      user_activation, user_loss)
-from .strategies import Case, Limits, NearKink, RandomChooser, Structure, draw_structure, fill, widened
-from .styles import (BIASES, LAYOUTS, TARGETS, WEIGHT_SHAPES, Layout, Model, Returns, Unrecognized,
-                     layout_from_shapes, recognize, recognize_model)
-
-PRINT_INPUTS_UP_TO = 60       # numbers: a counterexample this small is printed in full
-SHRINK_SEEDS = 3              # value draws tried for each smaller network
-STATUSES = ("pass", "fail", "nothing checked")
-# Frames in these folders are not the user's: an exception is located at the last frame outside them.
-OURS = tuple(str(Path(m.__file__).resolve().parent) for m in (np,)) + (str(Path(__file__).resolve().parent),)
-
-
-# ----------------------------------------------------------------------------- the report
-
-@dataclass
-class Wrong:
-    """One wrong tensor, in the user's terms: its name and the worst entry."""
-
-    parameter: str
-    index: tuple | None
-    given: float
-    expected: float
-    error: float              # in compare.MEASURE (> 1 fails)
-    allowed: float
-
-    def __str__(self) -> str:
-        ratio = f"×{self.given / self.expected:.6g}, " if self.expected else ""
-        rel = f"relative error {abs(self.given - self.expected) / abs(self.expected):.3g}" if self.expected else \
-            f"absolute error {abs(self.given - self.expected):.3g}"
-        return (f"{self.parameter} at {self.index}: given {self.given:.17g}, expected {self.expected:.17g} "
-                f"({ratio}{rel}; error {self.error:.3g} > 1)")
-
-
-@dataclass
-class Counterexample:
-    """The smallest failing case found, in the user's layout, with what was wrong."""
-
-    sizes: list[int]
-    activations: list[str]
-    loss: str
-    reduction: str
-    batch: int
-    dtype: str
-    wrong: list[Wrong] = field(default_factory=list)   # wrong tensors, the one nearest the output first
-    problem: str = ""        # not a wrong value: a shape, a dtype, a non-finite value, an exception
-    parameter: str = ""      # where the problem is (the root's name for wrong values)
-    raised_at: str = ""      # file:line in the user's code where an exception was raised
-    diagnosis: str = ""      # a neighbouring convention the given gradients fit
-    kind: str = ""           # what kind of failure: kept while shrinking
-    oracle: str = ""         # what decided
-    run_in: str = ""         # "float64" where a float32 check judged the logic in float64
-    l2: float = 0.0
-    weights: list = field(repr=False, default_factory=list)
-    biases: list = field(repr=False, default_factory=list)
-    x: np.ndarray | None = field(repr=False, default=None)
-    y: np.ndarray | None = field(repr=False, default=None)
-
-    @property
-    def root(self) -> Wrong | None:
-        return self.wrong[0] if self.wrong else None
-
-    @property
-    def index(self):
-        return self.root.index if self.root else None
-
-    @property
-    def given(self):
-        return self.root.given if self.root else None
-
-    @property
-    def expected(self):
-        return self.root.expected if self.root else None
-
-    def received(self) -> str:
-        """The shapes the user's function was called with."""
-        shapes = lambda arrays: "[" + ", ".join(str(np.shape(a)) for a in arrays) + "]"  # noqa: E731
-        return (f"weights {shapes(self.weights)}, biases {shapes(self.biases)}, "
-                f"x {np.shape(self.x)}, y {np.shape(self.y)}")
-
-    def __str__(self) -> str:
-        l2 = f" l2={self.l2:g}" if self.l2 else ""
-        lines = [f"sizes={self.sizes} activations={self.activations} loss={self.loss} reduction={self.reduction}"
-                 f"{l2} batch={self.batch} dtype={self.dtype}",
-                 f"  your function received: {self.received()}"]
-        if self.problem:
-            lines.append(f"  {self.parameter}: {self.problem}")
-            if self.raised_at:
-                lines.append(f"  raised at {self.raised_at}")
-        else:
-            run = f" (run in float64: the logic)" if self.run_in == "float64" else ""
-            lines.append(f"  wrong{run}, nearest the output first (errors flow towards the input, so the first is "
-                         "where to look):")
-            lines.extend(f"    {w}" for w in self.wrong)
-            lines.append(f"  error in {MEASURE}; decided by {self.oracle}")
-        if self.diagnosis:
-            lines.append(f"  diagnosis: {self.diagnosis}")
-        arrays = [*self.weights, *self.biases, np.asarray(self.x), np.asarray(self.y)]
-        if sum(np.size(a) for a in arrays) <= PRINT_INPUTS_UP_TO:
-            with np.printoptions(precision=17, floatmode="maxprec", linewidth=100):
-                named = [(f"weights[{i}]", w) for i, w in enumerate(self.weights)]
-                named += [(f"biases[{i}]", v) for i, v in enumerate(self.biases)] + [("x", self.x), ("y", self.y)]
-                for name, a in named:
-                    lines.append(f"  {name} = " + repr(a).replace("\n", "\n  " + " " * (len(name) + 3)))
-        return "\n".join(lines)
-
-
-@dataclass
-class Report:
-    status: str                      # one of STATUSES
-    examples: int                    # networks on which something was checked
-    nothing_checked: int             # networks whose every reference gradient was exactly zero
-    seed: int
-    settings: dict
-    counterexample: Counterexample | None = None
-    recognised: list = field(default_factory=list)   # conventions recognised rather than stated
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "pass"
-
-    def __str__(self) -> str:
-        what = ", ".join(f"{k}={v!r}" for k, v in self.settings.items())
-        seen = "".join(f"\n  recognised: {r}" for r in self.recognised)
-        skipped = f"; {self.nothing_checked} more had all-zero gradients and checked nothing" \
-            if self.nothing_checked else ""
-        if self.status == "pass":
-            return (f"backprop OK: agrees with the oracles on {self.examples} generated networks{skipped} "
-                    f"({what}, seed={self.seed}){seen}")
-        if self.status == "nothing checked":
-            return (f"NOTHING CHECKED: every one of the {self.nothing_checked} generated networks had all-zero "
-                    f"reference gradients ({what}, seed={self.seed}); widen what is drawn{seen}")
-        return (f"backprop WRONG ({what}); smallest failing network found:\n{self.counterexample}{seen}\n"
-                f"  reproduce: check_backprop(..., seed={self.seed}) with the same settings")
-
-
-class BackpropMismatch(AssertionError):
-    """Raised by assert_backprop; `.report` holds the Report (and its counterexample's inputs)."""
-
-    def __init__(self, report: Report):
-        super().__init__(str(report))
-        self.report = report
+from .models import Model, layout_from_shapes, recognize_model
+from .records import (UNKNOWN_FUNCTION_BOUND, UserActivation, UserLoss, loss_record, resolve_activations,
+                      resolve_loss)
+from .report import STATUSES, BackpropMismatch, Counterexample, Report, Wrong  # noqa: F401 (STATUSES: the public name)
+from .shrink import fill_case, probe_structure, shrink
+from .strategies import Case, Limits, RandomChooser, draw_structure, widened
+from .styles import BIASES, LAYOUTS, TARGETS, WEIGHT_SHAPES, Layout, Returns, Unrecognized
 
 
 # ----------------------------------------------------------------------------- the entry points
@@ -219,14 +82,14 @@ def check_backprop(backprop: Callable, *, activation="sigmoid", output=None, los
     failure = spec.probe(limits, seed)
     settings = spec.settings(limits)
     if failure is not None:
-        small = _shrink(spec, spec.probe_case[0], spec.probe_case[1], limits, failure)
+        small = shrink(spec, spec.probe_case[0], spec.probe_case[1], limits, failure)
         return Report("fail", 1, 0, seed, settings, small, spec.recognised)
     rng = np.random.default_rng(seed)
     checked = vacuous = 0
     for _ in range(max_examples):
         structure = draw_structure(RandomChooser(rng), limits, **spec.choices)
         value_seed = int(rng.integers(2 ** 32))
-        case = _fill(structure, value_seed, limits, spec)
+        case = fill_case(structure, value_seed, limits, spec)
         if case is None:
             continue
         verdict = spec.check(case)
@@ -235,7 +98,7 @@ def check_backprop(backprop: Callable, *, activation="sigmoid", output=None, los
             continue
         checked += 1
         if verdict is not None:
-            small = _shrink(spec, structure, value_seed, limits, verdict)
+            small = shrink(spec, structure, value_seed, limits, verdict)
             return Report("fail", checked, vacuous, seed, settings, small, spec.recognised)
     return Report("pass" if checked else "nothing checked", checked, vacuous, seed, settings,
                   recognised=spec.recognised)
@@ -304,8 +167,8 @@ class _Spec:
             raise TypeError(f"per_example: expected True, False or None (recognised), got {per_example!r}")
         if method is not None and not model:
             raise ValueError("method: only a model class has methods to call; a function is called itself")
-        loss = _loss(loss)
-        acts, fixed = _activations(activation, output)
+        loss = resolve_loss(loss)
+        acts, fixed = resolve_activations(activation, output)
         target_domain = loss_record(loss).targets
         if targets is not None and target_domain != "simplex":
             raise ValueError(f"targets: {loss.name}'s targets are {target_domain} values, not classes; "
@@ -353,10 +216,10 @@ class _Spec:
     def probe(self, limits: Limits, seed: int) -> Counterexample | None:
         """Recognise what was not stated, on a network whose widths and batch differ; a failure there
         (the code raises, or returns something of no recognisable shape) is the report."""
-        structure = _probe_structure(self, limits)
+        structure = probe_structure(self, limits)
         case = None
         for s in range(50):
-            case = _fill(structure, seed + s, limits, self)
+            case = fill_case(structure, seed + s, limits, self)
             if case is not None:
                 self.probe_case, self.probe_sizes = (structure, seed + s), case.net.sizes
                 break
@@ -369,7 +232,7 @@ class _Spec:
                 return _problem(case, self, "model", str(e))
             except Exception as exc:  # noqa: BLE001 - the user's constructor
                 return _problem(case, self, "model", f"building {self.backprop.__name__}({case.net.sizes}) raised "
-                                f"{type(exc).__name__}: {exc}", _user_frame(exc))
+                                f"{type(exc).__name__}: {exc}", user_frame(exc))
             if not self.stated_layout:
                 found = layout_from_shapes(weights, biases, case.net.sizes)
                 self.layout = replace(found, labels=self.layout.labels)
@@ -382,14 +245,14 @@ class _Spec:
                 continue
             trial = replace(self, per_example=per_example)
             try:
-                result = _run(trial, case, np.dtype(self.dtype))
-            except _Raised as e:
+                result = run(trial, case, np.dtype(self.dtype))
+            except Raised as e:
                 seen = seen or _problem(case, self, "backprop", e.message, e.where)
                 continue
             except Unrecognized as e:
                 seen = seen or _problem(case, self, "returned", str(e))
                 continue
-            fits = result.returns is None or result.returns.fits and _shapes_fit(result, self.layout, case)
+            fits = result.returns is None or result.returns.fits and shapes_fit(result, self.layout, case)
             if not fits:   # a batch that does not fit may be one example per call: try that first
                 fallback = fallback or (per_example, result)
                 continue
@@ -401,13 +264,13 @@ class _Spec:
             self._take(*fallback, False, False)
         if self.dtype == "float32":   # does it take float64 too? then the logic is judged there
             try:
-                _run(self, case, np.dtype(np.float64))
+                run(self, case, np.dtype(np.float64))
                 self.float64_logic = True
-            except (_Raised, Unrecognized):
+            except (Raised, Unrecognized):
                 self.recognised.append("did not take float64 arrays: the logic is judged in float32 only")
         return None
 
-    def _take(self, per_example: bool, result: "_Result", recognised_per_example: bool, fits: bool) -> None:
+    def _take(self, per_example: bool, result: Result, recognised_per_example: bool, fits: bool) -> None:
         self.per_example, self.returns = per_example, result.returns
         if per_example and recognised_per_example:
             self.recognised.append("called once per example (the batch did not fit)")
@@ -415,7 +278,7 @@ class _Spec:
             if fits:
                 self.recognised.append(f"returns {result.returns}")
             else:
-                other = _fitting(result, self)
+                other = fitting(result, self)
                 self.recognised.append(f"returns taken as {result.returns}: " + (
                     f"the shapes do not fit it; they fit {other}: leave `returns` out to have that recognised"
                     if other else "no convention fits the shapes"))
@@ -442,8 +305,8 @@ class _Spec:
     def _check_in(self, case: Case, dtype: np.dtype):
         net, x, y = case.net, case.x, case.y
         try:
-            result = _run(self, case, dtype)
-        except _Raised as e:
+            result = run(self, case, dtype)
+        except Raised as e:
             return _problem(case, self, "backprop", e.message, e.where)
         except Unrecognized as e:
             return _problem(case, self, "returned", str(e))
@@ -456,13 +319,13 @@ class _Spec:
             for i, (g, shape) in enumerate(zip(got, shapes)):
                 problem = structural_problem(g, tuple(shape), dtype)
                 if problem:
-                    hint = _shape_hint(g, shape, name, i, weights_shapes, biases_shapes, len(x))
+                    hint = shape_hint(g, shape, name, i, weights_shapes, biases_shapes, len(x))
                     kind = next(k for k in ("shape", "dtype", "non-finite", "array") if k in problem)
                     return _problem(case, self, f"{name}[{i}]", problem + hint, kind=kind)
         dW, db = self.layout.to_canonical(result.dweights, result.dbiases, net.sizes)
         reference = autograd_gradients(net, x, y)
         quantities = ("dW", "db") if self.layout.bias != "none" else ("dW",)
-        if _checks_nothing(reference, dW, db, quantities):
+        if checks_nothing(reference, dW, db, quantities):
             return "nothing checked"
         magnitudes = gradient_magnitudes(net, x, y, reference)
         verdict = judge(net, x, y, Gradients(None, [], dW, db), quantities=quantities, reference=reference,
@@ -491,116 +354,6 @@ class _Spec:
         return ce
 
 
-# ----------------------------------------------------------------------------- running the user's code
-
-@dataclass
-class _Result:
-    dweights: list
-    dbiases: list
-    returns: Returns | None
-    raw: object = None           # what the (last) call returned
-
-
-class _Raised(Exception):
-    def __init__(self, message: str, where: str):
-        super().__init__(message)
-        self.message, self.where = message, where
-
-
-def _run(spec: _Spec, case: Case, dtype: np.dtype) -> _Result:
-    """Call the user's code on the case (in `dtype`), as it wants to be called, and take its gradients."""
-    net = case.net
-    weights, biases = spec.layout.params([Wl.astype(dtype) for Wl in net.W], [bl.astype(dtype) for bl in net.b])
-    n = len(case.x)
-    examples = [slice(i, i + 1) for i in range(n)] if spec.per_example else [slice(0, n)]
-    total_w = total_b = None
-    returns = spec.returns
-    for rows in examples:
-        x, y = spec.layout.data(case.x[rows].astype(dtype)), spec.layout.targets(case.y[rows].astype(dtype))
-        try:
-            result, obj = _call(spec, weights, biases, x, y)
-        except Exception as exc:  # noqa: BLE001 - a broken backprop is a finding, not a crash
-            raise _Raised(f"raised {type(exc).__name__}: {exc}", _user_frame(exc)) from None
-        with_biases = spec.layout.bias in ("separate", "row")
-        if result is None and spec.model is not None:
-            returns = Returns("attributes")
-            dweights, dbiases = spec.model.attributes(obj, len(net.W), with_biases)
-        else:
-            if returns is None or returns.form == "attributes":
-                returns = recognize(result, spec.layout, net.sizes)
-            dweights, dbiases = returns.extract(result, len(net.W), with_biases)
-        dweights, dbiases = list(dweights), list(dbiases)
-        if total_w is None:
-            total_w, total_b = dweights, dbiases
-        elif all(isinstance(g, np.ndarray) for g in dweights + dbiases + total_w + total_b) and \
-                [g.shape for g in dweights + dbiases] == [g.shape for g in total_w + total_b]:
-            total_w = [t + g for t, g in zip(total_w, dweights)]
-            total_b = [t + g for t, g in zip(total_b, dbiases)]
-        else:
-            total_w, total_b = dweights, dbiases   # the shape check reports it
-            break
-    if spec.per_example and net.reduction == "mean":
-        total_w = [(g / dtype.type(n)).astype(dtype) if isinstance(g, np.ndarray) else g for g in total_w]
-        total_b = [(g / dtype.type(n)).astype(dtype) if isinstance(g, np.ndarray) else g for g in total_b]
-    return _Result(total_w, total_b, returns, result)
-
-
-def _call(spec: _Spec, weights: list, biases: list, x, y):
-    copies = [w.copy() for w in weights], [v.copy() for v in biases]
-    if spec.model is not None:
-        obj = spec.model.build(spec.layout_sizes(weights))
-        spec.model.set(obj, *copies)
-        return spec.model.call(obj, x, y), obj
-    if spec.params == "dict":
-        params = {f"W{i}": w for i, w in enumerate(copies[0], start=1)}
-        params.update({f"b{i}": v for i, v in enumerate(copies[1], start=1)})
-        return spec.backprop(params, x, y), None
-    return spec.backprop(*copies, x, y), None
-
-
-def _fitting(result: "_Result", spec: "_Spec") -> Returns | None:
-    """Another convention under which the probe's result has the right shapes, if any."""
-    raw = getattr(result, "raw", None)
-    if raw is None:
-        return None
-    try:
-        found = recognize(raw, spec.layout, spec.probe_sizes)
-    except Unrecognized:
-        return None
-    return found if found.fits else None
-
-
-def _shapes_fit(result: _Result, layout: Layout, case: Case) -> bool:
-    weights, biases = layout.shapes(case.net.sizes)
-    return [np.shape(g) for g in result.dweights] == weights and [np.shape(g) for g in result.dbiases] == biases
-
-
-def _user_frame(exc: BaseException) -> str:
-    """file:line and the line of the innermost frame of the traceback outside backproof."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(OURS)]
-    if not frames:
-        return ""
-    f = frames[-1]
-    return f"{f.filename}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
-
-
-def _shape_hint(g, shape: tuple, name: str, i: int, weights: list, biases: list, batch: int) -> str:
-    """What a wrong shape most likely means, in the user's terms."""
-    got = np.shape(g)
-    if name == "dbiases" and batch in got and batch not in shape and max(shape) not in got:
-        return (f" (the batch's length, {batch}: summed over the layer's units instead of over the examples? "
-                "∂C/∂b sums delta over the batch)")
-    if got == tuple(reversed(shape)) and len(shape) == 2:
-        return " (the transpose: weight_shape='in_out' is (n_(l-1), n_l), 'out_in' (n_l, n_(l-1)))"
-    if name == "dbiases" and got in weights:
-        return " (a weight's shape: are the weights and biases swapped?)"
-    if name == "dweights" and got in biases:
-        return " (a bias's shape: are the weights and biases swapped?)"
-    if name == "dbiases" and len(got) == 1 and len(shape) == 2 or name == "dbiases" and len(got) == 2 and len(shape) == 1:
-        return " (the biases' layout: bias='row' is (1, n), 'separate' (n,) in rows and (n, 1) in columns)"
-    return ""
-
-
 def _problem(case: Case, spec: _Spec, parameter: str, problem: str, where: str = "", kind: str = "") -> Counterexample:
     ce = _counterexample(case, spec)
     ce.parameter, ce.problem, ce.raised_at = parameter, problem, where
@@ -615,121 +368,3 @@ def _counterexample(case: Case, spec: _Spec) -> Counterexample:
     y = spec.layout.targets(case.y) if spec.layout.layout != "vector" else spec.layout.targets(case.y[:1])
     return Counterexample(net.sizes, [str(f) for f in net.activations], net.loss.name, net.reduction, len(case.x),
                           str(net.dtype), l2=net.l2, weights=weights, biases=biases, x=x, y=y)
-
-
-def _checks_nothing(reference: Gradients, dW: list, db: list, quantities) -> bool:
-    """Every reference gradient is exactly zero, and so is every given one: nothing was checked."""
-    given = {"dW": dW, "db": db}
-    return all(not np.any(t) for q in quantities for t in getattr(reference, q)) and \
-        all(not np.any(t) for q in quantities for t in given[q])
-
-
-# ----------------------------------------------------------------------------- drawing and shrinking
-
-def _fill(structure: Structure, value_seed: int, limits: Limits, spec: _Spec) -> Case | None:
-    try:
-        return fill(structure, np.random.default_rng(value_seed), limits, biases=spec.layout.bias != "none")
-    except NearKink:
-        return None
-
-
-def _probe_structure(spec: _Spec, limits: Limits) -> Structure:
-    """A network within the limits whose widths and batch all differ (and are not 1 where that can
-    be helped), so that no two gradient shapes coincide."""
-    lo, hi = limits.depth
-    depth = len(spec.acts) - 1 if spec.fixed else min(max(lo, 1), hi)
-    wlo, whi = limits.width
-    widths = list(range(max(wlo, 2), whi + 1)) or [wlo]
-    least = activation_record(spec.acts[-1]).min_width
-    sizes = [widths[i % len(widths)] for i in range(depth + 2)]
-    sizes[-1] = max(sizes[-1], least)
-    blo, bhi = limits.batch
-    batch = next((m for m in range(max(blo, 2), bhi + 1) if m not in sizes), blo)
-    acts = spec.acts if spec.fixed else [spec.acts[0]] * depth + [spec.acts[-1]]
-    return Structure(tuple(sizes), tuple(acts), spec.loss, spec.reduction, batch, spec.dtype,
-                     "soft" if spec.targets == "soft" else "one-hot", spec.l2, spec.l2_biases)
-
-
-def _shrink(spec: _Spec, structure: Structure, value_seed: int, limits: Limits, failure: Counterexample) -> Counterexample:
-    """Greedy: move to the first one-step-smaller network that fails the same way (each tried with the
-    failing values' seed and SHRINK_SEEDS − 1 others) until none does. A step that would make two
-    widths, or a width and the batch, equal is taken only if they were equal already."""
-    improved = True
-    while improved:
-        improved = False
-        for smaller in _smaller(structure, limits, spec.fixed):
-            if _coincidences(smaller) > _coincidences(structure):
-                continue
-            for s in [value_seed] + [value_seed * 7919 + k for k in range(1, SHRINK_SEEDS)]:
-                case = _fill(smaller, s % 2 ** 32, limits, spec)
-                found = None if case is None else spec.check(case)
-                if isinstance(found, Counterexample) and found.kind == failure.kind:
-                    structure, value_seed, failure, improved = smaller, s % 2 ** 32, found, True
-                    break
-            if improved:
-                break
-    return failure
-
-
-def _coincidences(s: Structure) -> int:
-    values = list(s.sizes) + [s.batch]
-    return len(values) - len(set(values))
-
-
-def _smaller(s: Structure, limits: Limits, fixed_depth: bool):
-    """Networks one step smaller than `s`: a hidden layer fewer, then a unit fewer in one layer
-    (or straight to the least width), then an example fewer (or straight to the least batch)."""
-    if not fixed_depth and s.depth > limits.depth[0]:
-        for i in range(1, len(s.sizes) - 1):  # drop hidden layer i
-            yield replace(s, sizes=s.sizes[:i] + s.sizes[i + 1:], activations=s.activations[:i - 1] + s.activations[i:])
-    for i, n in enumerate(s.sizes):
-        least = max(limits.width[0], activation_record(s.activations[-1]).min_width) \
-            if i == len(s.sizes) - 1 else limits.width[0]
-        for m in sorted({least, n - 1}):
-            if least <= m < n:
-                yield replace(s, sizes=s.sizes[:i] + (m,) + s.sizes[i + 1:])
-    for m in sorted({limits.batch[0], s.batch - 1}):
-        if limits.batch[0] <= m < s.batch:
-            yield replace(s, batch=m)
-
-
-# ----------------------------------------------------------------------------- arguments
-
-def _loss(loss) -> Loss:
-    if isinstance(loss, Loss):
-        return loss
-    if callable(loss):
-        return user_loss(loss)
-    if isinstance(loss, str) and loss not in LOSSES:
-        raise ValueError(f"loss: expected one of {sorted(LOSSES)} or a function (a, y) -> cost per example "
-                         f"on torch tensors, got {loss!r}")
-    return get_loss(loss)
-
-
-def _activation(a, argname: str) -> Activation:
-    if callable(a) and not isinstance(a, Activation):
-        return user_activation(a)
-    if isinstance(a, str) and a not in ACTIVATIONS:
-        raise ValueError(f"{argname}: unknown activation {a!r}; expected one of {sorted(ACTIVATIONS)} "
-                         "or a function on torch tensors")
-    return get_activation(a, argname=argname)
-
-
-def _activations(activation, output) -> tuple[list, bool]:
-    """([one per layer], True) for a list; else ([hidden, output], False), drawn at any depth."""
-    single = isinstance(activation, (str, Activation)) or callable(activation)
-    if not single:
-        if not isinstance(activation, (list, tuple)) or not activation:
-            raise TypeError(f"activation: expected a name, a function on torch tensors, or a list of them (one per "
-                            f"layer), got {describe_value(activation)}")
-        if output is not None:
-            raise ValueError("output: with one activation per layer in a list, the last one is the output's")
-        return [_activation(a, f"activation[{i}]") for i, a in enumerate(activation)], True
-    hidden = _activation(activation, "activation")
-    last = _activation(output, "output") if output is not None else hidden
-    if not activation_record(hidden).hidden:
-        if output is not None:
-            raise ValueError(f"activation: {hidden} is only for the output layer; give the hidden layers' "
-                             "activation here and the output's as output=")
-        return [hidden], True   # softmax alone: one layer
-    return [hidden, last], False

@@ -32,7 +32,8 @@ from typing import Callable
 import numpy as np
 
 from backproof.manual.activations import Activation, get_activation, leaky_relu
-from backproof.manual.losses import Loss
+from backproof.manual.checks import describe_value
+from backproof.manual.losses import Loss, get_loss
 
 
 
@@ -96,6 +97,8 @@ class LossRecord:
     targets: str = "real"                        # one of TARGET_DOMAINS
     separable: bool = False                      # C_n = Σ_k c(a_k, y_k): ∂C_n/∂a_k depends on a_k, y_k only
     shipped: bool = True
+    squares: Callable | None = None              # C_n = squares(n_L)·Σ_k (a_k − y_k)²: such losses differ by a factor
+    formula: str = ""                            # C_n as a reader writes it, for messages
 
 
 def _rows(fn):
@@ -161,13 +164,16 @@ ACTIVATIONS: dict[str, ActivationRecord] = {r.name: r for r in (
 LOSSES: dict[str, LossRecord] = {r.name: r for r in (
     LossRecord("half_sse", lambda z, a, y: 0.5 * F.mse_loss(a, y, reduction="none").sum(dim=1),
                lambda z, a, y: 0.5 * ((a - y) ** 2).sum(axis=1),
-               exact=lambda m, z, a, y: sum((u - t) ** 2 for u, t in zip(a, y)) / 2, separable=True),
+               exact=lambda m, z, a, y: sum((u - t) ** 2 for u, t in zip(a, y)) / 2, separable=True,
+               squares=lambda K: 0.5, formula="½·Σ(a−y)²"),
     LossRecord("sse", lambda z, a, y: F.mse_loss(a, y, reduction="none").sum(dim=1),
                lambda z, a, y: ((a - y) ** 2).sum(axis=1),
-               exact=lambda m, z, a, y: sum((u - t) ** 2 for u, t in zip(a, y)), separable=True),
+               exact=lambda m, z, a, y: sum((u - t) ** 2 for u, t in zip(a, y)), separable=True,
+               squares=lambda K: 1.0, formula="Σ(a−y)²"),
     LossRecord("mse", lambda z, a, y: F.mse_loss(a, y, reduction="none").mean(dim=1),
                lambda z, a, y: ((a - y) ** 2).mean(axis=1),
-               exact=lambda m, z, a, y: sum((u - t) ** 2 for u, t in zip(a, y)) / len(a), separable=True),
+               exact=lambda m, z, a, y: sum((u - t) ** 2 for u, t in zip(a, y)) / len(a), separable=True,
+               squares=lambda K: 1.0 / K, formula="the mean of (a−y)² over the output units"),
     LossRecord("bce", lambda z, a, y: F.binary_cross_entropy_with_logits(z, y, reduction="none").sum(dim=1),
                lambda z, a, y: (np.logaddexp(0 * z, z) - y * z).sum(axis=1),
                exact=lambda m, z, a, y: sum(m.log(1 + m.exp(v)) - t * v for v, t in zip(z, y)),
@@ -328,3 +334,45 @@ def _probe_per_example(fn, name: str) -> None:
         other = next(i for i in changed if i != 1)
         raise ValueError(f"loss {name}: changing example 1's output changed the cost of example {other}: "
                          "each C_n must depend on its own row of a and y only")
+
+
+def resolve_loss(loss) -> Loss:
+    """The harness's loss= argument: a name, a backproof.manual Loss, or a function (a, y) -> cost per example."""
+    if isinstance(loss, Loss):
+        return loss
+    if callable(loss):
+        return user_loss(loss)
+    if isinstance(loss, str) and loss not in LOSSES:
+        raise ValueError(f"loss: expected one of {sorted(LOSSES)} or a function (a, y) -> cost per example "
+                         f"on torch tensors, got {loss!r}")
+    return get_loss(loss)
+
+
+def _argument_activation(a, argname: str) -> Activation:
+    if callable(a) and not isinstance(a, Activation):
+        return user_activation(a)
+    if isinstance(a, str) and a not in ACTIVATIONS:
+        raise ValueError(f"{argname}: unknown activation {a!r}; expected one of {sorted(ACTIVATIONS)} "
+                         "or a function on torch tensors")
+    return get_activation(a, argname=argname)
+
+
+def resolve_activations(activation, output) -> tuple[list, bool]:
+    """The harness's activation= and output= arguments: ([one per layer], True) for a list; else
+    ([hidden, output], False), the network then drawn at any depth."""
+    single = isinstance(activation, (str, Activation)) or callable(activation)
+    if not single:
+        if not isinstance(activation, (list, tuple)) or not activation:
+            raise TypeError(f"activation: expected a name, a function on torch tensors, or a list of them (one per "
+                            f"layer), got {describe_value(activation)}")
+        if output is not None:
+            raise ValueError("output: with one activation per layer in a list, the last one is the output's")
+        return [_argument_activation(a, f"activation[{i}]") for i, a in enumerate(activation)], True
+    hidden = _argument_activation(activation, "activation")
+    last = _argument_activation(output, "output") if output is not None else hidden
+    if not activation_record(hidden).hidden:
+        if output is not None:
+            raise ValueError(f"activation: {hidden} is only for the output layer; give the hidden layers' "
+                             "activation here and the output's as output=")
+        return [hidden], True   # softmax alone: one layer
+    return [hidden, last], False
