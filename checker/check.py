@@ -12,20 +12,26 @@ import math
 import time
 from dataclasses import dataclass
 
+import sympy as sp
+
+from backproof.reference.tolerances import CHECKER_CONFIRM_DIGITS as CONFIRM_DIGITS
+
 from . import ties
-from .document import ERRATA, Marked, coincidence, read_document
+from .document import DEFINING, ERRATA, Marked, coincidence, read_document
 from .errors import Budget, DocumentError, Located, Location, OutOfRange, OverBudget, ShapeError
 from .evaluate import Definition, Instance, World
 from .grammar import LatexError, Node, parse
 from .meaning import Resolver, free_indices, free_refs
 from .prove import Prover
-from .report import DocReport, Failure, Outcome, describe, differ, one_line, show_assign
+from .report import DocReport, Failure, Outcome, describe, differ, one_line, settled, show_assign
 
 # Every equation's parse, index enumeration and evaluation share one budget of steps (IR nodes
 # evaluated, entries touched by matrix operations, index values tried): deterministic, so a
 # verdict never depends on the machine or its load, and bounded, so no document can hang the
 # checker. The largest equation of the shipped documents takes 47,669 steps (source-001.md:120).
 EQUATION_STEPS = 500_000
+# and the whole document's, summed over its equations (the largest shipped document takes 89,613)
+DOCUMENT_STEPS = 5_000_000
 
 
 def over_budget() -> str:
@@ -93,14 +99,20 @@ class Checker:
     def run(self) -> DocReport:
         report = self.report
         same = coincidence(self.model)
-        if same:
-            report.warnings.append(f"{Location(self.path).at_line()}: no size has the depth, widths and batch "
-                                   f"pairwise distinct and at least 3 ({same}), so an equation that writes one "
-                                   "for another passes; add a size such as [4, 5, 6, 7] with batch 8")
+        if same and not self.model.fixed:
+            report.error = (f"{Location(self.path).at_line()}: no size has the depth, widths and batch pairwise "
+                            f"distinct and at least 3 ({same}), so an equation that writes one for another would "
+                            "pass: add a size such as [4, 5, 6, 7] with batch 8, or declare `fixed: true` in "
+                            "checker: if the document is about this one network only")
         broken = None   # a definition that does not parse: what it defines would be drawn at random
         for eq, rows in self.parsed:
+            if self.budget.total > DOCUMENT_STEPS:
+                report.error = (f"{eq.where(self.path).at_line()}: the document is over its budget of "
+                                f"{DOCUMENT_STEPS:,} evaluation steps (all its equations together) here; "
+                                "split it into several documents")
+                break
             if rows is None:
-                if "definition" in eq.markers and broken is None:
+                if any(k in eq.markers for k in DEFINING) and broken is None:
                     broken = eq.where(self.path)
                 continue
             for row in rows:
@@ -138,7 +150,7 @@ class Checker:
         rows = []
         for chain in equation.chains:
             text = chain_text(eq.text, chain)
-            if "definition" in eq.markers:
+            if any(k in eq.markers for k in DEFINING):
                 family, definition = self._definition(chain)
                 rows.append(Row(text, chain.pos, definition, family))
                 continue
@@ -247,9 +259,22 @@ class Checker:
         return Outcome(where, text, "expected-wrong", f"{why}\n" + describe(failure))
 
     def _add_definition(self, eq, d: Definition, text, where) -> Outcome:
+        earlier = self._replaced(d)
+        if earlier is not None and "redefinition" not in eq.markers:
+            raise Located(f"this defines {d.family} again where the definition at line {earlier.line} "
+                          "already does, and would replace it from here on: mark it `<!-- check: redefinition -->` "
+                          "if that is meant, or write it as a claim (no marker) to have it checked", d.lhs.pos)
+        if earlier is None and "redefinition" in eq.markers:
+            raise Located(f"marked redefinition, but no earlier definition of {d.family} covers what this one "
+                          "defines: mark it `definition`", d.lhs.pos)
         d.order = len(self.instances[0][0].definitions)
-        for w in {id(w): w for worlds in self.instances for w in worlds + [self.proof_world]}.values():
-            w.add(d)
+        d.line = where.line
+        worlds = list({id(w): w for ws in self.instances for w in ws + [self.proof_world]}.values())
+        for w in worlds:
+            w.add(d, replaces=earlier is not None)
+        if d.param is not None:   # its body, built now in every world: a circular one is an error here,
+            for w in worlds:      # and a chain of functions, each defined through the last, is never deep
+                w.function(d.family, 0, d.lhs.pos)
         if d.param is None and d.lhs.kind == "atom":  # evaluate every entry it defines once
             w = self.instances[0][0]
             for assign in self._assignments(w, (d.lhs,), d.conditions):
@@ -265,6 +290,27 @@ class Checker:
         if outcome.tie:  # run once every definition is in (a forward-pass tie needs the later ones)
             self.deferred.append((outcome, d))
         return outcome
+
+    def _replaced(self, d: Definition) -> Definition | None:
+        """The earliest definition in force that `d` overlaps (defines an entry of, at some size)."""
+        for worlds in self.instances:
+            w = worlds[0]
+            for p in w.definitions:
+                if p.family != d.family:
+                    continue
+                if d.param is not None or d.lhs.kind == "label" and p.lhs.label == d.lhs.label:
+                    return p
+                if d.lhs.kind != "atom" or p.lhs.kind != "atom":
+                    continue
+                try:
+                    assignments = self._assignments(w, (d.lhs,), d.conditions)
+                except Located:
+                    continue
+                for assign in assignments:
+                    layer = w.ival(d.lhs.layer, assign) if d.lhs.layer is not None else None
+                    if w.binds(p, layer, tuple(w.ival(s, assign) for s in d.lhs.subs)):
+                        return p
+        return None
 
     def _assignments(self, w: World, sides, conds) -> list[dict]:
         """Every value of the free indices that the first side allows and the conditions keep."""
@@ -316,13 +362,20 @@ class Checker:
                             return failure, evaluated
                         other = other or failure
                         continue
+                    exprs = _one_by_one_as_scalar(exprs)
                     evaluated.append((w, assign, exprs))
                     values = [w.value(e) for e in exprs]
                     for i in range(1, len(values)):
-                        problem = differ(values[0], values[i])
+                        pair, problem = [values[0], values[i]], differ(values[0], values[i])
+                        if problem is None and not settled(*pair):   # within the margin, not to rounding
+                            pair = [w.value(exprs[0], CONFIRM_DIGITS), w.value(exprs[i], CONFIRM_DIGITS)]
+                            problem = differ(*pair, digits=CONFIRM_DIGITS)
+                            if problem:
+                                problem += (f"; at {CONFIRM_DIGITS} digits too (not rounding: an identity's "
+                                            "residual shrinks with the precision)")
                         if problem:
                             failure = Failure(f"side 1 and side {i + 1} differ: {problem}", w, assign,
-                                              [values[0], values[i]], [exprs[0], exprs[i]])
+                                              pair, [exprs[0], exprs[i]])
                             if want != "undefined":
                                 return failure, evaluated
                             other = other or failure
@@ -357,6 +410,13 @@ class Checker:
         if not applied:
             return f"{target} applies at no size, point and index of this document: nothing was compared"
         return None
+
+
+def _one_by_one_as_scalar(exprs: list) -> list:
+    """Where a side is a scalar, a 1×1 matrix side (δ^T δ) is its one entry."""
+    if all(isinstance(e, sp.MatrixBase) for e in exprs):
+        return exprs
+    return [e[0, 0] if isinstance(e, sp.MatrixBase) and e.shape == (1, 1) else e for e in exprs]
 
 
 def pick(w: World, lhs: Node, assign: dict) -> tuple:

@@ -22,7 +22,10 @@ from .functions import ANY, CONCRETE
 BUILTIN_FUNCTIONS = ("exp", "ln", "log", "tanh")       # functions every document may call
 DOMAINS = ("real", "unit", "positive", "simplex")
 RESERVED = {"L", "n", "m", "e", "T", "top"}
-MARKERS = ("definition", "wrong", "ill-formed", "unchecked", "implements")
+MARKERS = ("definition", "redefinition", "wrong", "ill-formed", "unchecked", "implements")
+DEFINING = ("definition", "redefinition")   # redefinition: replaces an earlier definition where they overlap
+MAX_DOCUMENT = 1_000_000  # bytes: the largest shipped document has 8,192
+MAX_FRONT_MATTER = 20_000   # characters: the model is a few lines; no alias or anchor is read either
 ERRATA = ("wrong", "ill-formed")   # wrong: false by value somewhere; ill-formed: undefined at some size
 
 
@@ -53,6 +56,7 @@ class Model:
     indices: tuple
     families: dict
     functions: dict      # name -> "any" | "defined" | a CONCRETE name
+    fixed: bool = False  # about one fixed network: sizes that coincide are its own, not a blind spot
 
 
 def read_model(front: dict | None, where: Location) -> Model:
@@ -60,7 +64,7 @@ def read_model(front: dict | None, where: Location) -> Model:
     if not isinstance(front, dict) or not isinstance(front.get("checker"), dict):
         raise DocumentError(where, "front matter must have a `checker:` mapping (see derivations/README.md)")
     spec = dict(front["checker"])
-    known = {"sizes", "batch", "points", "seed", "indices", "symbols", "functions"}
+    known = {"sizes", "batch", "points", "seed", "indices", "symbols", "functions", "fixed"}
     if set(spec) - known:
         raise DocumentError(where, f"unknown checker keys {sorted(set(spec) - known)}; expected {sorted(known)}")
     sizes = spec.get("sizes", [[2, 3, 2], [3, 2, 4, 2]])
@@ -79,6 +83,9 @@ def read_model(front: dict | None, where: Location) -> Model:
         raise DocumentError(where, f"checker.points: expected an integer in 1..20, got {points!r}")
     if type(seed) is not int:
         raise DocumentError(where, f"checker.seed: expected an integer, got {seed!r}")
+    fixed = spec.get("fixed", False)
+    if type(fixed) is not bool:
+        raise DocumentError(where, f"checker.fixed: expected true or false, got {fixed!r}")
     indices = spec.get("indices", ["i", "j", "k", "l"])
     if not isinstance(indices, list) or not all(isinstance(i, str) and len(i) == 1 for i in indices):
         raise DocumentError(where, f"checker.indices: expected single letters, got {indices!r}")
@@ -102,7 +109,7 @@ def read_model(front: dict | None, where: Location) -> Model:
     both = set(families) & set(functions)
     if both:
         raise DocumentError(where, f"{sorted(both)} declared both as symbols and as functions")
-    return Model(sizes, batch, points, seed, tuple(indices), families, functions)
+    return Model(sizes, batch, points, seed, tuple(indices), families, functions, fixed)
 
 
 def layer_bound(text: str, L: int) -> int:
@@ -194,13 +201,18 @@ MARKDOWN = (MarkdownIt("commonmark").use(front_matter_plugin)
 def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
     """Parse a document into its model and its displayed equations, or raise DocumentError."""
     path = str(path)
-    raw = Path(path).read_bytes()
+    with open(path, "rb") as f:
+        raw = f.read(MAX_DOCUMENT + 1)
+    if len(raw) > MAX_DOCUMENT:
+        raise DocumentError(Location(path, 1), f"more than {MAX_DOCUMENT:,} bytes; a document is a few pages "
+                                               "(split it)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise DocumentError(Location(path, line), f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
                                               f"{e.start}): a document is Markdown") from None
+    text = text.removeprefix("\ufeff")   # a byte-order mark, as some editors save UTF-8
     tokens = MARKDOWN.parse(text)
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     front = None
@@ -208,21 +220,20 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
     pending: tuple[dict, int] | None = None
     for tok in tokens:
         if tok.type == "front_matter":
-            try:
-                front = yaml.safe_load(tok.content)
-            except yaml.YAMLError as e:
-                mark = getattr(e, "problem_mark", None)
-                line = tok.map[0] + 2 + (mark.line if mark else 0)
-                raise DocumentError(Location(path, line), f"front matter is not valid YAML: {e}") from None
+            front = _front_matter(tok.content, Location(path, tok.map[0] + 2))
             continue
         if tok.type == "html_block" and tok.content.lstrip().startswith("<!-- check:"):
             if pending is not None:
                 raise DocumentError(Location(path, pending[1]), "a check: marker is not followed by an equation")
             pending = (_markers(tok.content, Location(path, tok.map[0] + 1)), tok.map[0] + 1)
             continue
-        if tok.type in ("math_block", "math_block_label", "amsmath"):
+        if tok.type in ("math_block", "math_block_label", "amsmath") or (tok.type == "fence" and
+                                                                          tok.info.strip().lower() == "math"):
+            # a ```math block is read like $$: GitHub shows it as an equation
             start = line_starts[tok.map[0]]
             body = tok.content.strip()
+            if not body:
+                raise DocumentError(Location(path, tok.map[0] + 1), "an empty equation")
             offset = text.find(body, start)
             line = text.count("\n", 0, offset) + 1
             column = offset - line_starts[line - 1] + 1
@@ -233,6 +244,13 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
             raise DocumentError(Location(path, pending[1]), "a check: marker must come right before its $$ equation")
         if tok.type == "inline":
             line = tok.map[0] + 1
+            source = text[line_starts[tok.map[0]]:line_starts[tok.map[1]] if tok.map[1] < len(line_starts) else None]
+            bracket = re.search(r"(?m)^[ \t]*(\\\[|\\begin\{(?:equation|align|gather|multline)\*?\})", source)
+            if bracket:   # a display the checker would not read: never a silent pass
+                at = line + source.count("\n", 0, bracket.start())
+                raise DocumentError(Location(path, at), f"{bracket.group(1)} starts a display the checker does not "
+                                                        "read: write the equation between $$ lines (or in a ```math "
+                                                        "block), so that it is checked")
             for child in tok.children or []:
                 if child.type == "math_inline_double":
                     raise DocumentError(Location(path, line), "a $$ equation inside a paragraph: put $$ on "
@@ -243,6 +261,24 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
     if pending is not None:
         raise DocumentError(Location(path, pending[1]), "a check: marker at the end of the document")
     return read_model(front, Location(path, 1)), equations
+
+
+def _front_matter(content: str, where: Location):
+    """The YAML front matter, with no anchor or alias (an alias bomb would expand to gigabytes) and at
+    most MAX_FRONT_MATTER characters."""
+    if len(content) > MAX_FRONT_MATTER:
+        raise DocumentError(where, f"front matter of {len(content):,} characters; at most {MAX_FRONT_MATTER:,}")
+    try:
+        for event in yaml.parse(content, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise DocumentError(Location(where.path, where.line + event.start_mark.line),
+                                    "front matter: YAML anchors and aliases (& and *) are not read; write the "
+                                    "values out")
+        return yaml.safe_load(content)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise DocumentError(Location(where.path, where.line + (mark.line if mark else 0)),
+                            f"front matter is not valid YAML: {getattr(e, 'problem', None) or e}") from None
 
 
 def _markers(comment: str, where: Location) -> dict:
@@ -259,9 +295,9 @@ def _markers(comment: str, where: Location) -> dict:
             raise DocumentError(where, f"marker {word!r} needs " +
                                 ("a manual/ function name" if word == "implements" else "a reason"))
         found[word] = reason
-    kinds = [k for k in ("definition", *ERRATA, "unchecked") if k in found]
+    kinds = [k for k in (*DEFINING, *ERRATA, "unchecked") if k in found]
     if len(kinds) > 1:
-        raise DocumentError(where, f"an equation is one of definition, wrong, ill-formed or unchecked, "
+        raise DocumentError(where, f"an equation is one of definition, redefinition, wrong, ill-formed or unchecked, "
                                    f"not {' and '.join(kinds)}")
     return found
 

@@ -63,9 +63,10 @@ class Budget:
     on the machine or its load, and no document can make the checker hang."""
 
     def __init__(self, steps: int):
-        self.steps, self.left = steps, steps
+        self.steps, self.left, self.total = steps, steps, 0
 
     def reset(self) -> None:
+        self.total += self.steps - self.left
         self.left = self.steps
 
     def spend(self, steps: int) -> None:

@@ -22,7 +22,7 @@ from backproof.reference.exact import DIGITS, Evaluator, Redirect, raw
 
 from .document import SLOT, Family, Model, layer_bound
 from .functions import ANY
-from .errors import Budget, Located, OutOfRange, ShapeError
+from .errors import Budget, Located, OutOfRange, ShapeError, shown
 from .grammar import Node
 from .meaning import in_order
 
@@ -31,6 +31,9 @@ BUILTIN_FUNCTIONS = {"exp": sp.exp, "ln": sp.log, "log": sp.log, "tanh": sp.tanh
 # (10^{10^{10}} would be an exact integer of ten billion digits) and an exact number's size.
 MAX_EXPONENT = 64
 MAX_DIGITS = 1000   # of an exact number's size, and of the precision a value is tried at
+# Definitions that reach others through a function's body or a derivative are followed by recursion:
+# bounded, so that a document meets a located error long before Python's recursion limit.
+MAX_DEFINITION_DEPTH = 40
 
 
 
@@ -46,6 +49,7 @@ class Definition:
     conditions: tuple
     order: int
     param: str | None = None   # for a function definition: its parameter's name
+    line: int = 0              # the document line it is on, once added
 
 
 @dataclass
@@ -76,8 +80,10 @@ class _Numeric(Evaluator):
             return ()
         if isinstance(e, sp.Piecewise):  # the conditions' sides first; the chosen value after
             return tuple(side for _, cond in e.args if cond != sp.true for side in (cond.lhs, cond.rhs))
-        if isinstance(e, (sp.Abs, sp.sign, sp.Max, sp.Min)):
+        if isinstance(e, (sp.Abs, sp.sign, sp.Max, sp.Min, sp.re)):
             return e.args
+        if isinstance(e, sp.im):   # every input is real: SymPy writes |e^-t| as e^(-re(t))
+            return ()
         return super().children(e)
 
     def combine(self, e, values: list):
@@ -93,6 +99,10 @@ class _Numeric(Evaluator):
             raise ValueError(f"no case of {e} holds")
         if isinstance(e, sp.Abs):
             return libmp.mpf_abs(values[0])
+        if isinstance(e, sp.re):
+            return values[0]
+        if isinstance(e, sp.im):
+            return libmp.fzero
         if isinstance(e, sp.sign):
             return libmp.from_int(libmp.mpf_sign(values[0]))
         if isinstance(e, (sp.Max, sp.Min)):
@@ -129,6 +139,8 @@ class World:
         self.inputs: dict = {}                # atom -> exact value, a Fraction (never cleared)
         self.budget = budget                  # the evaluation steps left for this equation, shared
         self._resolving: list = []            # atoms whose definitions are being evaluated now
+        self._opening: list = []              # functions whose bodies are being built now
+        self._nested = 0                      # definitions being evaluated inside one another
         self.reset()
 
     def reset(self):
@@ -136,9 +148,13 @@ class World:
         self._defs, self._arrays, self._dd, self._full, self._partial = {}, {}, {}, {}, {}
         self.numeric = {}                     # digits -> _Numeric: DIGITS, and more where they are needed
 
-    def add(self, d: Definition):
+    def add(self, d: Definition, replaces: bool = False):
+        """Put d in force. What was derived so far stays valid unless d replaces an earlier
+        definition (a definition that overlaps none is a located error, checker/check.py), so a
+        document's definitions cost linear, not quadratic, time in their number."""
         self.definitions.append(d)
-        self.reset()
+        if replaces:
+            self.reset()
 
     def spend(self, steps: int) -> None:
         """Count work against the equation's budget: a deterministic bound, not a clock."""
@@ -209,23 +225,49 @@ class World:
 
     # ---------------------------------------------------------------- definitions
     def definition_of(self, a):
-        """a's value in terms of other atoms. Every defined atom it uses is resolved first, so a
-        definition that uses itself (C = C + 1, or C = K with K = C) is a located error here."""
+        """a's value in terms of other atoms. Every defined atom it uses is resolved first (depth
+        first, with an explicit stack: a chain of any length), so a definition that uses itself
+        (C = C + 1, or C = K with K = C) is a located error here."""
         if a in self._defs:
             return self._defs[a]
+        todo, found, depth = [(a, None)], {}, len(self._resolving)
+        try:
+            while todo:
+                s, uses = todo[-1]
+                if uses is None:
+                    self._enter(s)
+                    value = found[s] = self._nest(self._define, s)
+                    uses = iter([u for u in (_free(value) if isinstance(value, sp.Basic) else ())
+                                 if u in self.registry and not self.is_input(u)])
+                    todo[-1] = (s, uses)
+                u = next(uses, None)
+                if u is None:
+                    self._defs[s] = found.pop(s)
+                    self._resolving.pop()
+                    todo.pop()
+                elif u not in self._defs:
+                    todo.append((u, None))
+        finally:   # an atom not defined yet (OutOfRange) may be caught above: leave no path behind
+            del self._resolving[depth:]
+        return self._defs[a]
+
+    def _enter(self, a) -> None:
         if a in self._resolving:
             loop = " → ".join(map(str, self._resolving[self._resolving.index(a):] + [a]))
-            raise Located(f"circular definitions: {loop}")
+            raise Located(f"circular definitions: {shown(loop)}")
         self._resolving.append(a)
+
+    def _nest(self, fn, *args):
+        """fn(*args), counted as one level of definitions evaluated inside one another."""
+        if self._nested >= MAX_DEFINITION_DEPTH:
+            raise Located(f"definitions used inside one another more than {MAX_DEFINITION_DEPTH} deep "
+                          "(a function defined through another, a derivative of a defined symbol inside a "
+                          "definition...): the checker bounds the depth")
+        self._nested += 1
         try:
-            value = self._define(a)
-            for u in (_free(value) if isinstance(value, sp.Basic) else ()):
-                if u in self.registry and not self.is_input(u):
-                    self.definition_of(u)
+            return fn(*args)
         finally:
-            self._resolving.pop()
-        self._defs[a] = value
-        return value
+            self._nested -= 1
 
     def _define(self, a):
         fam, layer, idx = self.registry[a]
@@ -253,6 +295,10 @@ class World:
             return value
         raise OutOfRange(f"no definition covers {show_atom(fam, layer, idx)} ({self.inst}); "
                          f"{fam.name} is defined in this document, so it is not an input")
+
+    def binds(self, d: Definition, layer, idx) -> bool:
+        """Whether definition d defines the entry (layer, idx) (a prefix of idx for an array one)."""
+        return self._bind(d, layer, idx) is not None
 
     def _bind(self, d: Definition, layer, idx) -> dict | None:
         lhs_layer, lhs_subs = d.lhs.layer, d.lhs.subs
@@ -397,30 +443,40 @@ class World:
         arg = self.ev(arg_node, env, params)
         if fname in BUILTIN_FUNCTIONS:
             return _elementwise(BUILTIN_FUNCTIONS[fname], arg)
-        t, body = self._function(fname, primes, n.pos)
+        t, body = self.function(fname, primes, n.pos)
         if self.functions[fname] == "undefined":   # subs keeps f'(t) a derivative at v: Subs(...)
             return _elementwise(lambda v: body.subs(t, v), arg)
         return _elementwise(lambda v: body.xreplace({t: v}), arg)
 
-    def _function(self, fname: str, primes: int, pos):
+    def function(self, fname: str, primes: int, pos):
         """(t, the function's body in t differentiated `primes` times), cached until a new definition."""
         key = ("fn", fname, primes)
         if key not in self._arrays:
             if primes:
-                t, body = self._function(fname, primes - 1, pos)
+                t, body = self.function(fname, primes - 1, pos)
                 self._arrays[key] = t, _diff(body, t)
-            else:
-                t = sp.Dummy("t")
-                if self.functions[fname] == "defined":
-                    d = next((d for d in reversed(self.definitions) if d.family == fname), None)
-                    if d is None:
-                        raise Located(f"{fname} is used before its definition", pos)
-                    self._arrays[key] = t, self.ev(d.rhs, {}, {d.param: t})
-                elif self.functions[fname] == "undefined":
-                    self._arrays[key] = t, sp.Function(fname)(t)
-                else:
-                    self._arrays[key] = t, ANY[self.functions[fname]](t)
+                return self._arrays[key]
+            if fname in self._opening:
+                loop = " → ".join(self._opening[self._opening.index(fname):] + [fname])
+                raise Located(f"circular definitions: {shown(loop)}", pos)
+            self._opening.append(fname)
+            try:
+                self._arrays[key] = self._nest(self._body, fname, pos)
+            finally:
+                if fname in self._opening:
+                    self._opening.remove(fname)
         return self._arrays[key]
+
+    def _body(self, fname: str, pos) -> tuple:
+        t = sp.Dummy("t")
+        if self.functions[fname] == "defined":
+            d = next((d for d in reversed(self.definitions) if d.family == fname), None)
+            if d is None:
+                raise Located(f"{fname} is used before its definition", pos)
+            return t, self.ev(d.rhs, {}, {d.param: t})
+        if self.functions[fname] == "undefined":
+            return t, sp.Function(fname)(t)
+        return t, ANY[self.functions[fname]](t)
 
     def _sum(self, n: Node, env, params):
         var, lo, hi, body = n.var, n.lo, n.hi, n.body
@@ -527,15 +583,17 @@ class World:
         return order[::-1]
 
     def full(self, expr):
-        """expr with every defined atom replaced by its definition, recursively (inputs only)."""
+        """expr with every defined atom replaced by its definition, all the way down to the inputs
+        (each definition expanded once, those it uses first: no recursion, a chain of any length)."""
         if isinstance(expr, sp.MatrixBase):
             return expr.applyfunc(self.full)
-        subs = {}
-        for s in expr.free_symbols:
-            if s in self.registry and not self.is_input(s):
-                if s not in self._full:
-                    self._full[s] = self.full(self.definition_of(s))
-                subs[s] = self._full[s]
+        for s in reversed(self._parents_first([u for u in expr.free_symbols if u in self.registry])):
+            if s not in self._full:
+                self._full[s] = self._expanded(self.definition_of(s))
+        return self._expanded(expr)
+
+    def _expanded(self, expr):
+        subs = {s: self._full[s] for s in expr.free_symbols if s in self.registry and not self.is_input(s)}
         if not subs:
             return expr
         # xreplace would also replace a symbol a derivative is taken with respect to

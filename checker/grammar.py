@@ -122,6 +122,7 @@ NUMBER: /\d+(\.\d+)?/
 _PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 MAX_TOKENS = 600  # an equation longer than this is refused (issue 9: no unbounded work per equation)
+MAX_NESTING = 40  # brackets, braces and parentheses inside one another
 
 
 class LatexError(ValueError):
@@ -178,6 +179,13 @@ def parse(text: str) -> Equation:
     if len(tokens) > MAX_TOKENS:
         raise LatexError(f"equation has {len(tokens)} tokens, more than the {MAX_TOKENS} allowed; "
                          f"split it", 1, 1)
+    depth = 0
+    for tok in tokens:   # bounded nesting: every later stage (the tree, its meaning, its value) recurses on it
+        depth += tok.value[-1:] in ("(", "{", "[")
+        depth -= tok.value[-1:] in (")", "}", "]")
+        if depth > MAX_NESTING:
+            raise LatexError(f"brackets nested more than {MAX_NESTING} deep; name a part with a definition",
+                             tok.line, tok.column)
     try:
         tree = _PARSER.parse(text)
     except UnexpectedToken as e:
@@ -196,6 +204,8 @@ def parse(text: str) -> Equation:
     except VisitError as e:
         if isinstance(e.orig_exc, LatexError):
             raise e.orig_exc from None
+        if isinstance(e.orig_exc, RecursionError):   # a safety net: MAX_NESTING keeps far from it
+            raise LatexError("nested too deeply to read", 1, 1) from None
         raise
 
 

@@ -15,6 +15,7 @@ from .report import Outcome
 # up to 332 operations simplified in ≤ 2.1 s of CPU time; none from 431 to 917 did in 4 s.
 PROOF_MAX_OPS = 400
 PROOF_CPU_SECONDS = 60             # safety net (CPU time, not wall clock: load does not move it)
+PROOF_MEMORY = 2 << 30             # bytes a proof child may add to what it inherits (a safety net too)
 
 
 class Prover:
@@ -36,10 +37,10 @@ class Prover:
         runs while the checker goes on with the next equations."""
         entries = []
         for world, exprs in sides:
-            for e in exprs[1:]:
+            for i, e in enumerate(exprs[1:], 2):
                 diff = exprs[0] - e
-                entries.extend((world, d) for d in (diff if isinstance(diff, sp.MatrixBase) else [diff]))
-        entries = [(w, e) for w, e in entries if e != 0]
+                entries.extend((world, d, i) for d in (diff if isinstance(diff, sp.MatrixBase) else [diff]))
+        entries = [(w, e, i) for w, e, i in entries if e != 0]
         if not entries:
             outcome.status = "proved"
             return
@@ -63,15 +64,39 @@ class Prover:
 
 def _settle(proof) -> None:
     outcome, child, receive = proof
-    answer = receive.recv() if receive.poll(None) else None
+    try:
+        answer = receive.recv()
+    except (EOFError, OSError):   # the child was killed (its CPU or memory limit): that claim only
+        answer = None
     child.join()
     receive.close()
     if answer == "proved":
         outcome.status = "proved"
     elif answer is None:
-        outcome.detail = f"not proved: the attempt exceeded its {PROOF_CPU_SECONDS} s of CPU time"
+        outcome.detail = (f"not proved (limit): the attempt ended at its limit of {PROOF_CPU_SECONDS} s of "
+                          f"CPU time or {PROOF_MEMORY >> 30} GiB of memory")
+    elif isinstance(answer, tuple):   # ("nonzero", the difference): decided exactly, false
+        outcome.status = "FAIL"
+        outcome.detail = (f"the sides differ exactly: side 1 minus side {answer[1]} is {answer[2]} at "
+                          f"{answer[3]}, a rational function of the inputs that is not identically 0, so "
+                          "the claim is false almost everywhere (though its sides agree to rounding at "
+                          "the points drawn)")
     elif answer != "unproved":
         outcome.detail = f"not proved: {answer} operations exceed the proof budget of {PROOF_MAX_OPS}"
+
+
+def _address_space() -> int:
+    """The bytes of address space this process has now (what a forked child inherits)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _short(e, limit: int = 200) -> str:
+    text = sp.sstr(e)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _is_zero(e) -> bool:
@@ -83,16 +108,45 @@ def _is_zero(e) -> bool:
     return sp.expand(sp.numer(sp.together(e))) == 0 or sp.expand(e) == 0 or sp.simplify(e) == 0
 
 
+def _nonzero(w, e) -> bool:
+    """e, a difference with every definition substituted, is certainly not identically 0: a rational
+    function of inputs drawn from open sets (real, unit, positive: not a simplex's entries, which are
+    tied by their sum) whose numerator expands to a nonzero polynomial, so it is nonzero almost
+    everywhere in the domain. Sound, and decidable; anything else is left to evaluation."""
+    syms = e.free_symbols
+    if not all(s in w.registry and w.is_input(s) and w.registry[s][0].domain != "simplex" for s in syms):
+        return False
+    if not e.is_rational_function(*syms):
+        return False
+    return sp.expand(sp.numer(sp.together(e))) != 0
+
+
 def _prove(entries, send) -> None:
-    """In the forked child: send "proved" when every difference is 0, "unproved" when SymPy does
-    not reduce one to 0 (or raises: a proof attempt never prints a traceback), or the operation
+    """In the forked child: send "proved" when every difference is 0; ("nonzero", side, the
+    difference, the sizes) when one is decided exactly to be nonzero; "unproved" when SymPy does
+    not reduce one to 0 (or raises: a proof attempt never prints a traceback); or the operation
     count of one beyond the budget (then nothing is tried)."""
     import resource
     resource.setrlimit(resource.RLIMIT_CPU, (PROOF_CPU_SECONDS, PROOF_CPU_SECONDS + 1))
     try:
-        full = [w.full(e) for w, e in entries if sp.expand(e) != 0]
-        ops = max((sp.count_ops(e) for e in full), default=0)
-        answer = ops if ops > PROOF_MAX_OPS else "proved" if all(map(_is_zero, full)) else "unproved"
+        resource.setrlimit(resource.RLIMIT_AS, (_address_space() + PROOF_MEMORY,) * 2)
+    except (ValueError, OSError):   # no such limit here: the CPU limit still bounds the attempt
+        pass
+    try:
+        full = [(w, w.full(e), i) for w, e, i in entries if sp.expand(e) != 0]
+        ops = max((sp.count_ops(e) for _, e, _ in full), default=0)
+        if ops > PROOF_MAX_OPS:
+            answer = ops
+        else:
+            answer = "proved"
+            for w, e, i in full:
+                if _nonzero(w, e):
+                    answer = ("nonzero", i, _short(sp.factor(e)), str(w.inst))
+                    break
+                if not _is_zero(e):
+                    answer = "unproved"
+    except MemoryError:
+        answer = None
     except Exception:  # noqa: BLE001 - SymPy failing to simplify is "not proved", not a crash
         answer = "unproved"
     send.send(answer)

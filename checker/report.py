@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 
 import mpmath
 
-from backproof.reference.tolerances import CHECKER_FLOOR as FLOOR, CHECKER_RESIDUAL as RESIDUAL
-
-from backproof.reference.exact import to_mpf
+from backproof.reference.exact import DIGITS, to_mpf
+from backproof.reference.tolerances import CHECKER_ROUNDING, checker_tolerance
 
 from .errors import Location
 
@@ -74,12 +73,16 @@ def describe(f: Failure) -> str:
         shown = ", ".join(f"{show_sym(s)} = {mpmath.nstr(to_mpf(v), 12)}"
                           for s, v in sorted(inputs.items(), key=lambda kv: str(kv[0])))
         lines.append(f"inputs: {shown}" if shown else "inputs: none")
-        lines.append(f"left side  = {show_value(f.values[0])}")
-        lines.append(f"right side = {show_value(f.values[1])}")
+        n = 20 if isinstance(f.values[0], list) or isinstance(f.values[1], list) else \
+            max(20, _digits_to_tell(f.values[0], f.values[1]))
+        lines.append(f"left side  = {show_value(f.values[0], n)}")
+        lines.append(f"right side = {show_value(f.values[1], n)}")
     return "\n".join(lines)
 
 
-def differ(a, b) -> str | None:
+def differ(a, b, digits: int = DIGITS) -> str | None:
+    """What tells two side values (scalars, or lists of rows) apart at `digits` digits, or None."""
+    a, b = _scalar(a), _scalar(b)
     if isinstance(a, list) != isinstance(b, list):
         return f"one is a matrix ({vshape(a)}) and the other {vshape(b)}"
     if isinstance(a, list):
@@ -87,27 +90,52 @@ def differ(a, b) -> str | None:
             return f"shapes {vshape(a)} and {vshape(b)}"
         for r, (ra, rb) in enumerate(zip(a, b)):
             for c, (x, y) in enumerate(zip(ra, rb)):
-                if _apart(x, y):
+                if _apart(x, y, digits):
                     return f"entry ({r + 1}, {c + 1}): {mpmath.nstr(x, 15)} against {mpmath.nstr(y, 15)}"
         return None
-    if _apart(a, b):
-        return f"{mpmath.nstr(a, 15)} against {mpmath.nstr(b, 15)} (residual {mpmath.nstr(abs(a - b), 3)})"
+    if _apart(a, b, digits):
+        n = _digits_to_tell(a, b)
+        return f"{mpmath.nstr(a, n)} against {mpmath.nstr(b, n)} (residual {mpmath.nstr(abs(a - b), 3)})"
     return None
 
 
-def _apart(x, y) -> bool:
-    """Different numbers: apart by more than RESIDUAL of the larger, and by more than FLOOR."""
-    return abs(x - y) > RESIDUAL * max(abs(x), abs(y)) + FLOOR
+def _digits_to_tell(a, b) -> int:
+    """Significant digits that show two close numbers apart (15 at least, 60 at most)."""
+    scale, gap = max(abs(a), abs(b)), abs(a - b)
+    if gap == 0 or scale == 0:
+        return 15
+    return int(min(60, max(15, mpmath.ceil(mpmath.log10(scale / gap)) + 4)))
+
+
+def settled(a, b, digits: int = DIGITS) -> bool:
+    """Sides that agree to rounding at `digits` digits (within 10^(CHECKER_ROUNDING - digits) of the
+    larger, entry by entry): no higher precision could tell them apart by more than the margin.
+    Sides that agree only within the margin are evaluated again at more digits (checker/check.py)."""
+    a, b = _scalar(a), _scalar(b)
+    pairs = zip(sum(a, []), sum(b, [])) if isinstance(a, list) else [(a, b)]
+    bound = mpmath.mpf(10) ** (CHECKER_ROUNDING - digits)
+    return all(abs(x - y) <= bound * max(abs(x), abs(y)) for x, y in pairs)
+
+
+def _scalar(v):
+    """A 1×1 matrix is its one entry (δ^T δ against a sum of squares)."""
+    return v[0][0] if isinstance(v, list) and len(v) == 1 and len(v[0]) == 1 else v
+
+
+def _apart(x, y, digits: int) -> bool:
+    """Different numbers: apart by more than the relative margin of the larger, and by more than the floor."""
+    residual, floor = checker_tolerance(digits)
+    return abs(x - y) > residual * max(abs(x), abs(y)) + floor
 
 
 def vshape(v) -> str:
     return f"{len(v)}×{len(v[0])}" if isinstance(v, list) else "a scalar"
 
 
-def show_value(v) -> str:
+def show_value(v, digits: int = 20) -> str:
     if isinstance(v, list):
         return "[" + "; ".join(", ".join(mpmath.nstr(x, 15) for x in row) for row in v) + "]"
-    return mpmath.nstr(v, 20)
+    return mpmath.nstr(v, digits)
 
 
 def show_sym(s) -> str:

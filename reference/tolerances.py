@@ -105,11 +105,24 @@ def rtol_tf32(sizes=None, batch: int = 1) -> float:
     return products_on_path * per_product * more_layers + rtol_exact(np.float32, sizes, batch)
 
 
-# The derivation checker evaluates both sides of an equation with mpmath at 50 significant digits
-# (reference.exact.DIGITS); a true equation's sides then differ by rounding of about 10^-48 of
-# their size. Half the digits is the margin: sides that differ by more than 10^-25 of the larger
-# are different numbers. The comparison is relative, so sides far below 1 (a saturated sigmoid's
-# derivative, 10^-30) are still told apart; below CHECKER_FLOOR both count as zero (the rounding
-# left where a true side cancels to 0 from terms of size up to 10^8).
-CHECKER_RESIDUAL = mpmath.mpf(10) ** -25
-CHECKER_FLOOR = mpmath.mpf(10) ** -40
+# The derivation checker evaluates both sides of an equation with mpmath at D = 50 significant
+# digits (reference.exact.DIGITS); a true equation's sides then differ by rounding of about 10^-48
+# of their size. Half the digits is the margin: sides that differ by more than 10^(25-D) of the
+# larger are different numbers. The comparison is relative, so sides far below 1 (a saturated
+# sigmoid's derivative, 10^-30) are still told apart; below 10^(10-D) both count as zero (the
+# rounding left where a true side cancels to 0 from terms of size up to 10^8).
+# A margin alone would let a false claim whose sides differ by less pass ((1 + 10^-30) t = t,
+# sigma(60) = 1): sides that agree within the margin but not to rounding (closer than
+# 10^(CHECKER_ROUNDING - D) of the larger) are evaluated again at CHECKER_CONFIRM_DIGITS, where
+# an identity's residual shrinks with the precision and a true difference does not. So the verdict
+# is the one any higher precision gives, for every difference above 10^(8-50) of the sides.
+CHECKER_MARGIN, CHECKER_FLOOR_DIGITS, CHECKER_ROUNDING = 25, 10, 8
+CHECKER_CONFIRM_DIGITS = 150
+
+
+def checker_tolerance(digits: int) -> tuple:
+    """(relative residual, floor) two sides may differ by at `digits` significant digits."""
+    return mpmath.mpf(10) ** (CHECKER_MARGIN - digits), mpmath.mpf(10) ** (CHECKER_FLOOR_DIGITS - digits)
+
+
+CHECKER_RESIDUAL, CHECKER_FLOOR = checker_tolerance(50)

@@ -14,14 +14,14 @@ from bugs import BUGS
 from backproof.cli.main import main
 from backproof.checker.check import check_document
 from backproof.checker.run import check_documents
-from backproof.checker.document import ERRATA, read_document
+from backproof.checker.document import DEFINING, ERRATA, read_document
 from backproof.checker.grammar import MAX_TOKENS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = sorted(p for p in (ROOT / "derivations").glob("*.md") if p.name != "README.md")
 HEADER = """---
 checker:
-  sizes: [[2, 3]]
+  sizes: [[3, 4]]
   symbols:
     x: {sub: ["n(0)"]}
     t: {}
@@ -127,7 +127,7 @@ def _mutate(doc: Path, mutation, tmp_path: Path) -> tuple[Path, dict]:
     text = doc.read_text()
     expected = {}
     for eq in reversed(equations):
-        if eq.markers.keys() & {"definition", "unchecked", *ERRATA}:
+        if eq.markers.keys() & {*DEFINING, "unchecked", *ERRATA}:
             continue
         start, end = _split_top(eq.text)
         new_rhs = mutation(eq.text[start:end])
@@ -217,7 +217,7 @@ def _single_problem(path) -> str:
     ("\n$$\nt = t \\foo\n$$\n", 10, 7, "cannot read"),
     ("\n$$\nt = q\n$$\n", 10, 5, "unknown symbol 'q'"),
     ("\n$$\nt = tt\n$$\n", 10, 5, "write `t t` for a product"),
-    ("\n$$\nt = x_3\n$$\n", 10, 1, "outside 1..2"),
+    ("\n$$\nt = x_4\n$$\n", 10, 1, "outside 1..3"),
     ("\n$$\nt = t + t) \n$$\n", 10, 10, "unexpected ')'"),
 ])
 def test_malformed_equations_are_located_errors(tmp_path, body, line, col, words):
@@ -458,15 +458,30 @@ def test_every_shipped_document_has_a_size_where_nothing_coincides(reports):
     ("[[2, 3, 2], [3, 2, 4, 2]]", "[2, 2]", ["at n = [2, 3, 2], m = 2: L = ", "n_0 = ", "= 2", "every other size"]),
     ("[[4, 5, 6, 7]]", "[5]", ["n_1 = m = 5"]),
     ("[[3, 4, 5]]", "[6]", ["L below 3"]),
+    ("[[2, 2]]", "[1]", ["L = m = 1", "m below 3"]),   # batch 1 only: a batch-1-only claim would pass
 ])
-def test_a_document_whose_sizes_coincide_gets_a_located_warning(tmp_path, sizes, batch, words):
+def test_a_document_whose_sizes_coincide_is_a_located_error_unless_it_is_about_one_network(tmp_path, sizes, batch,
+                                                                                           words):
     header = (f"---\nchecker:\n  sizes: {sizes}\n  batch: {batch}\n  symbols:\n"
               "    w: {layers: 1..L, sub: [\"n(l)\", \"n(l-1)\"]}\n    x: {sub: [\"m\", \"n(0)\"]}\n---\n")
     r = check_document(_doc(tmp_path, "\n$$\nw^1_{11} = w^1_{11}\n$$\n", header), prove=False)
-    assert r.ok and len(r.warnings) == 1
-    assert r.warnings[0].startswith(f"{tmp_path / 'doc.md'}:1: ") and all(w in r.warnings[0] for w in words)
+    assert not r.ok and r.error.startswith(f"{tmp_path / 'doc.md'}:1: ") and all(w in r.error for w in words)
+    assert "fixed: true" in r.error
+    fixed = header.replace("checker:\n", "checker:\n  fixed: true\n")
+    assert check_document(_doc(tmp_path, "\n$$\nw^1_{11} = w^1_{11}\n$$\n", fixed), prove=False).ok
     wide = header.replace(sizes, "[[4, 5, 6, 7]]").replace(batch, "[8]")
-    assert not check_document(_doc(tmp_path, "\n$$\nw^1_{11} = w^1_{11}\n$$\n", wide), prove=False).warnings
+    assert check_document(_doc(tmp_path, "\n$$\nw^1_{11} = w^1_{11}\n$$\n", wide), prove=False).ok
+
+
+def test_a_batch_one_only_claim_fails_where_the_batch_is_told_apart(tmp_path):
+    """Σ_i x_i1 = x_11 holds only at batch 1: with batch 1 alone the document is refused; with a
+    batch of 3 the claim fails at its line."""
+    header = ("---\nchecker:\n  sizes: [[4, 5]]\n  batch: [{m}]\n  symbols:\n"
+              "    x: {{sub: [\"m\", \"n(0)\"]}}\n---\n")
+    body = "\n$$\n\\sum_i x_{i1} = x_{11}\n$$\n"
+    assert not check_document(_doc(tmp_path, body, header.format(m=1)), prove=False).ok
+    r = check_document(_doc(tmp_path, body, header.format(m=3)), prove=False)
+    assert [(o.status, o.where.line) for o in r.outcomes] == [("FAIL", 10)]
 
 
 # ----------------------------------------------------------------------------- errata, conditions, any
@@ -495,12 +510,12 @@ def test_a_condition_that_restricts_no_index_is_an_error(tmp_path):
     assert "doc.md:10:" in problem and "restricts none" in problem
 
 
-ANY_HEADER = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  points: 6\n  functions: {f: any}\n")
+ANY_HEADER = HEADER.replace("  sizes: [[3, 4]]\n", "  sizes: [[3, 4]]\n  points: 6\n  functions: {f: any}\n")
 
 
 def test_any_needs_a_world_for_each_function_it_stands_for(tmp_path):
     from backproof.checker.functions import ANY
-    header = HEADER.replace("  sizes: [[2, 3]]\n", "  sizes: [[2, 3]]\n  points: 5\n  functions: {f: any}\n")
+    header = HEADER.replace("  sizes: [[3, 4]]\n", "  sizes: [[3, 4]]\n  points: 5\n  functions: {f: any}\n")
     problem = _single_problem(_doc(tmp_path, "\n$$\nt = t\n$$\n", header))
     assert len(ANY) == 6 and "doc.md:1" in problem and "sizes × points must be at least 6, got 1 × 5" in problem
 
@@ -584,7 +599,7 @@ def test_hostile_documents_are_located_one_line_errors_in_bounded_time(tmp_path)
     each one rejected at its line with its reason; then the other shapes of bad input."""
     import subprocess
     import sys
-    big = HEADER.replace("[[2, 3]]", "[[12, 12]]")
+    big = HEADER.replace("[[3, 4]]", "[[12, 12]]")
     for name, (equation, _, _) in HOSTILE.items():
         header = big if name == "many.md" else HEADER
         (tmp_path / name).write_text(header + f"\n$$\n{equation}\n$$\n\n$$\nt = t\n$$\n")
