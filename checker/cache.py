@@ -24,6 +24,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from .document import MAX_DOCUMENT
 from .errors import Location
 from .report import DocReport, Outcome
 
@@ -62,7 +63,8 @@ def _code() -> str:
 def key(path: Path, prove: bool, seed: int | None) -> str:
     h = hashlib.sha256(_code().encode())
     h.update(f"|{path}|{prove}|{seed}|".encode())
-    h.update(Path(path).read_bytes())
+    with open(path, "rb") as f:   # no more than the checker would read (a huge file is refused there)
+        h.update(f.read(MAX_DOCUMENT + 1))
     return h.hexdigest()
 
 

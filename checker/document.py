@@ -59,56 +59,61 @@ class Model:
     fixed: bool = False  # about one fixed network: sizes that coincide are its own, not a blind spot
 
 
-def read_model(front: dict | None, where: Location) -> Model:
-    """The front matter's `checker:` mapping, validated key by key."""
+def read_model(front: dict | None, where: Location, source: str = "", first_line: int = 2) -> Model:
+    """The front matter's `checker:` mapping, validated key by key. `source` is the front matter's
+    text (from file line `first_line`): an error about one key is located at that key's line."""
+    def at(key: str) -> Location:
+        match = re.search(rf"(?m)^[ \t]*{re.escape(str(key))}[ \t]*:", source)
+        return Location(where.path, first_line + source.count("\n", 0, match.start())) if match else where
+
     if not isinstance(front, dict) or not isinstance(front.get("checker"), dict):
         raise DocumentError(where, "front matter must have a `checker:` mapping (see derivations/README.md)")
     spec = dict(front["checker"])
     known = {"sizes", "batch", "points", "seed", "indices", "symbols", "functions", "fixed"}
     if set(spec) - known:
-        raise DocumentError(where, f"unknown checker keys {sorted(set(spec) - known)}; expected {sorted(known)}")
+        raise DocumentError(at(sorted(set(spec) - known)[0]), f"unknown checker keys {sorted(set(spec) - known)}; expected {sorted(known)}")
     sizes = spec.get("sizes", [[2, 3, 2], [3, 2, 4, 2]])
     if (not isinstance(sizes, list) or not sizes or
             not all(isinstance(s, list) and 2 <= len(s) <= MAX_SIZE + 1 and
                     all(type(v) is int and 1 <= v <= MAX_SIZE for v in s) for s in sizes)):
-        raise DocumentError(where, f"checker.sizes: expected a list of layer-size lists [n_0, ..., n_L] "
+        raise DocumentError(at("sizes"), f"checker.sizes: expected a list of layer-size lists [n_0, ..., n_L] "
                                    f"with 1 <= n_l <= {MAX_SIZE} and L <= {MAX_SIZE}, got {sizes!r}")
     batch = spec.get("batch", [None] * len(sizes))
     if not isinstance(batch, list) or len(batch) != len(sizes) or \
             not all(b is None or (type(b) is int and 1 <= b <= MAX_SIZE) for b in batch):
-        raise DocumentError(where, f"checker.batch: expected one batch size in 1..{MAX_SIZE} per entry of "
+        raise DocumentError(at("batch"), f"checker.batch: expected one batch size in 1..{MAX_SIZE} per entry of "
                                    f"sizes, got {batch!r}")
     points, seed = spec.get("points", 3), spec.get("seed", 0)
     if type(points) is not int or not 1 <= points <= 20:
-        raise DocumentError(where, f"checker.points: expected an integer in 1..20, got {points!r}")
+        raise DocumentError(at("points"), f"checker.points: expected an integer in 1..20, got {points!r}")
     if type(seed) is not int:
-        raise DocumentError(where, f"checker.seed: expected an integer, got {seed!r}")
+        raise DocumentError(at("seed"), f"checker.seed: expected an integer, got {seed!r}")
     fixed = spec.get("fixed", False)
     if type(fixed) is not bool:
-        raise DocumentError(where, f"checker.fixed: expected true or false, got {fixed!r}")
+        raise DocumentError(at("fixed"), f"checker.fixed: expected true or false, got {fixed!r}")
     indices = spec.get("indices", ["i", "j", "k", "l"])
     if not isinstance(indices, list) or not all(isinstance(i, str) and len(i) == 1 for i in indices):
-        raise DocumentError(where, f"checker.indices: expected single letters, got {indices!r}")
+        raise DocumentError(at("indices"), f"checker.indices: expected single letters, got {indices!r}")
     families = {}
     for name, decl in (spec.get("symbols") or {}).items():
-        families[str(name)] = _family(str(name), decl or {}, where)
+        families[str(name)] = _family(str(name), decl or {}, at(name))
     functions = {}
     for name, kind in (spec.get("functions") or {}).items():
         if kind not in ("any", "defined", *CONCRETE):
-            raise DocumentError(where, f"checker.functions.{name}: expected any, defined or one of "
+            raise DocumentError(at(name), f"checker.functions.{name}: expected any, defined or one of "
                                        f"{sorted(CONCRETE)}, got {kind!r}")
         functions[str(name)] = kind
     if "any" in functions.values() and points * len(sizes) < len(ANY):
-        raise DocumentError(where, f"checker.points: a function declared `any` is instantiated as "
+        raise DocumentError(at("points"), f"checker.points: a function declared `any` is instantiated as "
                                    f"{', '.join(ANY)} in turn, one per size and point, so sizes × points must be "
                                    f"at least {len(ANY)}, got {len(sizes)} × {points}")
     for name in list(families) + list(functions):
         if name in RESERVED or name in indices or name in BUILTIN_FUNCTIONS:
-            raise DocumentError(where, f"symbol {name!r} is reserved (L, n, m, e, T, the index letters "
+            raise DocumentError(at(name), f"symbol {name!r} is reserved (L, n, m, e, T, the index letters "
                                        f"and exp/ln/log/tanh have fixed meanings)")
     both = set(families) & set(functions)
     if both:
-        raise DocumentError(where, f"{sorted(both)} declared both as symbols and as functions")
+        raise DocumentError(at(sorted(both)[0]), f"{sorted(both)} declared both as symbols and as functions")
     return Model(sizes, batch, points, seed, tuple(indices), families, functions, fixed)
 
 
@@ -215,12 +220,13 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
     text = text.removeprefix("\ufeff")   # a byte-order mark, as some editors save UTF-8
     tokens = MARKDOWN.parse(text)
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-    front = None
+    front, front_source, front_line = None, "", 1
     equations: list[Marked] = []
     pending: tuple[dict, int] | None = None
     for tok in tokens:
         if tok.type == "front_matter":
-            front = _front_matter(tok.content, Location(path, tok.map[0] + 2))
+            front = read_front_matter(tok.content, Location(path, tok.map[0] + 2))
+            front_source, front_line = tok.content, tok.map[0] + 2
             continue
         if tok.type == "html_block" and tok.content.lstrip().startswith("<!-- check:"):
             if pending is not None:
@@ -260,10 +266,10 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
                 line += child.type in ("softbreak", "hardbreak")
     if pending is not None:
         raise DocumentError(Location(path, pending[1]), "a check: marker at the end of the document")
-    return read_model(front, Location(path, 1)), equations
+    return read_model(front, Location(path, 1), front_source, front_line), equations
 
 
-def _front_matter(content: str, where: Location):
+def read_front_matter(content: str, where: Location):
     """The YAML front matter, with no anchor or alias (an alias bomb would expand to gigabytes) and at
     most MAX_FRONT_MATTER characters."""
     if len(content) > MAX_FRONT_MATTER:

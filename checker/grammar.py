@@ -62,6 +62,7 @@ cmp: CMP | EQ
     | LVERT expr RVERT                              -> abs
     | LNORM expr RNORM                              -> norm
     | MINMAX "(" expr "," expr ")"                  -> minmax
+    | MINMAX "\\left(" expr "," expr "\\right)"       -> minmax
     | CASESB case (ROWSEP case)* CASESE             -> cases
 case: expr AMP TEXT? expr cmp expr
     | expr AMP TEXT
@@ -86,7 +87,7 @@ SLASH: "/"
 SUM: "\\sum"
 NABLA: "\\nabla"
 FRAC: "\\frac" | "\\dfrac" | "\\tfrac"
-DIFF: "\\partial" | "\\mathrm{d}"
+DIFF.2: "\\partial" | "\\mathrm{d}" | "\\operatorname{d}"   // above NAME, which \mathrm{d} also matches
 ONES: "\\mathbf{1}"
 PRIME: "'"
 BIGL: "\\bigl(" | "\\Bigl(" | "\\biggl("

@@ -14,11 +14,12 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import yaml
 from latex2mathml.converter import convert as _mathml
 
-from .document import MARKDOWN
-from .report import DocReport, Outcome, total_line
+from .document import MARKDOWN, MAX_DOCUMENT, read_front_matter
+from .errors import DocumentError, Location
+from .mathml import sanitize
+from .report import DocReport, Outcome, capped, total_line
 
 # How each status is shown: (CSS class, label).
 LABELS = {"definition": ("definition", "definition"), "proved": ("proved", "proved"),
@@ -58,18 +59,30 @@ def write_html(reports: list[DocReport], out_dir: str | Path) -> list[Path]:
     """One page per document and an index.html in `out_dir` (created if missing); returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pages = {Path(r.path).name: page_name(r) for r in reports}
+    names = page_names(reports)
+    pages = {Path(r.path).name: names[r.path] for r in reports}
     written = []
     for r in reports:
-        written.append(out / page_name(r))
+        written.append(out / names[r.path])
         written[-1].write_text(render_document(r, pages), encoding="utf-8")
     written.append(out / "index.html")
-    written[-1].write_text(render_index(reports), encoding="utf-8")
+    written[-1].write_text(render_index(reports, names), encoding="utf-8")
     return written
 
 
-def page_name(report: DocReport) -> str:
-    return Path(report.path).stem + ".html"
+def page_names(reports: list[DocReport]) -> dict:
+    """{document path: its page's file name}: the document's name with .html, made unique (two
+    folders' x.md, and a document named index.md, which would be the index page, get -2, -3...)."""
+    taken, names = {"index.html"}, {}
+    for r in reports:
+        stem = Path(r.path).stem or "document"
+        name, k = f"{stem}.html", 1
+        while name in taken:
+            k += 1
+            name = f"{stem}-{k}.html"
+        taken.add(name)
+        names[r.path] = name
+    return names
 
 
 def _page(title: str, body: str) -> str:
@@ -84,7 +97,7 @@ def math(tex: str, display: bool) -> str:
     if "\\\\" in body and "\\begin" not in body:
         body = "\\begin{aligned}" + body + "\\end{aligned}"
     try:
-        return _mathml(body, display="block" if display else "inline")
+        return sanitize(_mathml(body, display="block" if display else "inline"))
     except Exception:  # noqa: BLE001 - any converter failure shows the source instead of a broken page
         return f'<code class="tex" title="not converted to MathML">{html.escape(tex)}</code>'
 
@@ -92,10 +105,7 @@ def math(tex: str, display: bool) -> str:
 def render_document(report: DocReport, pages: dict | None = None) -> str:
     """The document's page. `pages` maps document file names to page names, for links between them."""
     name = Path(report.path).name
-    try:
-        text = Path(report.path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = ""
+    text = _text(report)
     tokens = MARKDOWN.parse(text) if text else []
     title = _title(tokens) or name
     env = {"outcomes": report.outcomes, "pages": pages or {}}
@@ -105,18 +115,29 @@ def render_document(report: DocReport, pages: dict | None = None) -> str:
               f"evaluated only), {c['expected-wrong']} errata shown wrong, {c['unchecked']} unchecked, "
               f"{c['definition']} definitions, {c['FAIL'] + c['ERROR']} failures. "
               '<a href="index.html">All documents</a>'
-              + (f"<br>ERROR {html.escape(report.error)}" if report.error else "") + "</div>")
+              + (f"<br>ERROR {html.escape(capped(report.error))}" if report.error else "") + "</div>")
     banner += "".join(f'<div class="banner warn">{html.escape(w)}</div>' for w in report.warnings)
     body = _RENDERER.render(tokens, MARKDOWN.options, env) if tokens else ""
     return _page(title, banner + body)
+
+
+def _text(report: DocReport) -> str:
+    """The document's text, if the checker read it (a refused link or an oversized file: nothing)."""
+    if report.refused:
+        return ""
+    try:
+        with open(report.path, "rb") as f:
+            return f.read(MAX_DOCUMENT + 1).decode("utf-8").removeprefix("\ufeff")[:MAX_DOCUMENT]
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _title(tokens) -> str | None:
     """The front matter's `title:` (YAML, as the checker reads it), if there is one."""
     front = next((t for t in tokens if t.type == "front_matter"), None)
     try:
-        data = yaml.safe_load(front.content) if front is not None else None
-    except yaml.YAMLError:
+        data = read_front_matter(front.content, Location("")) if front is not None else None
+    except DocumentError:
         return None
     title = data.get("title") if isinstance(data, dict) else None
     return str(title) if title is not None else None
@@ -137,7 +158,7 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
         line += f' <span class="where">(line {o.where.line})</span>'
         if o.tie:
             line += f"<br>implements <code>{html.escape(o.tie)}</code>"
-        detail = o.detail.strip()
+        detail = capped(o.detail.strip())
         if o.status == "unchecked":
             line += f"<br>{html.escape(detail)}"
         elif o.status == "expected-wrong":
@@ -158,6 +179,13 @@ def _display(self, tokens, idx, options, env) -> str:
     return f'<div class="eq {cls}"><div class="formula">{math(tok.content, True)}</div>{panel}</div>\n'
 
 
+def _fence(self, tokens, idx, options, env) -> str:
+    """A ```math block is an equation the checker read (as GitHub shows it); other fences are code."""
+    if tokens[idx].info.strip().lower() == "math":
+        return _display(self, tokens, idx, options, env)
+    return type(self).fence(self, tokens, idx, options, env)
+
+
 def _inline_math(self, tokens, idx, options, env) -> str:
     return math(tokens[idx].content, False)
 
@@ -173,9 +201,18 @@ def _front_matter(self, tokens, idx, options, env) -> str:
     return ""
 
 
+def safe_url(url: str) -> bool:
+    """A link or image address a page may hold: relative (no scheme), or http(s)."""
+    scheme = url.split("#")[0].split("?")[0].split("/")[0]
+    return ":" not in scheme or scheme.lower() in ("http:", "https:")
+
+
 def _link_open(self, tokens, idx, options, env) -> str:
     tok = tokens[idx]
     href = tok.attrGet("href") or ""
+    if not safe_url(href):   # javascript:, data:, file:, ... : the text stays, the link goes
+        tok.attrs.pop("href", None)
+        return "<a>"
     relative = ":" not in href.split("#")[0] and not href.startswith(("/", "#"))   # not https://..., /x.md
     target = env["pages"].get(Path(href.split("#")[0]).name) if relative else None
     if target:
@@ -183,24 +220,29 @@ def _link_open(self, tokens, idx, options, env) -> str:
     return self.renderToken(tokens, idx, options, env)
 
 
+def _image(self, tokens, idx, options, env) -> str:
+    tok = tokens[idx]
+    if not safe_url(tok.attrGet("src") or ""):
+        return html.escape(tok.content or "")   # the alt text, no image
+    return type(self).image(self, tokens, idx, options, env)
+
+
 _RENDERER = type(MARKDOWN.renderer)()
 for _name, _rule in {"math_block": _display, "math_block_label": _display, "amsmath": _display,
                      "math_inline": _inline_math, "math_inline_double": _inline_math,
                      "html_block": _raw_html, "html_inline": _raw_html, "front_matter": _front_matter,
-                     "link_open": _link_open}.items():
+                     "link_open": _link_open, "image": _image, "fence": _fence}.items():
     _RENDERER.rules[_name] = _rule.__get__(_RENDERER)
 
 
-def render_index(reports: list[DocReport]) -> str:
+def render_index(reports: list[DocReport], names: dict | None = None) -> str:
+    names = names or page_names(reports)
     rows = []
     for r in reports:
         c = r.counts
         status = "error" if r.error else "ok" if r.ok else "FAILED"
-        try:
-            title = _title(MARKDOWN.parse(Path(r.path).read_text(encoding="utf-8"))) or ""
-        except (OSError, UnicodeDecodeError):
-            title = ""
-        rows.append(f'<tr><td><a href="{page_name(r)}">{html.escape(Path(r.path).name)}</a></td>'
+        title = _title(MARKDOWN.parse(_text(r))) or ""
+        rows.append(f'<tr><td><a href="{html.escape(names[r.path])}">{html.escape(Path(r.path).name)}</a></td>'
                     f"<td>{html.escape(title)}</td>"
                     + "".join(f'<td class="n">{v}</td>' for v in
                               (c["proved"], c["checked"], c["expected-wrong"], c["unchecked"],

@@ -248,16 +248,20 @@ def free_indices(n: Node, bound: frozenset = frozenset()) -> set:
     return out
 
 
-def free_refs(n: Node):
-    """Atoms whose indices use no summation index (what fixes the free indices' ranges)."""
+def free_refs(n: Node, bound: frozenset = frozenset()):
+    """Atoms whose indices use no summation index (what fixes the free indices' ranges): a_j inside
+    \\sum_k counts, w_{jk} there does not."""
     if n.kind == "sum":
+        yield from free_refs(n.body, bound | {n.var})
         return
     if n.kind == "atom":
-        yield n
+        if not free_indices(n) & bound:
+            yield n
+        return
     for a in n.args:
         for b in (a if isinstance(a, tuple) else (a,)):
             if isinstance(b, Node):
-                yield from free_refs(b)
+                yield from free_refs(b, bound)
 
 
 def in_order(n: Node, var: str):

@@ -10,7 +10,7 @@ import mpmath
 from backproof.reference.exact import DIGITS, to_mpf
 from backproof.reference.tolerances import CHECKER_ROUNDING, checker_tolerance
 
-from .errors import Location
+from .errors import MAX_MESSAGE, Location, shown
 
 if TYPE_CHECKING:
     from .evaluate import World
@@ -39,6 +39,7 @@ class DocReport:
     error: str | None = None
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
+    refused: bool = False   # not read at all (a link out of the folder named): no page shows its text
 
     @property
     def counts(self) -> dict:
@@ -154,22 +155,34 @@ def one_line(text: str, limit: int = 200) -> str:
 
 # ----------------------------------------------------------------------------- output
 
+MAX_DETAIL_LINES = 40
+
+
+def capped(text: str | None) -> str | None:
+    """A detail or error as it is shown anywhere (text, JSON, HTML): each line printable and at most
+    2 × MAX_MESSAGE characters, at most MAX_DETAIL_LINES lines (a document's own text can be any size)."""
+    if text is None:
+        return None
+    lines = text.splitlines()
+    out = [shown(line, 2 * MAX_MESSAGE) for line in lines[:MAX_DETAIL_LINES]]
+    if len(lines) > MAX_DETAIL_LINES:
+        out.append(f"… ({len(lines) - MAX_DETAIL_LINES} more lines)")
+    return "\n".join(out)
+
+
 def render(reports: list[DocReport], *, verbose: bool = False) -> str:
     """The human-readable report: failures in full, one summary line per document."""
     lines = []
     for r in reports:
         if r.error:
-            lines.append(f"ERROR {r.error}")
-        lines.extend(f"WARNING {w}" for w in r.warnings)
+            lines.append(f"ERROR {capped(r.error)}")
+        lines.extend(f"WARNING {capped(w)}" for w in r.warnings)
         for o in r.outcomes:
-            if not o.ok:
-                lines.append(f"{o.status} {o.where}: {o.equation}")
-                lines.extend("    " + d for d in o.detail.splitlines())
-            elif verbose:
-                lines.append(f"{o.status:<14} {o.where}: {o.equation}")
-                lines.extend("    " + d for d in o.detail.splitlines())
+            if not o.ok or verbose:
+                lines.append(f"{o.status if not o.ok else f'{o.status:<14}'} {o.where}: {shown(o.equation)}")
+                lines.extend("    " + d for d in capped(o.detail).splitlines())
         c = r.counts
-        lines.append(f"{r.path}: {c['checked'] + c['proved']} checked ({c['proved']} proved), "
+        lines.append(f"{shown(r.path)}: {c['checked'] + c['proved']} checked ({c['proved']} proved), "
                      f"{c['expected-wrong']} expected-wrong, {c['unchecked']} unchecked, "
                      f"{c['definition']} definitions, {sum(o.tie is not None for o in r.outcomes)} tied to "
                      f"manual/, {c['FAIL']} failed, {c['ERROR']} errors"
@@ -191,10 +204,11 @@ def total_line(reports: list[DocReport]) -> str:
 
 def as_json(reports: list[DocReport]) -> dict:
     return {"ok": all(r.ok for r in reports),
-            "documents": [{"path": r.path, "ok": r.ok, "error": r.error, "warnings": r.warnings,
+            "documents": [{"path": r.path, "ok": r.ok, "error": capped(r.error),
+                           "warnings": [capped(w) for w in r.warnings],
                            "counts": r.counts,
                            "equations": [{"where": str(o.where), "line": o.where.line, "column": o.where.column,
                                           "equation": o.equation, "status": o.status,
-                                          "detail": o.detail, "implements": o.tie, "evaluations": o.evaluations}
+                                          "detail": capped(o.detail), "implements": o.tie, "evaluations": o.evaluations}
                                          for o in r.outcomes]}
                           for r in reports]}

@@ -9,7 +9,7 @@ from pathlib import Path
 from .cache import folder as cache_folder, key as cache_key, load as cache_load, store as cache_store
 from .check import check_document
 from .document import work_estimate
-from .errors import Location
+from .errors import Location, shown
 from .parallel import forked
 from .report import DocReport
 
@@ -22,11 +22,14 @@ def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_do
     come back in the order of the paths, the same whatever the number of jobs. With `cache`, a
     document whose content, settings, checker and libraries are unchanged is read back from the
     cache (checker/cache.py) instead of being checked again."""
-    docs = expand_paths(paths)
-    reports: list = [None] * len(docs)
+    docs, refused = expand_paths(paths)
+    reports: list = [DocReport(str(p), error=f"{Location(str(p)).at_line()}: {refused[p]}", refused=True)
+                     if p in refused else None for p in docs]
     where = cache_folder() if cache else None
-    keys = [cache_key(p, prove, seed) for p in docs] if where else []
+    keys = [None if p in refused else cache_key(p, prove, seed) for p in docs] if where else []
     for i, k in enumerate(keys):
+        if reports[i] is not None:
+            continue
         reports[i] = cache_load(where, k)
         if reports[i] is not None and on_document:
             on_document(reports[i])
@@ -49,16 +52,24 @@ def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_do
     return reports
 
 
-def expand_paths(paths) -> list[Path]:
-    out = []
+def expand_paths(paths) -> tuple[list[Path], dict]:
+    """(the documents, {document: why it is not read}). A folder means its *.md files but README.md;
+    a symbolic link in it that leads out of the folder is listed and refused, never read (a link to
+    /etc/passwd would otherwise be published by --html)."""
+    out, refused = [], {}
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(q for q in p.glob("*.md") if q.name != "README.md")
             if not found:
                 raise FileNotFoundError(f"paths: {p} has no document (*.md other than README.md)")
+            inside = p.resolve()
+            for q in found:
+                if q.is_symlink() and not q.resolve().is_relative_to(inside):
+                    refused[q] = (f"a symbolic link to a file outside {shown(str(p))}: not read (name the file "
+                                  "itself to check it)")
             out.extend(found)
         elif p.is_file():
             out.append(p)
         else:
             raise FileNotFoundError(f"paths: {p} does not exist")
-    return out
+    return out, refused

@@ -517,7 +517,7 @@ def test_any_needs_a_world_for_each_function_it_stands_for(tmp_path):
     from backproof.checker.functions import ANY
     header = HEADER.replace("  sizes: [[3, 4]]\n", "  sizes: [[3, 4]]\n  points: 5\n  functions: {f: any}\n")
     problem = _single_problem(_doc(tmp_path, "\n$$\nt = t\n$$\n", header))
-    assert len(ANY) == 6 and "doc.md:1" in problem and "sizes × points must be at least 6, got 1 × 5" in problem
+    assert len(ANY) == 6 and "doc.md:4" in problem and "sizes × points must be at least 6, got 1 × 5" in problem
 
 
 def test_a_claim_true_for_the_sigmoid_only_fails_under_any(tmp_path):

@@ -28,9 +28,9 @@ def run_derivations(args) -> int:
                   f"{e.strerror or e}", file=sys.stderr)
             return 2
     try:
-        documents = expand_paths(paths)
+        documents, _ = expand_paths(paths)
         with progress(len(documents), "checking documents", quiet=args.json) as advance:
-            reports = check_documents(documents, prove=not args.no_prove, seed=args.seed, cache=not args.no_cache,
+            reports = check_documents(paths, prove=not args.no_prove, seed=args.seed, cache=not args.no_cache,
                                       on_document=lambda r: advance())
     except FileNotFoundError as e:
         print(f"backproof derivations: {e}", file=sys.stderr)
