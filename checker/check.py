@@ -4,6 +4,10 @@ the manual/ function an equation names. `check_document` checks one document (ch
 many); see the package docstring for the modules it draws on and derivations/README.md for the format.
 
 No document text is ever passed to eval, exec or sympify: the only way in is the lark grammar.
+
+Why over 400 lines: one equation's whole path (its rows resolved, evaluated on every size, an
+erratum's search for its failure, the proof attempt, the tie to manual/) reads top to bottom in the
+one class, each step a short method; split, a reader would follow one equation across files.
 """
 from __future__ import annotations
 

@@ -141,6 +141,7 @@ class World:
         self._resolving: list = []            # atoms whose definitions are being evaluated now
         self._opening: list = []              # functions whose bodies are being built now
         self._nested = 0                      # definitions being evaluated inside one another
+        self._diffs: dict = {}                # (e, u) -> d e / d u: pure, so kept across definitions
         self.reset()
 
     def reset(self):
@@ -454,7 +455,7 @@ class World:
         if key not in self._arrays:
             if primes:
                 t, body = self.function(fname, primes - 1, pos)
-                self._arrays[key] = t, _diff(body, t)
+                self._arrays[key] = t, self.diff(body, t)
                 return self._arrays[key]
             if fname in self._opening:
                 loop = " → ".join(self._opening[self._opening.index(fname):] + [fname])
@@ -525,6 +526,19 @@ class World:
             raise Located("differentiate with respect to a single symbol", wrt_node.pos)
         return _elementwise(lambda e: self.d(e, wrt), of)
 
+    def diff(self, e, u):
+        """d e / d u (_diff_rule), each distinct pair once, its work counted against the budget:
+        a derivative of a derivative grows without bound (30 nested ones would take hours), and
+        the budget, not a clock, is what stops it. The work of one rule is about its node's
+        arguments, squared for a product (the product rule builds one product per factor)."""
+        key = (e, u)
+        done = self._diffs.get(key)
+        if done is None:
+            k = len(e.args)
+            self.spend(1 + (k * k if e.is_Mul else k))
+            done = self._diffs[key] = _diff_rule(e, u, self.diff)
+        return done
+
     def d(self, expr, t):
         """d expr / d t along the definitions, t's own definition cut (the chain rule over atoms)."""
         if not isinstance(expr, sp.Basic) or expr.is_Number:
@@ -539,7 +553,7 @@ class World:
         atom's own definition cut."""
         if expr in self._dd:
             return self._dd[expr]
-        terms = {s: [_diff(expr, s)] for s in _free(expr) if s in self.registry}
+        terms = {s: [self.diff(expr, s)] for s in _free(expr) if s in self.registry}
         adjoint = {}
         for s in self._parents_first(list(terms)):
             # parents first: every path into s has added its term by now, so one Add sums them
@@ -560,7 +574,7 @@ class World:
         """[(u, ∂ definition(s) / ∂u)] for each atom u that s's definition uses directly."""
         if s not in self._partial:
             definition = self.definition_of(s)
-            self._partial[s] = [(u, _diff(definition, u)) for u in _free(definition)
+            self._partial[s] = [(u, self.diff(definition, u)) for u in _free(definition)
                                 if u in self.registry]
         return self._partial[s]
 
@@ -587,13 +601,13 @@ class World:
         (each definition expanded once, those it uses first: no recursion, a chain of any length)."""
         if isinstance(expr, sp.MatrixBase):
             return expr.applyfunc(self.full)
-        for s in reversed(self._parents_first([u for u in expr.free_symbols if u in self.registry])):
+        for s in reversed(self._parents_first([u for u in _free(expr) if u in self.registry])):
             if s not in self._full:
                 self._full[s] = self._expanded(self.definition_of(s))
         return self._expanded(expr)
 
     def _expanded(self, expr):
-        subs = {s: self._full[s] for s in expr.free_symbols if s in self.registry and not self.is_input(s)}
+        subs = {s: self._full[s] for s in _free(expr) if s in self.registry and not self.is_input(s)}
         if not subs:
             return expr
         # xreplace would also replace a symbol a derivative is taken with respect to
@@ -647,47 +661,57 @@ class World:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _free(e) -> frozenset:
-    """e.free_symbols, remembered (SymPy recomputes it by walking the whole tree on each call)."""
-    return frozenset(e.free_symbols)
+    """e.free_symbols, remembered, and built from its arguments' remembered sets: SymPy walks
+    the whole tree on each call, which for a derivative of a derivative (subexpressions shared
+    many times over) is exponentially more than the distinct subexpressions."""
+    if e.is_Symbol:
+        return frozenset((e,))
+    if not e.args or isinstance(e, _BINDS):
+        return frozenset(e.free_symbols)
+    return frozenset().union(*map(_free, e.args))
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _diff(e, u):
+# expressions whose free symbols are not their arguments' (they bind a variable)
+_BINDS = (sp.Lambda, sp.Subs, sp.Derivative, sp.Sum, sp.Product, sp.Integral)
+
+
+def _diff_rule(e, u, d):
     """d e / d u for the expressions the checker builds (sums, products, powers, exp, log, tanh),
     by the textbook rules, skipping SymPy's general machinery (its assumption queries made
-    differentiation most of a document's checking time); anything else goes to sympy.diff."""
+    differentiation most of a document's checking time); anything else goes to sympy.diff. d is
+    the derivative of a part (World.diff: remembered and counted)."""
     if e == u:
         return sp.Integer(1)
     if e.is_Atom or u not in _free(e):
         return sp.Integer(0)
     args = e.args
     if e.is_Add:
-        return sp.Add(*(_diff(a, u) for a in args))
+        return sp.Add(*(d(a, u) for a in args))
     if e.is_Mul:
         terms = []
         for i, a in enumerate(args):
-            da = _diff(a, u)
+            da = d(a, u)
             if da != 0:
                 terms.append(sp.Mul(*args[:i], da, *args[i + 1:]))
         return sp.Add(*terms)
     if e.is_Pow:
         base, power = args
         if u not in _free(power):
-            return power * base ** (power - 1) * _diff(base, u)
-        return e * (_diff(power, u) * sp.log(base) + power * _diff(base, u) / base)
+            return power * base ** (power - 1) * d(base, u)
+        return e * (d(power, u) * sp.log(base) + power * d(base, u) / base)
     if isinstance(e, sp.exp):
-        return e * _diff(args[0], u)
+        return e * d(args[0], u)
     if isinstance(e, sp.log):
-        return _diff(args[0], u) / args[0]
+        return d(args[0], u) / args[0]
     if isinstance(e, sp.tanh):
-        return (1 - e ** 2) * _diff(args[0], u)
+        return (1 - e ** 2) * d(args[0], u)
     if isinstance(e, sp.Abs):
-        return sp.sign(args[0]) * _diff(args[0], u)
+        return sp.sign(args[0]) * d(args[0], u)
     if isinstance(e, (sp.Max, sp.Min)) and len(args) == 2:  # one-sided at a tie (never drawn exactly)
         a, b = args
-        return sp.Piecewise((_diff(a, u), a > b if isinstance(e, sp.Max) else a < b), (_diff(b, u), True))
+        return sp.Piecewise((d(a, u), a > b if isinstance(e, sp.Max) else a < b), (d(b, u), True))
     if isinstance(e, sp.Piecewise):
-        return sp.Piecewise(*((_diff(value, u), cond) for value, cond in args))
+        return sp.Piecewise(*((d(value, u), cond) for value, cond in args))
     return sp.diff(e, u)
 
 
@@ -711,7 +735,7 @@ def _draw(domain: str, rng: random.Random, point: int, name: str) -> float:
 
 def _atoms(expr, registry) -> list:
     exprs = list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
-    return [s for e in exprs if isinstance(e, sp.Basic) for s in e.free_symbols if s in registry]
+    return [s for e in exprs if isinstance(e, sp.Basic) for s in _free(e) if s in registry]
 
 
 def _elementwise(fn, x):
