@@ -57,6 +57,7 @@ class Model:
     families: dict
     functions: dict      # name -> "any" | "defined" | a CONCRETE name
     fixed: bool = False  # about one fixed network: sizes that coincide are its own, not a blind spot
+    sizes_at: Location | None = None   # where the sizes are declared (the batch, if only it is)
 
 
 def read_model(front: dict | None, where: Location, source: str = "", first_line: int = 2) -> Model:
@@ -114,7 +115,8 @@ def read_model(front: dict | None, where: Location, source: str = "", first_line
     both = set(families) & set(functions)
     if both:
         raise DocumentError(at(sorted(both)[0]), f"{sorted(both)} declared both as symbols and as functions")
-    return Model(sizes, batch, points, seed, tuple(indices), families, functions, fixed)
+    return Model(sizes, batch, points, seed, tuple(indices), families, functions, fixed,
+                 at("sizes") if "sizes" in spec else at("batch") if "batch" in spec else at("checker"))
 
 
 def layer_bound(text: str, L: int) -> int:

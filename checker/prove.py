@@ -116,9 +116,26 @@ def _nonzero(w, e) -> bool:
     syms = e.free_symbols
     if not all(s in w.registry and w.is_input(s) and w.registry[s][0].domain != "simplex" for s in syms):
         return False
-    if not e.is_rational_function(*syms):
+    if not _rational_over_q(e):
         return False
     return sp.expand(sp.numer(sp.together(e))) != 0
+
+
+def _rational_over_q(e) -> bool:
+    """e is built from rational numbers and symbols by +, ×, and integer powers only: then a
+    numerator that expands to nonzero is a nonzero polynomial. A constant such as tanh(30) or
+    exp(60) is not allowed as a coefficient: SymPy does not know tanh(30) = (e^60 − 1)/(e^60 + 1),
+    so tanh(30) − 1 + 2σ(−60) would look nonzero though it is 0."""
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if x.is_Symbol or x.is_Rational:
+            continue
+        if x.is_Add or x.is_Mul or (x.is_Pow and x.exp.is_Integer):
+            stack.extend(x.args)
+            continue
+        return False
+    return True
 
 
 def _prove(entries, send) -> None:

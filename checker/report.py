@@ -64,7 +64,8 @@ def describe(f: Failure) -> str:
     lines = [f.message]
     if f.world is not None:
         w = f.world
-        fn = ", ".join(f"{k} = {v}" for k, v in sorted(w.functions.items()))
+        fn = ", ".join(f"{k} = {v}" for k, v in sorted(w.functions.items())    # the instances of `any`
+                       if w.model.functions.get(k) == "any")
         lines.append(f"at {w.inst}" + (f", {show_assign(f.assign)}" if f.assign else "") +
                      f", point {w.point + 1}" + (f" ({fn})" if fn else ""))
     if f.values is not None:

@@ -465,7 +465,7 @@ def test_a_document_whose_sizes_coincide_is_a_located_error_unless_it_is_about_o
     header = (f"---\nchecker:\n  sizes: {sizes}\n  batch: {batch}\n  symbols:\n"
               "    w: {layers: 1..L, sub: [\"n(l)\", \"n(l-1)\"]}\n    x: {sub: [\"m\", \"n(0)\"]}\n---\n")
     r = check_document(_doc(tmp_path, "\n$$\nw^1_{11} = w^1_{11}\n$$\n", header), prove=False)
-    assert not r.ok and r.error.startswith(f"{tmp_path / 'doc.md'}:1: ") and all(w in r.error for w in words)
+    assert not r.ok and r.error.startswith(f"{tmp_path / 'doc.md'}:3: ") and all(w in r.error for w in words)   # at sizes:
     assert "fixed: true" in r.error
     fixed = header.replace("checker:\n", "checker:\n  fixed: true\n")
     assert check_document(_doc(tmp_path, "\n$$\nw^1_{11} = w^1_{11}\n$$\n", fixed), prove=False).ok
