@@ -61,16 +61,22 @@ def _code() -> str:
 
 
 def key(path: Path, prove: bool, seed: int | None) -> str:
+    """The entry's name: the code, the settings and the document's real path and content (the
+    real path, so the same document named from another folder is the same entry)."""
     h = hashlib.sha256(_code().encode())
-    h.update(f"|{path}|{prove}|{seed}|".encode())
+    h.update(f"|{os.path.realpath(path)}|{prove}|{seed}|".encode())
     with open(path, "rb") as f:   # no more than the checker would read (a huge file is refused there)
         h.update(f.read(MAX_DOCUMENT + 1))
     return h.hexdigest()
 
 
-def load(where: Path, k: str) -> DocReport | None:
+def load(where: Path, k: str, path: str | None = None) -> DocReport | None:
+    """The stored report, its document's path (in every message) written as `path` now names it."""
     try:
         data = json.loads((where / f"{k}.json").read_text(encoding="utf-8"))
+        old = data["path"]
+        if path is not None and path != old:
+            data = json.loads(json.dumps(data).replace(json.dumps(old)[1:-1], json.dumps(path)[1:-1]))
         outcomes = [Outcome(**{**o, "where": Location(**o["where"])}) for o in data["outcomes"]]
         report = DocReport(data["path"], outcomes, data["error"], list(data["warnings"]))
     except (OSError, ValueError, KeyError, TypeError):

@@ -30,7 +30,7 @@ def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_do
     for i, k in enumerate(keys):
         if reports[i] is not None:
             continue
-        reports[i] = cache_load(where, k)
+        reports[i] = cache_load(where, k, str(docs[i]))
         if reports[i] is not None and on_document:
             on_document(reports[i])
     todo = [i for i, r in enumerate(reports) if r is None]

@@ -709,6 +709,9 @@ def test_an_unchanged_document_is_read_back_from_the_cache_and_a_changed_one_is_
     monkeypatch.setattr(run, "check_document", lambda *a, **k: pytest.fail("checked again"))
     again = check_documents([a], cache=True)
     assert json.dumps(as_json(again)) == json.dumps(as_json(first))
+    monkeypatch.chdir(tmp_path)                                 # named from another folder: the same entry,
+    relative = check_documents([Path("doc.md")], cache=True)    # its messages in the name used now
+    assert relative[0].path == "doc.md" and str(relative[0].outcomes[0].where) == "doc.md:10:1"
     monkeypatch.setattr(run, "check_document", real)
     a.write_text(a.read_text().replace("2 t", "3 t"))           # another document: checked, and fails
     assert not check_documents([a], cache=True)[0].ok

@@ -94,3 +94,31 @@ def test_python_m_backproof_version(tmp_path):
     result = run(["-m", "backproof", "--version"], tmp_path)
     assert result.returncode == 0 and result.stdout.strip() == f"backproof {backproof.__version__}", result.stderr
     assert backproof.__version__ != "0+unknown"
+
+
+def test_a_wheel_carries_the_documents_and_the_license_and_checks_them_from_anywhere(tmp_path):
+    """Not editable: the wheel installed into a folder of its own (ahead of the checkout on the
+    path), run from another folder, finds its documents, checks one and writes its page."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(tmp_path / "wheel"), str(root)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    wheel = next((tmp_path / "wheel").glob("backproof-*.whl"))
+    import zipfile
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "backproof/derivations/backprop.md" in names and any(n.endswith("licenses/LICENSE") for n in names)
+    site = tmp_path / "site"
+    installed = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
+                                str(wheel)], capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    env = {**__import__("os").environ, "PYTHONPATH": str(site), "BACKPROOF_NO_CACHE": "1"}
+    where = subprocess.run([sys.executable, "-c", "from backproof.cli.derivations import DERIVATIONS as D; "
+                            "print(D, len(list(D.glob('*.md'))))"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120)
+    folder, count = where.stdout.split()
+    assert folder == str(site / "backproof" / "derivations") and count == "10", where.stdout + where.stderr
+    done = subprocess.run([sys.executable, "-m", "backproof", "derivations", "--no-prove", "--html", "pages",
+                           f"{folder}/relu.md"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "0 failed, 0 errors" in done.stdout, done.stdout + done.stderr
+    assert (tmp_path / "pages" / "relu.html").is_file()

@@ -11,7 +11,12 @@ from backproof.checker.report import as_json, render
 
 from .progress import progress
 
-DERIVATIONS = Path(__file__).resolve().parents[2] / "derivations"
+# The shipped documents: beside the checker package, in a checkout (derivations/) and in an
+# installed wheel (backproof/derivations/) alike.
+DERIVATIONS = Path(__file__).resolve().parents[1] / "derivations"
+if not DERIVATIONS.is_dir():
+    import backproof.checker
+    DERIVATIONS = Path(backproof.checker.__file__).resolve().parents[1] / "derivations"
 
 
 def run_derivations(args) -> int:
