@@ -49,3 +49,25 @@ def test_the_first_networks_measure_as_recorded(dtype):
     assert len(again) == len(recorded)
     for old, new in zip(recorded, again):
         assert new <= 2 * old + 0.05 and old <= 2 * new + 0.05, (recorded, again)
+
+
+def test_every_source_file_a_document_names_exists():
+    """A path to our code written in the README, docs/ or a derivation (`demos/source_001.py`)
+    names a file that is there: the documents once sent readers to manual/source_00N.py."""
+    import re
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "derivations").glob("*.md"))]
+    named = {(t.name, m) for t in texts
+             for m in re.findall(r"`((?:manual|reference|checker|demos|benchmarks|tests|backproof)/[\w/]+\.py)`",
+                                 t.read_text())}
+    assert len(named) > 20
+    missing = sorted((t, m) for t, m in named if not (ROOT / m).is_file() and "NAME" not in m)   # a pattern
+    assert missing == [], missing
+
+
+def test_each_source_is_named_and_described_in_its_document_and_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    for k in range(5):
+        doc = (ROOT / "derivations" / f"source-00{k}.md").read_text()
+        name = __import__("re").search(r"`(00\d_[0-9a-f]+\.txt)`", doc).group(1)
+        assert name.startswith(f"00{k}_") and "*The source:*" in doc and f"`demos/source_00{k}.py`" in doc
+        assert f"| `{name}` |" in readme and f"derivations/source-00{k}.md" in readme
