@@ -44,8 +44,16 @@ def forked(items: list, order: list, jobs: int, fn):
 
 
 def _child(fn, item, send) -> None:
+    quiet_on_interrupt()
     try:
         send.send(("result", fn(item)))
     except BaseException as e:  # noqa: BLE001 - re-raised in the parent
         send.send(("raised", e))
     send.close()
+
+
+def quiet_on_interrupt() -> None:
+    """In a forked child: Ctrl-C (sent to the whole process group) ends it at once and silently;
+    the parent, interrupted too, says so in one line (backproof/cli/main.py)."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -144,6 +144,9 @@ def _prove(entries, send) -> None:
     not reduce one to 0 (or raises: a proof attempt never prints a traceback); or the operation
     count of one beyond the budget (then nothing is tried)."""
     import resource
+
+    from .parallel import quiet_on_interrupt
+    quiet_on_interrupt()
     resource.setrlimit(resource.RLIMIT_CPU, (PROOF_CPU_SECONDS, PROOF_CPU_SECONDS + 1))
     try:
         resource.setrlimit(resource.RLIMIT_AS, (_address_space() + PROOF_MEMORY,) * 2)

@@ -148,3 +148,56 @@ def test_progress_goes_to_stderr_so_redirected_output_is_clean():
     out, status = _run_cli(["check", "--count", "3", "--no-symbolic"], stderr_tty=True)
     assert status == 0 and out.startswith(b"manual backprop vs oracles")
     assert b"\x1b" not in out and b"\r" not in out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["check", "--count", "x"], "argument --count: expected an integer >= 1, got 'x'"),
+    (["train", "xor", "--lr", "fast"], "argument --lr: expected a finite number > 0, got 'fast'"),
+    (["train", "xor", "--plot", "curves"], "argument --plot: expected a file name ending in .png, .svg, .pdf"),
+    (["descent", "--plot", "path.jpg"], "argument --plot: expected a file name ending in .png, .svg, .pdf"),
+])
+def test_argument_errors_are_in_the_users_words(argv, words, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    err = capsys.readouterr().err
+    assert raised.value.code == 2 and words in err and "_positive" not in err and "_picture" not in err
+
+
+def test_a_plot_is_written_where_and_as_named(tmp_path, capsys):
+    assert main(["train", "xor", "--epochs", "2", "--plot", str(tmp_path / "curves.svg")]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["curves-boundary.svg", "curves.svg"], written
+    assert str(tmp_path / "curves-boundary.svg") in capsys.readouterr().out
+
+
+def test_an_overflowing_learning_rate_is_one_line(capsys):
+    assert main(["train", "xor", "--lr", "1e308", "--epochs", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not finite" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, wait", [(["derivations", "--no-cache"], 3.0), (["check", "--count", "400"], 3.0)])
+def test_ctrl_c_is_one_line_and_exit_130(argv, wait):
+    """SIGINT to the whole process group, as a terminal sends it: the forked document and proof
+    children end silently, the command says it was interrupted."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    p = subprocess.Popen([sys.executable, "-m", "backproof", *argv], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         env={**os.environ, "BACKPROOF_NO_CACHE": "1"})
+    time.sleep(wait)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130 and err.strip() == f"backproof {argv[0]}: interrupted", err[-2000:]
+
+
+def test_a_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+    # 80 kB of JSON, more than a pipe holds: the writer meets the closed pipe
+    done = subprocess.run(f"{sys.executable} -m backproof derivations --no-prove --json | head -c 10", shell=True,
+                          capture_output=True, text=True, timeout=300)
+    assert done.stdout.startswith("{") and done.stderr == "", done.stderr

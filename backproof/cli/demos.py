@@ -58,7 +58,7 @@ def run_train(args) -> int:
     plot = Path(args.plot or f"plots/{args.task}.png")
     written = [plots.training_curves(run, plot)]
     if args.task == "xor":
-        written.append(plots.decision_boundary(run, plot.with_name(plot.stem + "-boundary.png")))
+        written.append(plots.decision_boundary(run, plot.with_name(plot.stem + "-boundary" + plot.suffix)))
     summary = {"task": args.task, "seed": args.seed, "sizes": list(recipe.sizes), "epochs": epochs,
                "loss": run.loss[-1], "train_accuracy": run.train_accuracy[-1],
                "test_accuracy": run.test_accuracy[-1], "plots": [str(p) for p in written]}

@@ -94,10 +94,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _run(args)
-    except (ValueError, TypeError, OSError, EOFError, zlib.error) as e:  # bad values and bad files:
-        message = " ".join(str(e).split()) or type(e).__name__      # one line, exit 2, no traceback
-        print(f"backproof {args.command}: {message}", file=sys.stderr)
+    except KeyboardInterrupt:                                   # Ctrl-C: one line, the shell's 130
+        print(f"\nbackproof {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:                                     # `backproof ... | head`: the reader left
+        _quiet_stdout()
+        return 0
+    except ArithmeticError as e:                                # an overflow: the numbers left float64
+        print(f"backproof {args.command}: {_one_line(e)}", file=sys.stderr)
         return 2
+    except (ValueError, TypeError, OSError, EOFError, zlib.error) as e:  # bad values and bad files:
+        print(f"backproof {args.command}: {_one_line(e)}", file=sys.stderr)   # one line, exit 2
+        return 2
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so that Python's final flush is silent."""
+    import os
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _run(args) -> int:
@@ -120,28 +141,51 @@ def _common(p, plot: bool = True, seed: bool = True, seed_default: int | None = 
                                                                 " (default: the demo's own)"))
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     if plot:
-        p.add_argument("--plot", metavar="PNG", help="where to write the picture (default plots/<command>.png)")
+        p.add_argument("--plot", metavar="FILE", type=_picture,
+                       help="where to write the picture: .png, .svg or .pdf (default plots/<command>.png)")
 
+
+# Argument types: each message says what was expected in the user's words (argparse would
+# otherwise name the function: "invalid _positive_int value").
 
 def _positive_int(s: str) -> int:
-    v = int(s)
+    v = _number(int, s, "an integer >= 1")
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {s}")
     return v
 
 
 def _positive_float(s: str) -> float:
-    v = float(s)
+    v = _number(float, s, "a finite number > 0")
     if not (v > 0 and v < float("inf")):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {s}")
     return v
 
 
 def _nonneg_int(s: str) -> int:
-    v = int(s)
+    v = _number(int, s, "an integer >= 0")
     if v < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {s}")
     return v
+
+
+def _number(kind, s: str, expected: str):
+    try:
+        return kind(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {s!r}") from None
+
+
+PICTURES = (".png", ".svg", ".pdf")
+
+
+def _picture(s: str) -> str:
+    """A file name matplotlib writes as named (without a suffix it would add .png, and the report
+    would name a file that is not there)."""
+    from pathlib import Path
+    if Path(s).suffix.lower() not in PICTURES:
+        raise argparse.ArgumentTypeError(f"expected a file name ending in {', '.join(PICTURES)}, got {s!r}")
+    return s
 
 
 if __name__ == "__main__":
