@@ -201,3 +201,10 @@ def test_a_closed_pipe_ends_quietly():
     done = subprocess.run(f"{sys.executable} -m backproof derivations --no-prove --json | head -c 10", shell=True,
                           capture_output=True, text=True, timeout=300)
     assert done.stdout.startswith("{") and done.stderr == "", done.stderr
+
+
+def test_sizes_the_oracles_cannot_finish_are_refused_before_anything_runs(capsys):
+    assert main(["check", "--max-width", "100000", "--count", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "50,000,500,000 parameters" in err and "smaller --max-width" in err
+    assert main(["check", "--max-width", "400", "--max-depth", "0", "--count", "1", "--no-symbolic"]) == 0

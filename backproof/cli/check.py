@@ -23,7 +23,24 @@ CUDA_COLUMN = "CUDA f64 f32 tf32"
 SYMBOLIC_MAX_PARAMS = 500
 
 
+# The largest network the sweep may draw: its oracles (autograd, the certified enclosure, finite
+# differences) take about 5 s on 300,000 parameters, and memory grows with it; far beyond, a
+# width of 100,000 asks for terabytes. Refused before anything runs, with the figure.
+MAX_PARAMETERS = 1_000_000
+
+
+def worst_case_parameters(max_depth: int, max_width: int) -> int:
+    """Weights and biases of the largest network the limits allow: max_depth + 1 layers, each
+    max_width wide."""
+    return (max_depth + 1) * (max_width * max_width + max_width)
+
+
 def run_check(args) -> int:
+    worst = worst_case_parameters(args.max_depth, args.max_width)
+    if worst > MAX_PARAMETERS:
+        raise ValueError(f"--max-width {args.max_width} with --max-depth {args.max_depth} allows networks of "
+                         f"{worst:,} parameters; at most {MAX_PARAMETERS:,} are checked here (about 5 s per "
+                         f"300,000): use a smaller --max-width or --max-depth")
     rng = np.random.default_rng(args.seed)
     limits = Limits(depth=(0, args.max_depth), width=(1, args.max_width), batch=(1, args.max_batch))
     gpu = cuda_available()
