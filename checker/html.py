@@ -19,12 +19,13 @@ from latex2mathml.converter import convert as _mathml
 from .document import MARKDOWN, MAX_DOCUMENT, read_front_matter
 from .errors import DocumentError, Location
 from .mathml import sanitize
-from .report import DocReport, Outcome, capped, total_line
+from .report import LABELS as WORDS
+from .report import DocReport, Outcome, capped, counts_text, plural, total_line
 
-# How each status is shown: (CSS class, label).
-LABELS = {"definition": ("definition", "definition"), "proved": ("proved", "proved"),
-          "checked": ("checked", "evaluated"), "expected-wrong": ("erratum", "erratum, shown wrong"),
-          "unchecked": ("unchecked", "unchecked"), "FAIL": ("fail", "FAILED"), "ERROR": ("fail", "ERROR")}
+# How each status is shown: (CSS class, label: the text report's word).
+CLASSES = {"definition": "definition", "proved": "proved", "checked": "checked", "expected-wrong": "erratum",
+           "unchecked": "unchecked", "FAIL": "fail", "ERROR": "fail"}
+LABELS = {status: (CLASSES[status], WORDS[status]) for status in CLASSES}
 
 STYLE = """
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
@@ -111,9 +112,7 @@ def render_document(report: DocReport, pages: dict | None = None) -> str:
     env = {"outcomes": report.outcomes, "pages": pages or {}}
     c = report.counts
     banner = (f'<div class="banner {"ok" if report.ok else "bad"}"><code>{html.escape(name)}</code>: '
-              f"{c['proved'] + c['checked']} claims checked ({c['proved']} proved, {c['checked']} "
-              f"evaluated only), {c['expected-wrong']} errata shown wrong, {c['unchecked']} unchecked, "
-              f"{c['definition']} definitions, {c['FAIL'] + c['ERROR']} failures. "
+              f"{html.escape(counts_text(c))}, {plural(c['FAIL'] + c['ERROR'], 'failure')}. "
               '<a href="index.html">All documents</a>'
               + (f"<br>ERROR {html.escape(capped(report.error))}" if report.error else "") + "</div>")
     banner += "".join(f'<div class="banner warn">{html.escape(w)}</div>' for w in report.warnings)

@@ -16,6 +16,23 @@ if TYPE_CHECKING:
     from .evaluate import World
 
 STATUSES = ("definition", "proved", "checked", "expected-wrong", "unchecked", "FAIL", "ERROR")
+# What each status is called wherever a person reads it (the text report, the HTML pages); the JSON
+# keeps the status keys above and adds these as "label".
+LABELS = {"definition": "definition", "proved": "proved", "checked": "evaluated", "expected-wrong": "erratum",
+          "unchecked": "unchecked", "FAIL": "FAIL", "ERROR": "ERROR"}
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 claim', '2 claims' ('1 erratum', '3 errata' with many='errata')."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def counts_text(c: dict, ties: int | None = None) -> str:
+    """The counts of one document or a run, in the same words everywhere."""
+    return (f"{plural(c['proved'] + c['checked'], 'claim')} checked ({c['proved']} proved, {c['checked']} "
+            f"evaluated only), {plural(c['expected-wrong'], 'erratum', 'errata')} shown wrong, "
+            f"{c['unchecked']} unchecked, {plural(c['definition'], 'definition')}"
+            + ("" if ties is None else f", {ties} tied to manual/"))
 
 
 @dataclass
@@ -180,14 +197,12 @@ def render(reports: list[DocReport], *, verbose: bool = False) -> str:
         lines.extend(f"WARNING {capped(w)}" for w in r.warnings)
         for o in r.outcomes:
             if not o.ok or verbose:
-                lines.append(f"{o.status if not o.ok else f'{o.status:<14}'} {o.where}: {shown(o.equation)}")
+                label = LABELS[o.status]
+                lines.append(f"{label if not o.ok else f'{label:<11}'} {o.where}: {shown(o.equation)}")
                 lines.extend("    " + d for d in capped(o.detail).splitlines())
         c = r.counts
-        lines.append(f"{shown(r.path)}: {c['checked'] + c['proved']} checked ({c['proved']} proved), "
-                     f"{c['expected-wrong']} expected-wrong, {c['unchecked']} unchecked, "
-                     f"{c['definition']} definitions, {sum(o.tie is not None for o in r.outcomes)} tied to "
-                     f"manual/, {c['FAIL']} failed, {c['ERROR']} errors"
-                     + ("" if r.ok else "  FAILED"))
+        lines.append(f"{shown(r.path)}: {counts_text(c, sum(o.tie is not None for o in r.outcomes))}, "
+                     f"{c['FAIL']} failed, {plural(c['ERROR'], 'error')}" + ("" if r.ok else "  FAILED"))
     lines.append(total_line(reports))
     return "\n".join(lines)
 
@@ -196,10 +211,10 @@ def total_line(reports: list[DocReport]) -> str:
     """One line for the whole run (no time in it: the same documents and seed print the same)."""
     total = {k: sum(r.counts[k] for r in reports) for k in STATUSES}
     errors = total["ERROR"] + sum(r.error is not None for r in reports)
-    return (f"total: {len(reports)} documents, {total['proved'] + total['checked']} claims checked "
-            f"({total['proved']} proved, {total['checked']} evaluated only), {total['expected-wrong']} errata "
-            f"shown wrong, {total['unchecked']} unchecked, {total['FAIL']} failed, {errors} errors"
-            + (f", {sum(len(r.warnings) for r in reports)} warnings" if any(r.warnings for r in reports) else "")
+    return (f"total: {plural(len(reports), 'document')}, {counts_text(total)}, {total['FAIL']} failed, "
+            f"{plural(errors, 'error')}"
+            + (f", {plural(sum(len(r.warnings) for r in reports), 'warning')}" if any(r.warnings for r in reports)
+               else "")
             + ("" if all(r.ok for r in reports) else "  FAILED"))
 
 
@@ -209,7 +224,7 @@ def as_json(reports: list[DocReport]) -> dict:
                            "warnings": [capped(w) for w in r.warnings],
                            "counts": r.counts,
                            "equations": [{"where": str(o.where), "line": o.where.line, "column": o.where.column,
-                                          "equation": o.equation, "status": o.status,
+                                          "equation": o.equation, "status": o.status, "label": LABELS[o.status],
                                           "detail": capped(o.detail), "implements": o.tie, "evaluations": o.evaluations}
                                          for o in r.outcomes]}
                           for r in reports]}

@@ -292,7 +292,7 @@ def test_bad_front_matter(tmp_path, front, words):
 def test_cli_exit_status(tmp_path, capsys):
     good = _doc(tmp_path, "\n$$\nt + t = 2 t\n$$\n")
     assert main(["derivations", str(good)]) == 0
-    assert "1 checked (1 proved)" in capsys.readouterr().out
+    assert "1 claim checked (1 proved, 0 evaluated only)" in capsys.readouterr().out
     bad = tmp_path / "bad.md"
     bad.write_text(HEADER + "\n$$\nt + t = 3 t\n$$\n\n$$\nt = t\n$$\n")
     assert main(["derivations", "--no-prove", str(bad)]) == 1
@@ -389,10 +389,10 @@ def test_a_claim_beyond_the_proof_budget_is_evaluated_not_proved(tmp_path, monke
 def test_the_cli_ends_with_a_total_line_and_hides_errata_details_unless_verbose(capsys):
     assert main(["derivations", "--no-prove", str(ROOT / "derivations" / "source-000.md")]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[-1].startswith("total: 1 documents, ") and "errata shown wrong" in out
-    assert "expected-wrong " not in out
+    assert out.splitlines()[-1].startswith("total: 1 document, ") and "errata shown wrong" in out
+    assert "erratum " not in out
     assert main(["derivations", "--no-prove", "--verbose", str(ROOT / "derivations" / "source-000.md")]) == 0
-    assert "expected-wrong " in capsys.readouterr().out
+    assert "erratum " in capsys.readouterr().out
 
 
 def test_a_folder_without_documents_is_an_error(tmp_path, capsys):

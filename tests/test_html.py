@@ -87,7 +87,7 @@ def test_the_page_title_is_the_front_matter_title_read_as_yaml(tmp_path):
 
 def test_a_failed_claim_is_marked_failed_with_its_details(tmp_path):
     page = _page(tmp_path, "\n$$\nt^2 = 2 t\n$$\n")
-    assert re.search(r'class="eq fail".*?FAILED.*?side 1 and side 2 differ', page, re.S)
+    assert re.search(r'class="eq fail".*?FAIL.*?side 1 and side 2 differ', page, re.S)
     assert 'class="banner bad"' in page
 
 
