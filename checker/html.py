@@ -12,6 +12,7 @@ markdown-it-py's link validation drops `javascript:` and similar links.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from latex2mathml.converter import convert as _mathml
@@ -33,11 +34,15 @@ body { font: 16px/1.5 system-ui, sans-serif; max-width: 64rem; margin: 2rem auto
 h1, h2, h3 { line-height: 1.2; }
 code { background: #f3f3f5; padding: 0 .2em; border-radius: 3px; }
 pre { background: #f6f6f8; padding: .5rem; overflow-x: auto; font-size: 13px; }
-.eq { display: grid; grid-template-columns: minmax(0, 1fr) 17rem; gap: 1rem; align-items: center;
-      margin: .8rem 0; padding: .4rem .6rem; border-left: 4px solid #ccc; background: #fafafa; }
-.eq .formula { overflow-x: auto; }
-.eq math[display=block] { font-size: 1.15em; }
-.verdict { font-size: 13px; }
+.eq { margin: .8rem 0; padding: .4rem .6rem; border-left: 4px solid #ccc; background: #fafafa; }
+/* The formula has the full width, the verdict goes under it. A formula wider than the page scrolls
+   sideways; padding holds a superscript's ink (the T of a transpose) inside the box, which
+   tests/test_html.py measures in chromium. */
+.eq .formula { display: flex; align-items: center; gap: 1.5rem; overflow-x: auto; padding: .6em .2em; }
+.eq .formula math[display=block] { font-size: 1.15em; margin: 0 auto; padding: .15em 0; }
+.eq .formula .tag { color: #555; white-space: nowrap; }
+.verdict { font-size: 13px; border-top: 1px solid #e6e6e6; margin-top: .3rem; padding-top: .3rem; }
+.verdict pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .verdict .label { font-weight: 600; }
 .verdict details { margin-top: .2rem; }
 .eq.proved, .eq.checked { border-color: #2e7d32; }
@@ -50,6 +55,10 @@ pre { background: #f6f6f8; padding: .5rem; overflow-x: auto; font-size: 13px; }
 .banner { padding: .5rem .8rem; border-radius: 4px; margin: 1rem 0; }
 .banner.ok { background: #e8f5e9; } .banner.bad { background: #fdecec; } .banner.warn { background: #fff8ec; }
 .tex { color: #c62828; }
+.pager { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; font-size: 14px;
+         margin: 1rem 0; }
+.pager > * { flex: 1 1 0; } .pager > :nth-child(2) { flex: 0 0 auto; white-space: nowrap; }
+.pager > :last-child { text-align: right; }
 table { border-collapse: collapse; } td, th { padding: .25rem .6rem; border-bottom: 1px solid #ddd; }
 td:first-child { white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
@@ -60,15 +69,70 @@ def write_html(reports: list[DocReport], out_dir: str | Path) -> list[Path]:
     """One page per document and an index.html in `out_dir` (created if missing); returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    reports = reading_order(reports)
     names = page_names(reports)
     pages = {Path(r.path).name: names[r.path] for r in reports}
     written = []
-    for r in reports:
+    for k, r in enumerate(reports):
+        around = [(names[o.path], _title_of(o)) if o is not None else None
+                  for o in (reports[k - 1] if k else None, reports[k + 1] if k + 1 < len(reports) else None)]
         written.append(out / names[r.path])
-        written[-1].write_text(render_document(r, pages), encoding="utf-8")
+        written[-1].write_text(render_document(r, pages, around), encoding="utf-8")
+    for target in sorted({o.tie for r in reports for o in r.outcomes if o.tie}):
+        written.append(out / code_page(target))
+        written[-1].write_text(render_code(target), encoding="utf-8")
     written.append(out / "index.html")
     written[-1].write_text(render_index(reports, names), encoding="utf-8")
     return written
+
+
+def code_page(target: str) -> str:
+    """The page showing the manual/ function an equation implements: code-manual.network.x.html."""
+    return "code-" + re.sub(r"[^\w.]", "", target.partition("[")[0]) + ".html"
+
+
+def render_code(target: str) -> str:
+    """The source of the function `target` names (its module, its line), as the equation's reader
+    needs it: the code the checker ran against the equation."""
+    import importlib
+    import inspect
+    name = target.partition("[")[0]
+    try:
+        module, _, attr = ("backproof." + name).rpartition(".")
+        fn = getattr(importlib.import_module(module), attr)
+        lines, first = inspect.getsourcelines(fn)
+        where = f"{module.removeprefix('backproof.').replace('.', '/')}.py, line {first}"
+        body = f"<p><code>{html.escape(where)}</code></p><pre>{html.escape(''.join(lines))}</pre>"
+    except (ImportError, AttributeError, OSError, TypeError, ValueError) as e:
+        body = f"<p>The source of <code>{html.escape(name)}</code> cannot be shown: {html.escape(str(e))}</p>"
+    return _page(name, f'<nav class="pager"><span></span><a href="index.html">all documents</a><span></span></nav>'
+                       f"<h1><code>{html.escape(name)}</code></h1>"
+                       "<p>The function of <code>manual/</code> that the equations marked <em>implements</em> "
+                       "are run against: on every random instance, its result must equal the equation's "
+                       "last side.</p>" + body)
+
+
+def reading_order(reports: list[DocReport]) -> list[DocReport]:
+    """The documents in the order a learner reads them: the order a folder's README.md links them
+    in (derivations/README.md's table), then the others by name."""
+    order: dict = {}
+    for r in reports:
+        folder = Path(r.path).parent
+        if folder not in order:
+            readme = folder / "README.md"
+            try:
+                text = readme.read_text(encoding="utf-8")[:MAX_DOCUMENT] if readme.is_file() else ""
+            except (OSError, UnicodeDecodeError):
+                text = ""
+            links = re.findall(r"\]\(([^()#\s]+\.md)\)", text)
+            order[folder] = {name: i for i, name in reversed(list(enumerate(links)))}
+    return sorted(reports, key=lambda r: (str(Path(r.path).parent),
+                                          order[Path(r.path).parent].get(Path(r.path).name, len(reports)),
+                                          Path(r.path).name))
+
+
+def _title_of(r: DocReport) -> str:
+    return _title(MARKDOWN.parse(_text(r))) or Path(r.path).name
 
 
 def page_names(reports: list[DocReport]) -> dict:
@@ -77,6 +141,8 @@ def page_names(reports: list[DocReport]) -> dict:
     taken, names = {"index.html"}, {}
     for r in reports:
         stem = Path(r.path).stem or "document"
+        if stem.startswith("code-"):   # the code pages' prefix (code_page)
+            stem = "doc-" + stem
         name, k = f"{stem}.html", 1
         while name in taken:
             k += 1
@@ -98,13 +164,25 @@ def math(tex: str, display: bool) -> str:
     if "\\\\" in body and "\\begin" not in body:
         body = "\\begin{aligned}" + body + "\\end{aligned}"
     try:
-        return sanitize(_mathml(body, display="block" if display else "inline"))
+        return sanitize(_typeset(_mathml(body, display="block" if display else "inline")))
     except Exception:  # noqa: BLE001 - any converter failure shows the source instead of a broken page
         return f'<code class="tex" title="not converted to MathML">{html.escape(tex)}</code>'
 
 
-def render_document(report: DocReport, pages: dict | None = None) -> str:
-    """The document's page. `pages` maps document file names to page names, for links between them."""
+def _typeset(markup: str) -> str:
+    """Two fixes to latex2mathml's output, before it is sanitized: a prime is set beside its symbol
+    at full size (f′, not a superscript of a superscript), and a subscript of three letters or more
+    is one upright word (E_total, not the product t·o·t·a·l)."""
+    markup = re.sub(r"<msup>(<mi>[^<]*</mi>)<mi>((?:&#x0203[234];|[′″‴])+)</mi></msup>", r'<mrow>\1<mo lspace="0" rspace="0">\2</mo></mrow>',
+                    markup)
+    return re.sub(r"<msub>(<mi>[^<]*</mi>)<mrow>((?:<mi>[A-Za-z]</mi>){3,})</mrow></msub>",
+                  lambda m: f'<msub>{m.group(1)}<mi mathvariant="normal">'
+                            f'{"".join(re.findall(r"<mi>([A-Za-z])</mi>", m.group(2)))}</mi></msub>', markup)
+
+
+def render_document(report: DocReport, pages: dict | None = None, around=(None, None)) -> str:
+    """The document's page. `pages` maps document file names to page names, for links between them;
+    `around` is (page name, title) of the previous and the next document in reading order, or None."""
     name = Path(report.path).name
     text = _text(report)
     tokens = MARKDOWN.parse(text) if text else []
@@ -113,11 +191,21 @@ def render_document(report: DocReport, pages: dict | None = None) -> str:
     c = report.counts
     banner = (f'<div class="banner {"ok" if report.ok else "bad"}"><code>{html.escape(name)}</code>: '
               f"{html.escape(counts_text(c))}, {plural(c['FAIL'] + c['ERROR'], 'failure')}. "
-              '<a href="index.html">All documents</a>'
               + (f"<br>ERROR {html.escape(capped(report.error))}" if report.error else "") + "</div>")
     banner += "".join(f'<div class="banner warn">{html.escape(w)}</div>' for w in report.warnings)
     body = _RENDERER.render(tokens, MARKDOWN.options, env) if tokens else ""
-    return _page(title, banner + body)
+    nav = _pager(around)
+    return _page(title, nav + banner + body + nav)
+
+
+def _pager(around) -> str:
+    """Previous · all documents · next."""
+    before, after = around
+    parts = [f'<a rel="prev" href="{html.escape(before[0])}">← {html.escape(before[1])}</a>' if before else "<span></span>",
+             '<a href="index.html">all documents</a>',
+             f'<a rel="next" href="{html.escape(after[0])}">{html.escape(after[1])} →</a>' if after else "<span></span>"]
+    return f'<nav class="pager">{"".join(parts)}</nav>'
+
 
 
 def _text(report: DocReport) -> str:
@@ -156,7 +244,7 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
                 f" exactly; evaluated at {o.evaluations} points"
         line += f' <span class="where">(line {o.where.line})</span>'
         if o.tie:
-            line += f"<br>implements <code>{html.escape(o.tie)}</code>"
+            line += f'<br>implements <a href="{code_page(o.tie)}"><code>{html.escape(o.tie)}</code></a>'
         detail = capped(o.detail.strip())
         if o.status == "unchecked":
             line += f"<br>{html.escape(detail)}"
@@ -175,7 +263,16 @@ def _display(self, tokens, idx, options, env) -> str:
     first, last = tok.map[0] + 1, tok.map[1]
     mine = [o for o in env["outcomes"] if first <= o.where.line <= last]
     cls, panel = _verdicts(mine)
-    return f'<div class="eq {cls}"><div class="formula">{math(tok.content, True)}</div>{panel}</div>\n'
+    tex, tags = _tags(tok.content)
+    tag = "".join(f'<span class="tag">({html.escape(t)})</span>' for t in tags)
+    return f'<div class="eq {cls}"><div class="formula">{math(tex, True)}{tag}</div>{panel}</div>\n'
+
+
+def _tags(tex: str) -> tuple[str, list[str]]:
+    """The formula without its \\tag{...}s, and the tags: set apart at the right of the formula, as
+    an equation number is (latex2mathml would glue "(BP1)" to the last symbol)."""
+    tags = re.findall(r"\\tag\*?\{([^{}]*)\}", tex)
+    return re.sub(r"\\tag\*?\{[^{}]*\}", "", tex), tags
 
 
 def _fence(self, tokens, idx, options, env) -> str:
@@ -235,6 +332,8 @@ for _name, _rule in {"math_block": _display, "math_block_label": _display, "amsm
 
 
 def render_index(reports: list[DocReport], names: dict | None = None) -> str:
+    """The documents in reading order, with their counts."""
+    reports = reading_order(reports)
     names = names or page_names(reports)
     rows = []
     for r in reports:

@@ -34,7 +34,10 @@ def _page(tmp_path, body: str) -> str:
 
 def test_every_displayed_equation_of_the_shipped_documents_has_its_verdict(reports, tmp_path):
     written = write_html(list(reports.values()), tmp_path)
-    assert {p.name for p in written} == {Path(n).stem + ".html" for n in reports} | {"index.html"}
+    documents = {p.name for p in written if not p.name.startswith("code-")}
+    assert documents == {Path(n).stem + ".html" for n in reports} | {"index.html"}
+    assert {p.name for p in written} - documents == {f"code-{o.tie.partition('[')[0]}.html"
+                                                     for r in reports.values() for o in r.outcomes if o.tie}
     for name, report in reports.items():
         page = (tmp_path / (Path(name).stem + ".html")).read_text()
         text = Path(report.path).read_text()
@@ -44,7 +47,7 @@ def test_every_displayed_equation_of_the_shipped_documents_has_its_verdict(repor
         assert page.count("<details><summary>counterexample") == report.counts["expected-wrong"], name
         for o in report.outcomes:
             if o.tie:
-                assert f"implements <code>{o.tie}</code>" in page, (name, o.where)
+                assert f"<code>{o.tie}</code></a>" in page, (name, o.where)
     index = (tmp_path / "index.html").read_text()
     assert all(f'href="{Path(n).stem}.html"' in index for n in reports)
     assert "total: 9 documents" in index and "0 failed" in index
@@ -152,6 +155,9 @@ document.body.insertAdjacentHTML('beforeend', '<pre id="probe">' + JSON.stringif
   sized: maths.filter(m => { const r = m.getBoundingClientRect(); return r.width > 0 && r.height > 0; }).length,
   fracs: fracs.length, stacked: fracs.filter(Boolean).length,
   verdicts: document.querySelectorAll('.eq .verdict').length,
+  // a formula box that does not hold its content: scrolled or clipped (a transpose's T cut to an I)
+  clipped: [...document.querySelectorAll('.formula')].filter(f =>
+    f.scrollHeight > f.clientHeight + 1 || f.scrollWidth > f.clientWidth + 1).map(f => f.textContent.slice(0, 60)),
 }) + '</pre>');
 </script>"""
 
@@ -178,3 +184,56 @@ def test_the_pages_render_in_a_headless_browser(reports, tmp_path):
     _chromium("--window-size=1100,1400", f"--screenshot={shot}", page.as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000   # a blank page compresses to ~5 kB
+
+
+def _probe(page: Path, tmp_path: Path, width: int = 1280) -> dict:
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
+    dom = _chromium(f"--window-size={width},900", "--dump-dom", probe.as_uri()).stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom)
+    assert found, f"{page.name} did not load far enough to run the probe"
+    return json.loads(found.group(1))
+
+
+@needs_browser
+def test_every_formula_box_holds_its_formula_on_every_page(reports, tmp_path):
+    """Measured in chromium at 1280 px: no formula is clipped or scrolled (the cell used to clip
+    superscripts, so BP2's (w^{l+1})^T showed an I, and cut source-003's long equations)."""
+    write_html(list(reports.values()), tmp_path / "site")
+    pages = sorted((tmp_path / "site").glob("*.html"))
+    clipped = {p.name: seen["clipped"] for p in pages if p.name != "index.html" and not p.name.startswith("code-")
+               for seen in [_probe(p, tmp_path)] if seen["clipped"]}
+    assert clipped == {}, clipped
+
+
+def test_pages_follow_the_reading_order_with_previous_and_next(reports, tmp_path):
+    from backproof.checker.html import reading_order
+    ordered = [Path(r.path).name for r in reading_order(list(reports.values()))]
+    readme = (Path(__file__).resolve().parents[1] / "derivations" / "README.md").read_text()
+    assert ordered == re.findall(r"^\| \[([\w-]+\.md)\]", readme, re.M)
+    assert ordered[0] == "backprop.md" and ordered[-1] == "source-004.md"
+    write_html(list(reports.values()), tmp_path)
+    index = (tmp_path / "index.html").read_text()
+    assert [index.index(f'href="{n[:-3]}.html"') for n in ordered] == sorted(index.index(f'href="{n[:-3]}.html"')
+                                                                         for n in ordered)
+    for before, page, after in zip(ordered, ordered[1:], ordered[2:]):
+        text = (tmp_path / f"{page[:-3]}.html").read_text()
+        assert f'rel="prev" href="{before[:-3]}.html"' in text and f'rel="next" href="{after[:-3]}.html"' in text
+    assert 'rel="prev"' not in (tmp_path / "backprop.html").read_text().split("</nav>")[0]
+
+
+def test_an_implements_tie_links_to_a_page_with_the_functions_source(reports, tmp_path):
+    write_html([reports["backprop.md"]], tmp_path)
+    page = (tmp_path / "backprop.html").read_text()
+    assert '<a href="code-manual.network.bp2_hidden_error.html"><code>manual.network.bp2_hidden_error</code></a>' in page
+    code = (tmp_path / "code-manual.network.bp2_hidden_error.html").read_text()
+    assert "manual/network.py, line " in code and "def bp2_hidden_error(" in code
+
+
+def test_equation_numbers_are_set_apart_and_primes_and_words_are_typeset():
+    from backproof.checker.html import _tags
+    assert _tags(r"\delta^L = a \tag{BP1}") == (r"\delta^L = a ", ["BP1"])
+    prime = math("f'(t) + g''(t)", False)
+    assert "<msup><mi>f</mi>" not in prime and '<mi>f</mi><mo lspace="0" rspace="0">′</mo>' in prime
+    word = math("E_{total} + w_{jk}", False)
+    assert '<mi mathvariant="normal">total</mi>' in word and "<mi>j</mi><mi>k</mi>" in word
