@@ -55,6 +55,7 @@ pre { background: #f6f6f8; padding: .5rem; overflow-x: auto; font-size: 13px; }
 .banner { padding: .5rem .8rem; border-radius: 4px; margin: 1rem 0; }
 .banner.ok { background: #e8f5e9; } .banner.bad { background: #fdecec; } .banner.warn { background: #fff8ec; }
 .tex { color: #c62828; }
+img { max-width: 100%; height: auto; display: block; margin: 1rem auto; }
 .pager { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; font-size: 14px;
          margin: 1rem 0; }
 .pager > * { flex: 1 1 0; } .pager > :nth-child(2) { flex: 0 0 auto; white-space: nowrap; }
@@ -78,12 +79,28 @@ def write_html(reports: list[DocReport], out_dir: str | Path) -> list[Path]:
                   for o in (reports[k - 1] if k else None, reports[k + 1] if k + 1 < len(reports) else None)]
         written.append(out / names[r.path])
         written[-1].write_text(render_document(r, pages, around), encoding="utf-8")
+    for folder in sorted({Path(r.path).parent for r in reports if not r.refused}):
+        written.extend(_copy_figures(folder / "figures", out / "figures"))
     for target in sorted({o.tie for r in reports for o in r.outcomes if o.tie}):
         written.append(out / code_page(target))
         written[-1].write_text(render_code(target), encoding="utf-8")
     written.append(out / "index.html")
     written[-1].write_text(render_index(reports, names), encoding="utf-8")
     return written
+
+
+def _copy_figures(source: Path, target: Path) -> list[Path]:
+    """The pictures the documents show (derivations/figures/*.png): regular files only, never a
+    link, so nothing outside the folder reaches the site."""
+    if not source.is_dir() or source.is_symlink():
+        return []
+    copied = []
+    for f in sorted(source.iterdir()):
+        if f.suffix.lower() in (".png", ".svg", ".jpg") and f.is_file() and not f.is_symlink():
+            target.mkdir(parents=True, exist_ok=True)
+            copied.append(target / f.name)
+            copied[-1].write_bytes(f.read_bytes())
+    return copied
 
 
 def code_page(target: str) -> str:

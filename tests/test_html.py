@@ -34,6 +34,8 @@ def _page(tmp_path, body: str) -> str:
 
 def test_every_displayed_equation_of_the_shipped_documents_has_its_verdict(reports, tmp_path):
     written = write_html(list(reports.values()), tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in written if p.suffix != ".html"] == ["figures/network.png"]
+    written = [p for p in written if p.suffix == ".html"]
     documents = {p.name for p in written if not p.name.startswith("code-")}
     assert documents == {Path(n).stem + ".html" for n in reports} | {"index.html"}
     assert {p.name for p in written} - documents == {f"code-{o.tie.partition('[')[0]}.html"
@@ -237,3 +239,23 @@ def test_equation_numbers_are_set_apart_and_primes_and_words_are_typeset():
     assert "<msup><mi>f</mi>" not in prime and '<mi>f</mi><mo lspace="0" rspace="0">′</mo>' in prime
     word = math("E_{total} + w_{jk}", False)
     assert '<mi mathvariant="normal">total</mi>' in word and "<mi>j</mi><mi>k</mi>" in word
+
+
+def test_the_network_figure_is_drawn_by_the_project_and_shown_in_backprop(tmp_path, reports):
+    import runpy
+    import sys
+    root = Path(__file__).resolve().parents[1]
+    shipped = root / "derivations" / "figures" / "network.png"
+    assert shipped.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "](figures/network.png)" in \
+        (root / "derivations" / "backprop.md").read_text()
+    drawn = tmp_path / "again.png"
+    argv = sys.argv
+    sys.argv = ["network_figure.py", str(drawn)]
+    try:
+        runpy.run_path(str(root / "scripts" / "network_figure.py"), run_name="__main__")
+    finally:
+        sys.argv = argv
+    assert drawn.stat().st_size > 20_000 and abs(drawn.stat().st_size - shipped.stat().st_size) < 0.2 * shipped.stat().st_size
+    write_html([reports["backprop.md"]], tmp_path / "site")
+    assert (tmp_path / "site" / "figures" / "network.png").read_bytes() == shipped.read_bytes()
+    assert '<img src="figures/network.png"' in (tmp_path / "site" / "backprop.html").read_text()

@@ -108,6 +108,7 @@ def test_a_wheel_carries_the_documents_and_the_license_and_checks_them_from_anyw
     import zipfile
     names = zipfile.ZipFile(wheel).namelist()
     assert "backproof/derivations/backprop.md" in names and any(n.endswith("licenses/LICENSE") for n in names)
+    assert "backproof/derivations/figures/network.png" in names
     site = tmp_path / "site"
     installed = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
                                 str(wheel)], capture_output=True, text=True, timeout=300)
