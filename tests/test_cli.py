@@ -208,3 +208,16 @@ def test_sizes_the_oracles_cannot_finish_are_refused_before_anything_runs(capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "50,000,500,000 parameters" in err and "smaller --max-width" in err
     assert main(["check", "--max-width", "400", "--max-depth", "0", "--count", "1", "--no-symbolic"]) == 0
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_derivations_report_is_wrapped_between_words_to_the_terminal(columns):
+    import backproof.cli.derivations as d
+    relu = ["derivations", "--no-prove", "--no-cache", str(d.DERIVATIONS / "relu.md")]
+    out, status = _run_cli(relu, columns=columns)
+    lines = out.decode().splitlines()
+    assert status == 0 and max(map(len, lines)) <= columns, max(map(len, lines))
+    joined = " ".join(line.strip() for line in lines)
+    assert "total: 1 document, 7 claims checked (0 proved, 7 evaluated only), 2 errata shown wrong" in joined
+    piped, _ = _run_cli(relu)
+    assert max(map(len, piped.decode().splitlines())) > 100   # piped: whole lines, for grep

@@ -44,7 +44,21 @@ def run_derivations(args) -> int:
         from backproof.checker.html import write_html
         written = write_html(reports, args.html)
         print(f"wrote {len(written)} pages to {args.html} (open {written[-1]})", file=sys.stderr)
-    print(json.dumps(as_json(reports), indent=2) if args.json else render(reports, verbose=args.verbose))
+    print(json.dumps(as_json(reports), indent=2) if args.json else wrapped(render(reports, verbose=args.verbose)))
     if not args.json:  # on stderr: stdout is the same for the same documents and seed
         print(f"checked in {time.monotonic() - start:.1f} s", file=sys.stderr)
     return 0 if all(r.ok for r in reports) else 1
+
+
+def wrapped(text: str) -> str:
+    """The report with each line longer than the terminal broken between words (continuations
+    indented), when the output is a terminal or COLUMNS is set; piped, lines stay whole for grep."""
+    import os
+    import shutil
+    import textwrap
+    if not (sys.stdout.isatty() or os.environ.get("COLUMNS")):
+        return text
+    width = max(40, shutil.get_terminal_size().columns)
+    return "\n".join(textwrap.fill(line, width, subsequent_indent=" " * (4 + len(line) - len(line.lstrip())),
+                                    break_long_words=False, break_on_hyphens=False)
+                      if len(line) > width else line for line in text.splitlines())
