@@ -234,7 +234,9 @@ class Checker:
                 return Outcome(where, text, "FAIL", problem, tie)
         outcome = Outcome(where, text, "checked", "", tie, len(evaluated))
         if self.prove:
-            self.prover.attempt(outcome, self._proof_sides(sides, conds, evaluated))
+            proof_sides = self._proof_sides(sides, conds, evaluated)
+            outcome.scope = _scope(proof_sides)
+            self.prover.attempt(outcome, proof_sides)
         return outcome
 
     def _proof_sides(self, sides, conds, evaluated: list) -> list:
@@ -433,6 +435,19 @@ class Checker:
         if not applied:
             return f"{target} applies at no size, point and index of this document: nothing was compared"
         return None
+
+
+def _scope(proof_sides: list) -> str:
+    """What a proof of these sides covers: every size, when no input it rests on has a layer or a
+    subscript (σ′ = σ(1 − σ)); else only the size of the world of proofs (BP1–BP4 at [2, 3, 2]:
+    the other sizes are evaluated, not proved)."""
+    for w, exprs in proof_sides:
+        for e in exprs:
+            for a in w.inputs_of(e):
+                _, layer, indices = w.registry[a]
+                if layer is not None or indices:
+                    return f"at {w.inst}"
+    return "every size"
 
 
 def _one_by_one_as_scalar(exprs: list) -> list:

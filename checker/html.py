@@ -258,7 +258,7 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
         line = f'<span class="label">{html.escape(LABELS[o.status][1])}</span>'
         if o.status in ("checked", "proved") and o.evaluations:
             line += f" at {o.evaluations} points" if o.status == "checked" else \
-                f" exactly; evaluated at {o.evaluations} points"
+                f" exactly {'for every size' if o.scope == 'every size' else o.scope}; evaluated at {o.evaluations} points"
         line += f' <span class="where">(line {o.where.line})</span>'
         if o.tie:
             line += f'<br>implements <a href="{code_page(o.tie)}"><code>{html.escape(o.tie)}</code></a>'

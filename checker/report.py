@@ -43,6 +43,14 @@ class Outcome:
     detail: str = ""    # the counterexample, the reason or the error
     tie: str | None = None
     evaluations: int = 0    # (size, point, index values) at which a claim was evaluated
+    scope: str = ""         # what a proof covers: "every size" or "at n = [2, 3, 2]" (checker/check.py)
+
+    @property
+    def proof_scope(self) -> str:
+        """"proved for every size", "proved at n = [...]" or "evaluated" (not proved)."""
+        if self.status != "proved":
+            return "evaluated" if self.status == "checked" else ""
+        return f"proved for {self.scope}" if self.scope == "every size" else f"proved {self.scope}".rstrip()
 
     @property
     def ok(self) -> bool:
@@ -200,6 +208,8 @@ def render(reports: list[DocReport], *, verbose: bool = False) -> str:
                 label = LABELS[o.status]
                 lines.append(f"{label if not o.ok else f'{label:<11}'} {o.where}: {shown(o.equation)}")
                 lines.extend("    " + d for d in capped(o.detail).splitlines())
+                if o.status == "proved" and o.scope:
+                    lines.append(f"    {o.proof_scope}")
         c = r.counts
         lines.append(f"{shown(r.path)}: {counts_text(c, sum(o.tie is not None for o in r.outcomes))}, "
                      f"{c['FAIL']} failed, {plural(c['ERROR'], 'error')}" + ("" if r.ok else "  FAILED"))
@@ -225,6 +235,7 @@ def as_json(reports: list[DocReport]) -> dict:
                            "counts": r.counts,
                            "equations": [{"where": str(o.where), "line": o.where.line, "column": o.where.column,
                                           "equation": o.equation, "status": o.status, "label": LABELS[o.status],
-                                          "detail": capped(o.detail), "implements": o.tie, "evaluations": o.evaluations}
+                                          "detail": capped(o.detail), "implements": o.tie, "evaluations": o.evaluations,
+                                          "proof_scope": o.proof_scope}
                                          for o in r.outcomes]}
                           for r in reports]}

@@ -157,7 +157,6 @@ HOSTILE = {   # name: (front matter or None for SCALAR, body, words of the one-l
                         "\n<!-- check: definition -->\n$$\nh(t) = g(t) + 1\n$$\n\n$$\ng(t) = t\n$$\n",
                   "h is used before its definition"),
     "brackets.md": (None, "\n$$\nt = " + "(" * 60 + "t" + ")" * 60 + "\n$$\n", "nested"),
-    "derivatives.md": (None, f"\n$$\n{_nested_derivatives(30)} = 0\n$$\n", "over the budget"),
     "alias.md": ("---\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
                  "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nchecker:\n  sizes: [[3, 4]]\n---\n",
                  TRUE, "alias"),
@@ -182,6 +181,16 @@ def test_hostile_documents_get_one_located_line_each_in_bounded_time_and_no_trac
         following = out.split(located[0], 1)[1].splitlines()[1] if words not in located[0] else located[0]
         assert words in following, (name, located[0], following)
     assert max(map(len, out.splitlines())) < 1200, "a message that quotes the whole input"
+
+
+def test_nested_derivatives_stop_at_the_budget_not_a_clock(tmp_path, monkeypatch):
+    """Each derivative's work is counted: 30 nested ones (hours of SymPy) end at the equation's
+    budget, here a tenth of the real one so that the test is quick, at the equation's line."""
+    import backproof.checker.check as check
+    monkeypatch.setattr(check, "EQUATION_STEPS", check.EQUATION_STEPS // 10)
+    report = _check(tmp_path, f"\n$$\n{_nested_derivatives(30)} = 0\n$$\n" + TRUE, prove=False)
+    assert _statuses(report) == ["ERROR", "checked"], report.outcomes
+    assert "over the budget" in report.outcomes[0].detail and str(report.outcomes[0].where).endswith("doc.md:12:1")
 
 
 def test_a_chain_of_1500_definitions_is_followed_without_recursion(tmp_path):
@@ -227,7 +236,13 @@ def test_a_proof_child_that_dies_leaves_its_claim_not_proved_and_the_run_goes_on
             blocks = []
             while True:
                 blocks.append(bytearray(1 << 28))
-    report = _run_with_killed_proof_child(tmp_path, kill)
+    import backproof.checker.prove as prove
+    memory = prove.PROOF_MEMORY
+    prove.PROOF_MEMORY = 256 << 20   # the child's limit, smaller here so that it is reached quickly
+    try:
+        report = _run_with_killed_proof_child(tmp_path, kill)
+    finally:
+        prove.PROOF_MEMORY = memory
     assert _statuses(report) == ["checked", "proved"], report.outcomes
     assert "not proved (limit)" in report.outcomes[0].detail, report.outcomes[0].detail
 
@@ -373,3 +388,29 @@ def test_a_byte_order_mark_is_read_and_a_reserved_symbol_is_located_at_its_key(t
     assert check_document(bom, prove=False).ok
     report = _check(tmp_path, TRUE, SCALAR.replace("    u: {}\n", "    u: {}\n    L: {}\n"))
     assert not report.ok and "doc.md:9:" in _problems(report) and "reserved" in _problems(report)
+
+
+# ----------------------------------------------------------------------------- what a proof covers
+
+def test_each_verdict_says_what_its_proof_covers(tmp_path):
+    """A proof on the world of proofs covers every size only when nothing it rests on has a layer
+    or a subscript; otherwise it is a proof at that one size (the others are evaluated)."""
+    from backproof.checker.report import as_json, render
+    header = SCALAR.replace("    u: {}\n", "    u: {}\n    x: {sub: [\"n(0)\"]}\n")
+    body = "\n$$\n(t + u)^2 = t^2 + 2 t u + u^2\n$$\n\n$$\n\\sum_i x_i^2 = x^T x\n$$\n"
+    report = _check(tmp_path, body, header)
+    scopes = [e["proof_scope"] for e in as_json([report])["documents"][0]["equations"]]
+    assert scopes == ["proved for every size", "proved at n = [3, 4]"], scopes
+    text = render([report], verbose=True)
+    assert "    proved for every size" in text and "    proved at n = [3, 4]" in text
+    unproved = _check(tmp_path, body, header, prove=False)
+    assert [e["proof_scope"] for e in as_json([unproved])["documents"][0]["equations"]] == ["evaluated"] * 2
+
+
+def test_the_shipped_documents_say_which_proofs_hold_for_every_size(reports):
+    from backproof.checker.report import as_json
+    scopes = {e["equation"]: e["proof_scope"] for e in as_json([reports["activations-and-losses.md"],
+                                                              reports["backprop.md"]])["documents"][0]["equations"]}
+    assert "proved for every size" in scopes.values()
+    bp = [e for e in as_json([reports["backprop.md"]])["documents"][0]["equations"] if e["status"] == "proved"]
+    assert bp and all(e["proof_scope"].startswith("proved at n = [2, 3, 2]") for e in bp), bp

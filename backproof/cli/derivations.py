@@ -52,13 +52,14 @@ def run_derivations(args) -> int:
 
 def wrapped(text: str) -> str:
     """The report with each line longer than the terminal broken between words (continuations
-    indented), when the output is a terminal or COLUMNS is set; piped, lines stay whole for grep."""
-    import os
+    indented), when the output is a terminal; piped or redirected, lines stay whole for grep. A line
+    whose first two words (ERROR and its file:line:column) do not fit is left whole too."""
     import shutil
     import textwrap
-    if not (sys.stdout.isatty() or os.environ.get("COLUMNS")):
+    if not sys.stdout.isatty():
         return text
     width = max(40, shutil.get_terminal_size().columns)
     return "\n".join(textwrap.fill(line, width, subsequent_indent=" " * (4 + len(line) - len(line.lstrip())),
                                     break_long_words=False, break_on_hyphens=False)
-                      if len(line) > width else line for line in text.splitlines())
+                      if len(line) > width and len(" ".join(line.split()[:2])) < width else line
+                      for line in text.splitlines())
