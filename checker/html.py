@@ -264,15 +264,25 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
             line += f'<br>implements <a href="{code_page(o.tie)}"><code>{html.escape(o.tie)}</code></a>'
         detail = capped(o.detail.strip())
         if o.status == "unchecked":
-            line += f"<br>{html.escape(detail)}"
+            line += f"<br>{prose(detail)}"
         elif o.status == "expected-wrong":
             why, _, rest = detail.partition("\n")
-            line += (f"<br>{html.escape(why)}<details><summary>counterexample</summary>"
+            line += (f"<br>{prose(why)}<details><summary>counterexample</summary>"
                      f"<pre>{html.escape(rest)}</pre></details>")
         elif detail:
             line += f"<details><summary>details</summary><pre>{html.escape(detail)}</pre></details>"
         parts.append(f"<div>{line}</div>")
     return LABELS[worst][0], f'<div class="verdict">{"".join(parts)}</div>'
+
+
+def prose(text: str) -> str:
+    """A marker's reason as HTML: escaped, its plain-text powers and subscripts raised and lowered
+    (w^{l+1} → w<sup>l+1</sup>, v^2, x_{ij}), so a reader does not meet raw LaTeX in a verdict."""
+    out = html.escape(text)
+    for mark, tag in (("^", "sup"), ("_", "sub")):
+        out = re.sub(rf"(?<=[\w)\]])\{mark}\{{([^{{}}]{{1,20}})\}}", rf"<{tag}>\1</{tag}>", out)
+        out = re.sub(rf"(?<=[\w)\]])\{mark}([A-Za-z0-9])(?![\w{{])", rf"<{tag}>\1</{tag}>", out)
+    return out
 
 
 def _display(self, tokens, idx, options, env) -> str:

@@ -259,3 +259,11 @@ def test_the_network_figure_is_drawn_by_the_project_and_shown_in_backprop(tmp_pa
     write_html([reports["backprop.md"]], tmp_path / "site")
     assert (tmp_path / "site" / "figures" / "network.png").read_bytes() == shipped.read_bytes()
     assert '<img src="figures/network.png"' in (tmp_path / "site" / "backprop.html").read_text()
+
+
+def test_a_verdicts_reason_shows_powers_and_subscripts_not_raw_latex():
+    from backproof.checker.html import prose
+    assert prose("row j of w^{l+1}, v^2, r^T, x_{ij}") == \
+        "row j of w<sup>l+1</sup>, v<sup>2</sup>, r<sup>T</sup>, x<sub>ij</sub>"
+    assert prose("c_input and a_output") == "c_input and a_output"            # names stay names
+    assert prose("<script>x^{<b>}") == "&lt;script&gt;x<sup>&lt;b&gt;</sup>"   # still escaped
