@@ -40,6 +40,8 @@ pre { background: #f6f6f8; padding: .5rem; overflow-x: auto; font-size: 13px; }
    tests/test_html.py measures in chromium. */
 .eq .formula { display: flex; align-items: center; gap: 1.5rem; overflow-x: auto; padding: .6em .2em; }
 .eq .formula math[display=block] { font-size: 1.15em; margin: 0 auto; padding: .15em 0; }
+/* a font with the stretched variants of braces and brackets (the cases brace, tall parentheses) */
+math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Math TeX Gyre", "Cambria Math", math; }
 .eq .formula .tag { color: #555; white-space: nowrap; }
 .verdict { font-size: 13px; border-top: 1px solid #e6e6e6; margin-top: .3rem; padding-top: .3rem; }
 .verdict pre { white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -190,7 +192,8 @@ def _typeset(markup: str) -> str:
     """Two fixes to latex2mathml's output, before it is sanitized: a prime is set beside its symbol
     at full size (f′, not a superscript of a superscript), and a subscript of three letters or more
     is one upright word (E_total, not the product t·o·t·a·l)."""
-    markup = re.sub(r"<msup>(<mi>[^<]*</mi>)<mi>((?:&#x0203[234];|[′″‴])+)</mi></msup>", r'<mrow>\1<mo lspace="0" rspace="0">\2</mo></mrow>',
+    markup = re.sub(r"<msup>(<mi[^>]*>[^<]*</mi>|<mrow>(?:<mi[^>]*>[^<]*</mi>)+</mrow>)"
+                    r"<mi>((?:&#x0203[234];|[′″‴])+)</mi></msup>", r'<mrow>\1<mo lspace="0" rspace="0">\2</mo></mrow>',
                     markup)
     return re.sub(r"<msub>(<mi>[^<]*</mi>)<mrow>((?:<mi>[A-Za-z]</mi>){3,})</mrow></msub>",
                   lambda m: f'<msub>{m.group(1)}<mi mathvariant="normal">'
