@@ -39,7 +39,7 @@ pre { background: #f6f6f8; padding: .5rem; overflow-x: auto; font-size: 13px; }
    sideways; padding holds a superscript's ink (the T of a transpose) inside the box, which
    tests/test_html.py measures in chromium. */
 .eq .formula { display: flex; align-items: center; gap: 1.5rem; overflow-x: auto; padding: .6em .2em; }
-.eq .formula math[display=block] { font-size: 1.15em; margin: 0 auto; padding: .15em 0; }
+.eq .formula math[display=block] { font-size: 1.1em; margin: 0 auto; padding: .15em 0; }
 /* a font with the stretched variants of braces and brackets (the cases brace, tall parentheses) */
 math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Math TeX Gyre", "Cambria Math", math; }
 .eq .formula .tag { color: #555; white-space: nowrap; }
