@@ -195,6 +195,10 @@ def _typeset(markup: str) -> str:
     markup = re.sub(r"<msup>(<mi[^>]*>[^<]*</mi>|<mrow>(?:<mi[^>]*>[^<]*</mi>)+</mrow>)"
                     r"<mi>((?:&#x0203[234];|[′″‴])+)</mi></msup>", r'<mrow>\1<mo lspace="0" rspace="0">\2</mo></mrow>',
                     markup)
+    # norm and absolute-value bars at the text's height: stretched, the closing one of ‖a − y‖²
+    # (inside its power) and the opening one (beside a fraction) would differ
+    markup = re.sub(r"<mo>(&#x02016;|‖|&#x0007C;|\|)</mo>", r'<mo stretchy="false" lspace="0" rspace="0">\1</mo>',
+                    markup)
     return re.sub(r"<msub>(<mi>[^<]*</mi>)<mrow>((?:<mi>[A-Za-z]</mi>){3,})</mrow></msub>",
                   lambda m: f'<msub>{m.group(1)}<mi mathvariant="normal">'
                             f'{"".join(re.findall(r"<mi>([A-Za-z])</mi>", m.group(2)))}</mi></msub>', markup)
