@@ -13,7 +13,9 @@ The modules, in the order a document flows through them:
     report.py    the text and JSON reports
     parallel.py  documents checked side by side in forked children
     cache.py     a document's report remembered by content (the command line's default)
-    html.py      the documents as static HTML pages with their verdicts (--html DIR)
+    html.py      the documents as static HTML pages with their verdicts, in reading order, with
+                 a page of source for each tied function and the documents' figures (--html DIR)
+    mathml.py    latex2mathml's output rebuilt from an allowlist: nothing from a document runs
     errors.py    the located errors they share
 The document format is described in derivations/README.md.
 """
