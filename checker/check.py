@@ -235,7 +235,7 @@ class Checker:
         outcome = Outcome(where, text, "checked", "", tie, len(evaluated))
         if self.prove:
             proof_sides = self._proof_sides(sides, conds, evaluated)
-            outcome.scope = _scope(proof_sides)
+            outcome.scope = _scope(sides, proof_sides)
             self.prover.attempt(outcome, proof_sides)
         return outcome
 
@@ -437,17 +437,35 @@ class Checker:
         return None
 
 
-def _scope(proof_sides: list) -> str:
-    """What a proof of these sides covers: every size, when no input it rests on has a layer or a
-    subscript (σ′ = σ(1 − σ)); else only the size of the world of proofs (BP1–BP4 at [2, 3, 2]:
-    the other sizes are evaluated, not proved)."""
-    for w, exprs in proof_sides:
-        for e in exprs:
-            for a in w.inputs_of(e):
-                _, layer, indices = w.registry[a]
-                if layer is not None or indices:
-                    return f"at {w.inst}"
+# IR kinds whose value depends on the size: an index, L, m, n_l, 1_m, a sum over a range.
+_SIZED = frozenset({"index", "L", "m", "width", "ones", "sum"})
+
+
+def _scope(sides, proof_sides: list) -> str:
+    """What a proof of these sides covers: every size when neither the sides nor any definition
+    they use (followed to the end) reads a size, a layer or a subscript (σ′ = σ(1 − σ); not
+    `n_0 t = 3 t`, nor a scalar C defined by a sum); else only the size of the world of proofs
+    (BP1–BP4 at [2, 3, 2]: the other sizes are evaluated, not proved)."""
+    w = proof_sides[0][0] if proof_sides else None
+    if w is None:
+        return ""
+    sized = f"at {w.inst}"
+    seen, stack = set(), list(sides)
+    while stack:
+        node = stack.pop()
+        for n in node.walk():
+            if n.kind in _SIZED or (n.kind == "atom" and (n.layer is not None or n.subs)):
+                return sized
+            name = n.family if n.kind == "atom" else n.name if n.kind == "call" else None
+            if name is not None and name not in seen:
+                seen.add(name)
+                stack.extend(d.rhs for d in w.definitions if d.family == name)
+                stack.extend(c for d in w.definitions if d.family == name for c in _condition_nodes(d))
     return "every size"
+
+
+def _condition_nodes(d) -> list:
+    return [n for c in d.conditions for n in (c if isinstance(c, tuple) else (c,)) if hasattr(n, "walk")]
 
 
 def _one_by_one_as_scalar(exprs: list) -> list:

@@ -403,6 +403,12 @@ def test_each_verdict_says_what_its_proof_covers(tmp_path):
     assert scopes == ["proved for every size", "proved at n = [3, 4]"], scopes
     text = render([report], verbose=True)
     assert "    proved for every size" in text and "    proved at n = [3, 4]" in text
+    # sizes read as numbers, or through a scalar's definition, make a proof one size's only
+    header_c = header.replace("    u: {}\n", "    u: {}\n    C: {}\n")
+    sized = _check(tmp_path, "\n$$\nn_0 t = 3 t\n$$\n\n<!-- check: definition -->\n$$\nC = \\sum_i x_i\n$$\n"
+                             "\n$$\nC t = t C\n$$\n", header_c)
+    assert [o.proof_scope for o in sized.outcomes] == ["proved at n = [3, 4]", "", "proved at n = [3, 4]"], \
+        sized.outcomes
     unproved = _check(tmp_path, body, header, prove=False)
     assert [e["proof_scope"] for e in as_json([unproved])["documents"][0]["equations"]] == ["evaluated"] * 2
 
