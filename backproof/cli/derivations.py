@@ -43,7 +43,8 @@ def run_derivations(args) -> int:
     if args.html:
         from backproof.checker.html import write_html
         written = write_html(reports, args.html)
-        print(f"wrote {len(written)} pages to {args.html} (open {written[-1]})", file=sys.stderr)
+        pages = sum(p.suffix == ".html" for p in written)
+        print(f"wrote {pages} pages to {args.html} (open {written[-1]})", file=sys.stderr)
     print(json.dumps(as_json(reports), indent=2) if args.json else wrapped(render(reports, verbose=args.verbose)))
     if not args.json:  # on stderr: stdout is the same for the same documents and seed
         print(f"checked in {time.monotonic() - start:.1f} s", file=sys.stderr)
