@@ -63,7 +63,7 @@ img { max-width: 100%; height: auto; display: block; margin: 1rem auto; }
 .pager > * { flex: 1 1 0; } .pager > :nth-child(2) { flex: 0 0 auto; white-space: nowrap; }
 .pager > :last-child { text-align: right; }
 table { border-collapse: collapse; } td, th { padding: .25rem .6rem; border-bottom: 1px solid #ddd; }
-td:first-child { white-space: nowrap; }
+td code { font-size: 13px; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 """
 
@@ -374,8 +374,8 @@ def render_index(reports: list[DocReport], names: dict | None = None) -> str:
         c = r.counts
         status = "error" if r.error else "ok" if r.ok else "FAILED"
         title = _title(MARKDOWN.parse(_text(r))) or ""
-        rows.append(f'<tr><td><a href="{html.escape(names[r.path])}">{html.escape(Path(r.path).name)}</a></td>'
-                    f"<td>{html.escape(title)}</td>"
+        rows.append(f'<tr><td class="n">{len(rows) + 1}</td><td><a href="{html.escape(names[r.path])}">'
+                    f"{html.escape(title or Path(r.path).name)}</a><br><code>{html.escape(Path(r.path).name)}</code></td>"
                     + "".join(f'<td class="n">{v}</td>' for v in
                               (c["proved"], c["checked"], c["expected-wrong"], c["unchecked"],
                                c["definition"], c["FAIL"] + c["ERROR"]))
@@ -384,7 +384,8 @@ def render_index(reports: list[DocReport], names: dict | None = None) -> str:
             "<p>Every displayed equation was read by <code>backproof derivations</code>: definitions "
             "introduce symbols; every other equation is a claim evaluated to 50 digits on random networks "
             "and, where SymPy can, proved exactly; an erratum must be shown wrong by a counterexample.</p>"
-            "<table><thead><tr><th>document</th><th>title</th><th>proved</th><th>evaluated only</th><th>errata</th>"
+            "<p>In reading order:</p>"
+            "<table><thead><tr><th></th><th>document</th><th>proved</th><th>evaluated only</th><th>errata</th>"
             "<th>unchecked</th><th>definitions</th><th>failures</th><th>verdict</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>"
             f'<p class="banner {"ok" if all(r.ok for r in reports) else "bad"}">'
