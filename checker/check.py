@@ -375,8 +375,7 @@ class Checker:
                     for i in range(1, len(values)):
                         pair, problem = [values[0], values[i]], differ(values[0], values[i])
                         if problem is None and not settled(*pair):   # within the margin, not to rounding
-                            pair = [w.value(exprs[0], CONFIRM_DIGITS), w.value(exprs[i], CONFIRM_DIGITS)]
-                            problem = differ(*pair, digits=CONFIRM_DIGITS)
+                            pair, problem = _at_more_digits(w, exprs, i)
                             if problem:
                                 problem += (f"; at {CONFIRM_DIGITS} digits too (not rounding: an identity's "
                                             "residual shrinks with the precision)")
@@ -398,13 +397,12 @@ class Checker:
         precision and a false claim's does not. Once per claim, at its first point: a difference
         hidden below 50 digits there is hidden by a constant or a factor, not by the point."""
         w, assign, exprs = first
-        values = [w.value(e, CONFIRM_DIGITS) for e in exprs]
-        for i in range(1, len(values)):
-            problem = differ(values[0], values[i], digits=CONFIRM_DIGITS)
+        for i in range(1, len(exprs)):
+            pair, problem = _at_more_digits(w, exprs, i)
             if problem:
                 return Failure(f"side 1 and side {i + 1} differ: {problem}; at {DIGITS} digits they agreed to "
                                f"rounding, at {CONFIRM_DIGITS} they do not (an identity's residual shrinks with "
-                               "the precision)", w, assign, [values[0], values[i]], [exprs[0], exprs[i]])
+                               "the precision)", w, assign, pair, [exprs[0], exprs[i]])
         return None
 
     def _tie(self, target: str, sides, conds, evaluated: list | None = None) -> str | None:
@@ -437,6 +435,12 @@ class Checker:
         return None
 
 
+def _at_more_digits(w: World, exprs: list, i: int) -> tuple[list, str | None]:
+    """Side 1 and side i + 1 at CONFIRM_DIGITS digits, and what tells them apart there (or None)."""
+    pair = [w.value(exprs[0], CONFIRM_DIGITS), w.value(exprs[i], CONFIRM_DIGITS)]
+    return pair, differ(*pair, digits=CONFIRM_DIGITS)
+
+
 # IR kinds whose value depends on the size: an index, L, m, n_l, 1_m, a sum over a range.
 _SIZED = frozenset({"index", "L", "m", "width", "ones", "sum"})
 
@@ -456,16 +460,11 @@ def _scope(sides, proof_sides: list) -> str:
         for n in node.walk():
             if n.kind in _SIZED or (n.kind == "atom" and (n.layer is not None or n.subs)):
                 return sized
-            name = n.family if n.kind == "atom" else n.name if n.kind == "call" else None
-            if name is not None and name not in seen:
-                seen.add(name)
+            name = n.family if n.kind in ("atom", "label") else n.name if n.kind == "call" else None
+            if name is not None and name not in seen:   # a definition's conditions restrict an index:
+                seen.add(name)                          # its atom has subscripts, found above
                 stack.extend(d.rhs for d in w.definitions if d.family == name)
-                stack.extend(c for d in w.definitions if d.family == name for c in _condition_nodes(d))
     return "every size"
-
-
-def _condition_nodes(d) -> list:
-    return [n for c in d.conditions for n in (c if isinstance(c, tuple) else (c,)) if hasattr(n, "walk")]
 
 
 def _one_by_one_as_scalar(exprs: list) -> list:

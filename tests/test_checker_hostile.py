@@ -409,6 +409,10 @@ def test_each_verdict_says_what_its_proof_covers(tmp_path):
                              "\n$$\nC t = t C\n$$\n", header_c)
     assert [o.proof_scope for o in sized.outcomes] == ["proved at n = [3, 4]", "", "proved at n = [3, 4]"], \
         sized.outcomes
+    header_l = header.replace("    u: {}\n", "    u: {}\n    out: {labels: [h1]}\n")   # through a label's definition
+    labelled = _check(tmp_path, "\n<!-- check: definition -->\n$$\nout_{h1} = n_0 t\n$$\n\n$$\nout_{h1} = 3 t\n$$\n",
+                      header_l)
+    assert [o.proof_scope for o in labelled.outcomes] == ["", "proved at n = [3, 4]"], labelled.outcomes
     unproved = _check(tmp_path, body, header, prove=False)
     assert [e["proof_scope"] for e in as_json([unproved])["documents"][0]["equations"]] == ["evaluated"] * 2
 
