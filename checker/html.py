@@ -75,9 +75,10 @@ def write_html(reports: list[DocReport], out_dir: str | Path) -> list[Path]:
     reports = reading_order(reports)
     names = page_names(reports)
     pages = {Path(r.path).name: names[r.path] for r in reports}
+    titles = {r.path: _title_of(r) for r in reports}   # each document read for its title once
     written = []
     for k, r in enumerate(reports):
-        around = [(names[o.path], _title_of(o)) if o is not None else None
+        around = [(names[o.path], titles[o.path]) if o is not None else None
                   for o in (reports[k - 1] if k else None, reports[k + 1] if k + 1 < len(reports) else None)]
         written.append(out / names[r.path])
         written[-1].write_text(render_document(r, pages, around), encoding="utf-8")
@@ -87,7 +88,7 @@ def write_html(reports: list[DocReport], out_dir: str | Path) -> list[Path]:
         written.append(out / code_page(target))
         written[-1].write_text(render_code(target), encoding="utf-8")
     written.append(out / "index.html")
-    written[-1].write_text(render_index(reports, names), encoding="utf-8")
+    written[-1].write_text(render_index(reports, names, titles), encoding="utf-8")
     return written
 
 
@@ -365,17 +366,18 @@ for _name, _rule in {"math_block": _display, "math_block_label": _display, "amsm
     _RENDERER.rules[_name] = _rule.__get__(_RENDERER)
 
 
-def render_index(reports: list[DocReport], names: dict | None = None) -> str:
-    """The documents in reading order, with their counts."""
+def render_index(reports: list[DocReport], names: dict | None = None, titles: dict | None = None) -> str:
+    """The documents in reading order, with their counts (`names` and `titles` by path, when the
+    caller has them)."""
     reports = reading_order(reports)
     names = names or page_names(reports)
+    titles = titles or {r.path: _title_of(r) for r in reports}
     rows = []
     for r in reports:
         c = r.counts
         status = "error" if r.error else "ok" if r.ok else "FAILED"
-        title = _title(MARKDOWN.parse(_text(r))) or ""
         rows.append(f'<tr><td class="n">{len(rows) + 1}</td><td><a href="{html.escape(names[r.path])}">'
-                    f"{html.escape(title or Path(r.path).name)}</a><br><code>{html.escape(Path(r.path).name)}</code></td>"
+                    f"{html.escape(titles[r.path])}</a><br><code>{html.escape(Path(r.path).name)}</code></td>"
                     + "".join(f'<td class="n">{v}</td>' for v in
                               (c["proved"], c["checked"], c["expected-wrong"], c["unchecked"],
                                c["definition"], c["FAIL"] + c["ERROR"]))

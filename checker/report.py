@@ -109,7 +109,6 @@ def describe(f: Failure) -> str:
 
 def differ(a, b, digits: int = DIGITS) -> str | None:
     """What tells two side values (scalars, or lists of rows) apart at `digits` digits, or None."""
-    a, b = _scalar(a), _scalar(b)
     if isinstance(a, list) != isinstance(b, list):
         return f"one is a matrix ({vshape(a)}) and the other {vshape(b)}"
     if isinstance(a, list):
@@ -138,15 +137,9 @@ def settled(a, b, digits: int = DIGITS) -> bool:
     """Sides that agree to rounding at `digits` digits (within 10^(CHECKER_ROUNDING - digits) of the
     larger, entry by entry): no higher precision could tell them apart by more than the margin.
     Sides that agree only within the margin are evaluated again at more digits (checker/check.py)."""
-    a, b = _scalar(a), _scalar(b)
     pairs = zip(sum(a, []), sum(b, [])) if isinstance(a, list) else [(a, b)]
     bound = mpmath.mpf(10) ** (CHECKER_ROUNDING - digits)
     return all(abs(x - y) <= bound * max(abs(x), abs(y)) for x, y in pairs)
-
-
-def _scalar(v):
-    """A 1×1 matrix is its one entry (δ^T δ against a sum of squares)."""
-    return v[0][0] if isinstance(v, list) and len(v) == 1 and len(v[0]) == 1 else v
 
 
 def _apart(x, y, digits: int) -> bool:
