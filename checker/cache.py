@@ -28,7 +28,7 @@ from .document import MAX_DOCUMENT
 from .errors import Location
 from .report import DocReport, Outcome
 
-FORMAT = 3   # 3: outcomes carry their proof's scope
+FORMAT = 4   # 3: outcomes carry their proof's scope; 4: and its note (proofs for every width)
 LIBRARIES = ("sympy", "mpmath", "symengine", "numpy", "lark", "markdown-it-py", "mdit-py-plugins", "PyYAML")
 
 

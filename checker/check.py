@@ -11,6 +11,7 @@ one class, each step a short method; split, a reader would follow one equation a
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
@@ -26,6 +27,7 @@ from .errors import Budget, DocumentError, Located, Location, OutOfRange, OverBu
 from .evaluate import DIGITS, Definition, Instance, World
 from .grammar import LatexError, Node, parse
 from .meaning import Resolver, free_indices, free_refs
+from .general import prove_every_size
 from .prove import Prover
 from .report import DocReport, Failure, Outcome, describe, differ, one_line, settled, show_assign
 
@@ -236,7 +238,9 @@ class Checker:
         if self.prove:
             proof_sides = self._proof_sides(sides, conds, evaluated)
             outcome.scope = _scope(sides, proof_sides)
-            self.prover.attempt(outcome, proof_sides)
+            self.prover.attempt(outcome, proof_sides, None if outcome.scope == "every size" else
+                                functools.partial(prove_every_size, self.model, list(self.proof_world.definitions),
+                                                  self.proof_world.functions, sides, conds))
         return outcome
 
     def _proof_sides(self, sides, conds, evaluated: list) -> list:

@@ -7,7 +7,8 @@ import os
 
 import sympy as sp
 
-from .report import Outcome
+from .general import Unsupported
+from .report import EVERY_WIDTH, Outcome
 
 # A proof is attempted only on differences of at most PROOF_MAX_OPS operations (sympy.count_ops,
 # definitions substituted): a deterministic budget, so the same document, seed and version give the
@@ -24,7 +25,7 @@ class Prover:
     def __init__(self):
         self.proofs: list = []   # (outcome, child, pipe) of the attempts running
 
-    def attempt(self, outcome: Outcome, sides: list) -> None:
+    def attempt(self, outcome: Outcome, sides: list, general=None) -> None:
         """Try to prove the claim exactly: `sides` holds, for every index value on the first size,
         (the world, its sides' expressions), evaluated in the world of proofs, where a function
         declared `any` is an undefined SymPy function (checker/evaluate.py), so a proof holds for
@@ -34,14 +35,16 @@ class Prover:
         deterministic PROOF_MAX_OPS budget, shown to be 0 by `_is_zero` (a common denominator,
         expand, or sympy.simplify). The whole attempt runs in a forked child process limited to
         PROOF_CPU_SECONDS of CPU time, so no proof can hang the checker; up to one child per CPU
-        runs while the checker goes on with the next equations."""
+        runs while the checker goes on with the next equations. `general`, where given, is tried
+        first in the child: a proof for every width and depth (checker/general.py) that returns a
+        note or raises Unsupported with the reason it does not apply."""
         entries = []
         for world, exprs in sides:
             for i, e in enumerate(exprs[1:], 2):
                 diff = exprs[0] - e
                 entries.extend((world, d, i) for d in (diff if isinstance(diff, sp.MatrixBase) else [diff]))
         entries = [(w, e, i) for w, e, i in entries if e != 0]
-        if not entries:
+        if not entries and general is None:
             outcome.status = "proved"
             return
         if not hasattr(os, "fork"):
@@ -51,7 +54,7 @@ class Prover:
             _settle(self.proofs.pop(0))
         ctx = multiprocessing.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_prove, args=(entries, send), daemon=True)
+        child = ctx.Process(target=_prove, args=(entries, send, general), daemon=True)
         child.start()
         send.close()
         self.proofs.append((outcome, child, receive))
@@ -65,11 +68,16 @@ class Prover:
 def _settle(proof) -> None:
     outcome, child, receive = proof
     try:
-        answer = receive.recv()
+        answer, reason = receive.recv()
     except (EOFError, OSError):   # the child was killed (its CPU or memory limit): that claim only
-        answer = None
+        answer, reason = None, None
     child.join()
     receive.close()
+    if isinstance(answer, tuple) and answer[0] == "general":
+        outcome.status, outcome.scope, outcome.note = "proved", EVERY_WIDTH, answer[1]
+        return
+    if reason:
+        outcome.note = f"not proved for every width: {reason}"
     if answer == "proved":
         outcome.status = "proved"
     elif answer is None:
@@ -138,8 +146,9 @@ def _rational_over_q(e) -> bool:
     return True
 
 
-def _prove(entries, send) -> None:
-    """In the forked child: send "proved" when every difference is 0; ("nonzero", side, the
+def _prove(entries, send, general=None) -> None:
+    """In the forked child: send ("general", its note) when the claim is proved for every width
+    and depth; else, with the reason that proof did not apply, "proved" when every difference is 0; ("nonzero", side, the
     difference, the sizes) when one is decided exactly to be nonzero; "unproved" when SymPy does
     not reduce one to 0 (or raises: a proof attempt never prints a traceback); or the operation
     count of one beyond the budget (then nothing is tried)."""
@@ -152,6 +161,20 @@ def _prove(entries, send) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (_address_space() + PROOF_MEMORY,) * 2)
     except (ValueError, OSError):   # no such limit here: the CPU limit still bounds the attempt
         pass
+    reason = None
+    if general is not None:
+        try:
+            note = general()
+        except Unsupported as e:
+            reason = str(e)
+        except MemoryError:
+            reason = "out of memory"
+        except Exception as e:  # noqa: BLE001 - a failed attempt is "not proved", never a crash
+            reason = f"{type(e).__name__} in the symbolic proof"
+        else:
+            send.send((("general", note), None))
+            send.close()
+            os._exit(0)
     try:
         full = [(w, w.full(e), i) for w, e, i in entries if sp.expand(e) != 0]
         ops = max((sp.count_ops(e) for _, e, _ in full), default=0)
@@ -169,6 +192,6 @@ def _prove(entries, send) -> None:
         answer = None
     except Exception:  # noqa: BLE001 - SymPy failing to simplify is "not proved", not a crash
         answer = "unproved"
-    send.send(answer)
+    send.send((answer, reason))
     send.close()
     os._exit(0)

@@ -15,6 +15,8 @@ from .errors import MAX_MESSAGE, Location, shown
 if TYPE_CHECKING:
     from .evaluate import World
 
+# what a proof with symbolic widths, batch, layer and depth covers (checker/general.py)
+EVERY_WIDTH = "every width and depth"
 STATUSES = ("definition", "proved", "checked", "expected-wrong", "unchecked", "FAIL", "ERROR")
 # What each status is called wherever a person reads it (the text report, the HTML pages); the JSON
 # keeps the status keys above and adds these as "label".
@@ -43,14 +45,15 @@ class Outcome:
     detail: str = ""    # the counterexample, the reason or the error
     tie: str | None = None
     evaluations: int = 0    # (size, point, index values) at which a claim was evaluated
-    scope: str = ""         # what a proof covers: "every size" or "at n = [2, 3, 2]" (checker/check.py)
+    scope: str = ""         # what a proof covers: "every size", EVERY_WIDTH or "at n = [2, 3, 2]"
+    note: str = ""          # what a proof relies on, or why it is not one for every width
 
     @property
     def proof_scope(self) -> str:
         """"proved for every size", "proved at n = [...]" or "evaluated" (not proved)."""
         if self.status != "proved":
             return "evaluated" if self.status == "checked" else ""
-        return f"proved for {self.scope}" if self.scope == "every size" else f"proved {self.scope}".rstrip()
+        return f"proved for {self.scope}" if self.scope.startswith("every") else f"proved {self.scope}".rstrip()
 
     @property
     def ok(self) -> bool:
@@ -202,7 +205,9 @@ def render(reports: list[DocReport], *, verbose: bool = False) -> str:
                 lines.append(f"{label if not o.ok else f'{label:<11}'} {o.where}: {shown(o.equation)}")
                 lines.extend("    " + d for d in capped(o.detail).splitlines())
                 if o.status == "proved" and o.scope:
-                    lines.append(f"    {o.proof_scope}")
+                    lines.append(f"    {o.proof_scope}" + (f" ({o.note})" if o.note else ""))
+                elif o.status == "checked" and o.note:
+                    lines.append(f"    {o.note}")
         c = r.counts
         lines.append(f"{shown(r.path)}: {counts_text(c, sum(o.tie is not None for o in r.outcomes))}, "
                      f"{c['FAIL']} failed, {plural(c['ERROR'], 'error')}" + ("" if r.ok else "  FAILED"))
@@ -229,6 +234,6 @@ def as_json(reports: list[DocReport]) -> dict:
                            "equations": [{"where": str(o.where), "line": o.where.line, "column": o.where.column,
                                           "equation": o.equation, "status": o.status, "label": LABELS[o.status],
                                           "detail": capped(o.detail), "implements": o.tie, "evaluations": o.evaluations,
-                                          "proof_scope": o.proof_scope}
+                                          "proof_scope": o.proof_scope, "proof_note": o.note}
                                          for o in r.outcomes]}
                           for r in reports]}

@@ -1,0 +1,239 @@
+"""Proofs for every width and depth (checker/general.py, issue 31): the claims of backprop.md and
+batch-and-bias.md proved with symbolic widths, batch, layer and depth, and wrong claims that this
+proof must never prove, however close to true: wrong only below the last layer, only at unequal
+widths, only by a factor, only for a batch of more than one. The proof is called directly here, so
+the 50-digit evaluation that normally rejects such claims first cannot hide a wrong proof."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backproof.checker.check import Checker, check_document
+from backproof.checker.general import Unsupported, decide, P, Q, prove_every_size
+from backproof.checker.grammar import parse
+from backproof.checker.meaning import Resolver
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKPROP = ROOT / "derivations" / "backprop.md"
+
+BATCH = r"""---
+checker:
+  sizes: [[2, 3, 2], [4, 5, 6, 7]]
+  batch: [2, 8]
+  points: 3
+  functions: {f: any}
+  symbols:
+    x:     {sub: ["m", "n(0)"]}
+    w:     {layers: 1..L, sub: ["n(l)", "n(l-1)"]}
+    b:     {layers: 1..L, sub: ["n(l)"]}
+    z:     {layers: 1..L, sub: ["m", "n(l)"]}
+    a:     {layers: 0..L, sub: ["m", "n(l)"]}
+    y:     {sub: ["m", "n(L)"]}
+    C:     {}
+    delta: {layers: 1..L, sub: ["m", "n(l)"]}
+---
+<!-- check: definition -->
+$$
+a^0_{ij} = x_{ij}
+$$
+
+<!-- check: definition -->
+$$
+z^l_{ij} = \sum_k a^{l-1}_{ik} w^l_{jk} + b^l_j
+$$
+
+<!-- check: definition -->
+$$
+a^l_{ij} = f(z^l_{ij}), \quad l \ge 1
+$$
+
+<!-- check: definition -->
+$$
+C = MEAN \frac{1}{2} \sum_i \sum_j (a^L_{ij} - y_{ij})^2
+$$
+
+<!-- check: definition -->
+$$
+\delta^l_{ij} = \frac{\partial C}{\partial z^l_{ij}}
+$$
+
+$$
+\delta^L = SCALE (a^L - y) \odot f'(z^L)
+$$
+"""
+
+
+def _checker(path) -> Checker:
+    c = Checker(str(path), prove=False)
+    c.run()
+    return c
+
+
+@pytest.fixture(scope="module")
+def backprop():
+    return _checker(BACKPROP)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    p = tmp_path_factory.mktemp("batch") / "batch.md"
+    p.write_text(BATCH.replace("MEAN ", "").replace("SCALE ", ""))
+    return _checker(p)
+
+
+@pytest.fixture(scope="module")
+def batch_mean(tmp_path_factory):
+    p = tmp_path_factory.mktemp("mean") / "mean.md"
+    p.write_text(BATCH.replace("MEAN", r"\frac{1}{m}").replace("SCALE", r"\frac{1}{m}"))
+    return _checker(p)
+
+
+def general(checker: Checker, claim: str) -> tuple[str, str]:
+    """("proved", what it relies on) or ("not proved", why), for one claim under the document's
+    definitions (all of them: those at its end)."""
+    chain = parse(claim).chains[0]
+    r = Resolver(checker.model)
+    sides = tuple(r(s) for s in chain.sides)
+    conds = Checker._conditions(r, chain, sides)
+    w = checker.proof_world
+    try:
+        return "proved", prove_every_size(checker.model, list(w.definitions), w.functions, sides, conds)
+    except Unsupported as e:
+        return "not proved", str(e)
+
+
+# ----------------------------------------------------------------------------- true claims, proved
+@pytest.mark.parametrize("claim", [
+    r"\delta^L_j = (a^L_j - y_j) f'(z^L_j)",                                          # BP1
+    r"\delta^L_j = f'(z^L_j) (a^L_j - y_j)",                                          # factors the other way
+    r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k f'(z^l_j), \quad l < L",         # BP2
+    r"\delta^l_j = f'(z^l_j) \sum_i \delta^{l+1}_i w^{l+1}_{ij}, \quad l < L",         # another index name
+    r"\delta^l_j = \sum_{k=1}^{n_{l+1}} w^{l+1}_{kj} \delta^{l+1}_k f'(z^l_j), \quad l \le L - 1",
+    r"\delta^l_j = \sum_k \frac{\partial C}{\partial z^{l+1}_k} \frac{\partial z^{l+1}_k}{\partial z^l_j}, \quad l < L",
+    r"\frac{\partial C}{\partial b^l_j} = \delta^l_j",                                 # BP3, l = L too
+    r"\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k \delta^l_j",                    # BP4
+    r"\frac{\partial C}{\partial w^l} = \delta^l (a^{l-1})^T",
+    r"\delta^l = \left((w^{l+1})^T \delta^{l+1}\right) \odot f'(z^l), \quad l < L",
+    r"\frac{\partial C}{\partial w^1_{jk}} = x_k \delta^1_j",                          # a fixed layer
+    r"\frac{\partial C}{\partial a^{L-1}_k} = \sum_j w^L_{jk} \delta^L_j",             # L - 1: needs L >= 2
+])
+def test_true_claims_of_one_example_are_proved_for_every_width_and_depth(backprop, claim):
+    verdict, why = general(backprop, claim)
+    assert verdict == "proved", why
+
+
+@pytest.mark.parametrize("claim", [
+    r"\delta^l = (\delta^{l+1} w^{l+1}) \odot f'(z^l), \quad l < L",
+    r"\frac{\partial C}{\partial b^l_j} = \sum_i \delta^l_{ij}",
+    r"\frac{\partial C}{\partial b^l} = (\delta^l)^T \mathbf{1}_m",
+    r"\frac{\partial C}{\partial w^l} = (\delta^l)^T a^{l-1}",
+    r"\frac{\partial C}{\partial w^l} = \sum_i (\delta^l_i)^T a^{l-1}_i",
+])
+def test_true_claims_of_a_batch_are_proved_for_every_width_batch_and_depth(batch, claim):
+    verdict, why = general(batch, claim)
+    assert verdict == "proved", why
+
+
+# ----------------------------------------------------------------------------- wrong claims, never proved
+@pytest.mark.parametrize("claim", [
+    r"\delta^L_j = 2 (a^L_j - y_j) f'(z^L_j)",                                        # a factor 2
+    r"\delta^L_j = (a^L_j - y_j) f(z^L_j)",                                           # f for f'
+    r"\delta^L_j = a^L_j - y_j",                                                      # f' forgotten
+    r"\delta^L_j = (y_j - a^L_j) f'(z^L_j)",                                          # the sign
+    r"\delta^l_j = \sum_k w^{l+1}_{jk} \delta^{l+1}_k f'(z^l_j), \quad l < L",         # row for column
+    r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k, \quad l < L",                   # f' forgotten
+    r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k f'(z^{l+1}_k), \quad l < L",     # f' of the wrong layer
+    r"\delta^l_j = \sum_{k=1}^{n_l} w^{l+1}_{kj} \delta^{l+1}_k f'(z^l_j), \quad l < L",   # wrong width
+    r"\delta^l_j = \sum_k w^{l}_{kj} \delta^{l+1}_k f'(z^l_j), \quad l < L",           # w of the wrong layer
+    # BP1 at every layer: true at l = L only
+    r"\delta^l_j = (a^l_j - y_j) f'(z^l_j)",
+    # BP2 with BP1 inlined: true for l = L - 1 only, wrong in a network of depth 3 or more
+    r"\delta^l_j = \sum_k w^{l+1}_{kj} (a^{l+1}_k - y_k) f'(z^{l+1}_k) f'(z^l_j), \quad l < L",
+    r"\frac{\partial C}{\partial b^l_j} = 2 \delta^l_j",
+    r"\frac{\partial C}{\partial w^l_{jk}} = a^l_k \delta^l_j",                        # a^l for a^{l-1}
+    r"\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_j \delta^l_k",                    # indices swapped
+    r"\frac{\partial C}{\partial w^l} = \delta^l (a^{l})^T",
+    r"\delta^l = \left(w^{l+1} \delta^{l+1}\right) \odot f'(z^l), \quad l < L",        # transpose forgotten
+    r"\frac{\partial C}{\partial w^1_{jk}} = x_j \delta^1_k",
+])
+def test_wrong_claims_are_never_proved(backprop, claim):
+    verdict, why = general(backprop, claim)
+    assert verdict == "not proved", f"a wrong claim was proved for every width: {claim}"
+
+
+@pytest.mark.parametrize("claim", [
+    r"\frac{\partial C}{\partial w^l} = (\delta^l_1)^T a^{l-1}_1",                    # the batch sum forgotten
+    r"\frac{\partial C}{\partial b^l_j} = \delta^l_{1j}",
+    r"\delta^L = \frac{1}{m} (a^L - y) \odot f'(z^L)",                                # the mean's 1/m, for a sum
+    r"\delta^l = (\delta^{l+1} (w^{l+1})^T) \odot f'(z^l), \quad l < L",
+    r"\frac{\partial C}{\partial w^l} = (\delta^l)^T a^{l}",
+])
+def test_wrong_batch_claims_are_never_proved(batch, claim):
+    verdict, why = general(batch, claim)
+    assert verdict == "not proved", f"a wrong claim was proved for every width: {claim}"
+
+
+def test_the_mean_carries_one_over_m_and_only_once(batch_mean):
+    assert general(batch_mean, r"\delta^L = \frac{1}{m} (a^L - y) \odot f'(z^L)")[0] == "proved"
+    assert general(batch_mean, r"\delta^L = (a^L - y) \odot f'(z^L)")[0] == "not proved"
+    assert general(batch_mean, r"\delta^L = \frac{1}{m^2} (a^L - y) \odot f'(z^L)")[0] == "not proved"
+    assert general(batch_mean, r"\frac{\partial C}{\partial w^l} = (\delta^l)^T a^{l-1}")[0] == "proved"
+
+
+# ----------------------------------------------------------------------------- what it relies on, and refuses
+def test_a_claim_below_the_last_layer_says_it_relies_on_the_rest_of_the_network(backprop):
+    verdict, note = general(backprop, r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k f'(z^l_j), \quad l < L")
+    assert verdict == "proved" and "arbitrary function" in note
+    assert general(backprop, r"\delta^L_j = (a^L_j - y_j) f'(z^L_j)") == ("proved", "")
+
+
+def test_a_cost_that_reads_a_hidden_layer_is_not_left_to_the_rest_of_the_network(tmp_path):
+    """C reads w^1 directly (a weight penalty): the rest of the network is not all C depends on,
+    so ∂C/∂b^1 through z^2 alone would miss nothing here but ∂C/∂w^1 would; the proof refuses."""
+    text = BACKPROP.read_text().replace(r"C = \frac{1}{2} \sum_j (a^L_j - y_j)^2",
+                                        r"C = \frac{1}{2} \sum_j (a^L_j - y_j)^2 + w^1_{11}^2", 1)
+    p = tmp_path / "penalty.md"
+    p.write_text(text)
+    c = Checker(str(p), prove=False)
+    c.run()   # the document's own claims now fail; the definitions are what matter here
+    verdict, why = general(c, r"\frac{\partial C}{\partial w^1_{jk}} = x_k \delta^1_j")
+    assert verdict == "not proved"
+
+
+def test_decide_is_certain_or_says_it_depends():
+    assert decide(P + 1, ">") is True and decide(P + 1, "==") is False
+    assert decide(P - Q, ">=") is None and decide(Q, ">=") is True and decide(Q, ">") is None
+    assert decide(-1 - P, "<") is True and decide(P - P, "==") is True
+
+
+# ----------------------------------------------------------------------------- the shipped documents
+EVERY = "proved for every width and depth"
+# the claims left at one size, each with the reason (derivations/README.md lists them too)
+LEFT = {("batch-and-bias.md", 159), ("batch-and-bias.md", 172), ("batch-and-bias.md", 176)}
+
+
+@pytest.mark.parametrize("name", ["backprop.md", "batch-and-bias.md"])
+def test_every_general_claim_of_the_two_main_documents_is_proved_for_every_width(name):
+    report = check_document(ROOT / "derivations" / name, prove=True)
+    claims = [o for o in report.outcomes if o.status in ("proved", "checked", "FAIL")]
+    assert claims and all(o.ok for o in claims)
+    for o in claims:
+        if (name, o.where.line) in LEFT:
+            assert o.proof_scope != EVERY and "not proved for every width" in o.note, o
+        else:
+            assert o.proof_scope == EVERY, (o.where.line, o.proof_scope, o.note)
+
+
+def test_the_scope_and_its_note_reach_the_json_and_the_verbose_report(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "backproof", "derivations", str(BACKPROP), "--json", "--no-cache"],
+                         capture_output=True, text=True, check=True).stdout
+    claims = [c for d in json.loads(out)["documents"] for c in d["equations"] if c["status"] == "proved"]
+    assert claims and all(c["proof_scope"] == EVERY for c in claims)
+    assert any("arbitrary function" in c["proof_note"] for c in claims)
+    text = subprocess.run([sys.executable, "-m", "backproof", "derivations", str(BACKPROP), "-v", "--no-cache"],
+                          capture_output=True, text=True, check=True).stdout
+    assert EVERY in text and "arbitrary function" in text
