@@ -22,6 +22,7 @@ claim keeps its proof at one size.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import Callable
@@ -34,9 +35,10 @@ from .functions import CONCRETE, concrete
 GENERAL_STEPS = 200_000        # deterministic work bound of one claim's proof (all configurations)
 DEBUG = False
 MAX_POWER = 4                  # (Σ ...)^k is multiplied out only for k up to this
-P = sp.Symbol("p", integer=True, nonnegative=True)   # l = l_0 + p
-Q = sp.Symbol("q", integer=True, nonnegative=True)   # L = l + g_0 + q
-M = sp.Symbol("m", integer=True, positive=True)
+P = sp.Symbol("p")   # l = l_0 + p, p ≥ 0 (symbols carry no assumptions: SymPy
+#                                  spends most of its time deducing them, and no rule here uses them)
+Q = sp.Symbol("q")   # L = l + g_0 + q
+M = sp.Symbol("m")
 
 
 class Unsupported(Exception):
@@ -56,9 +58,10 @@ class Tensor:
 
 
 def width(layer) -> sp.Symbol:
-    return sp.Symbol(f"n_{{{sp.sstr(sp.expand(layer))}}}", integer=True, positive=True)
+    return sp.Symbol(f"n_{{{sp.sstr(sp.expand(layer))}}}")
 
 
+@functools.lru_cache(maxsize=4096)
 def decide(e, op: str) -> bool | None:
     """Whether `e op 0` holds, for e linear in p, q ≥ 0 (a layer difference): True or False when
     that is the same for every p, q; None when it depends on them (or e is not such an expression)."""
@@ -565,7 +568,7 @@ _COUNT = itertools.count()
 
 
 def _dummy():
-    return sp.Symbol(f"_i{next(_COUNT)}", integer=True, positive=True)
+    return sp.Symbol(f"_i{next(_COUNT)}")
 
 
 def _each(fn, x):
@@ -613,7 +616,7 @@ def _alpha(e):
         if isinstance(x, sp.Sum):
             body, limits = x.args[0], []
             for i, lo, hi in x.args[1:]:
-                j = sp.Symbol(f"_a{depth}", integer=True, positive=True)
+                j = sp.Symbol(f"_a{depth}")
                 body, depth = body.xreplace({i: j}), depth + 1
                 limits.append((j, lo, hi))
             return sp.Sum(walk(body, depth), *limits)
@@ -652,7 +655,7 @@ def canonical(term) -> tuple:
     coeff, rest = factor.as_coeff_Mul()
     best = None
     for order in itertools.permutations(bound):
-        names = {i: sp.Symbol(f"_k{n}", integer=True, positive=True) for n, (i, _) in enumerate(order)}
+        names = {i: sp.Symbol(f"_k{n}") for n, (i, _) in enumerate(order)}
         renamed = rest.xreplace(names)
         key = (tuple(sp.sstr(s) for _, s in order), sp.sstr(renamed))
         if best is None or key < best[0]:
@@ -665,10 +668,10 @@ def canonical(term) -> tuple:
 VANISH_OPS = 400   # a summand left over is simplified only up to this many operations (deterministic)
 
 
-def is_zero(e, ranges: dict, budget: list) -> bool:
+def is_zero(e, ranges: dict, budget: list, thorough: bool = False) -> bool:
     """e is identically 0: its terms, summed over the same index ranges, have summands that cancel
-    (as written, or by sympy's rational simplification of what is left). Sound: every group's
-    summand is 0 for every value of its indices, so its sum is 0."""
+    (as written; `thorough`: or by sympy's rational simplification of what is left). Sound: every
+    group's summand is 0 for every value of its indices, so its sum is 0."""
     groups: dict = {}
     for t in terms(sp.expand(e) if not e.has(sp.Sum) else e, budget):
         t = resolve_deltas(t, ranges)
@@ -679,13 +682,13 @@ def is_zero(e, ranges: dict, budget: list) -> bool:
         group[summand] = group.get(summand, 0) + c
     for group in groups.values():
         left = sp.Add(*(c * f for f, c in group.items() if c != 0))
-        if left != 0 and not _vanishes(left):
+        if left != 0 and not (thorough and _vanishes(left)):
             return False
     return True
 
 
 def _vanishes(e) -> bool:
-    if sp.count_ops(e) > VANISH_OPS:
+    if e.has(sp.Sum) or sp.count_ops(e) > VANISH_OPS:   # sympy's sum_simplify is where its Sum bugs are
         return False
     return sp.expand(sp.numer(sp.together(e))) == 0 or sp.simplify(e) == 0
 
@@ -710,7 +713,7 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
         g = General(model, definitions, functions, l_value, L_value, phi, budget)
         env = {var: l_value} if var else {}
         for name in sorted(free - layer_vars):
-            env[name] = sp.Symbol(name, integer=True, positive=True)
+            env[name] = sp.Symbol(name)
         for n in free_refs(sides[0]):
             fam = model.families[n.family]
             layer = g.ival(n.layer, env) if n.layer is not None else None
@@ -758,21 +761,24 @@ def _cancels(g: General, diff, floor, budget) -> bool:
     """diff is 0: as it is, then with the derivative-defined symbols (δ) replaced by their
     definitions, then with every certain definition at the claim's layers or above replaced, then
     at the layer below them too."""
-    if is_zero(diff, g.ranges, budget):
-        return True
-    views = {d.family for d in g.defs if any(n.kind == "deriv" for n in d.rhs.walk())}
-    subs = {a: v for a in diff.atoms(sp.Indexed, sp.Symbol)
-            if (g.family_of(a)[0] is not None and g.family_of(a)[0].name in views)
-            for v in [g.definition(a)] if v is not None and not isinstance(v, Tensor)}
-    if subs:
-        diff = diff.xreplace(subs)
-        if is_zero(diff, g.ranges, budget):
+    def stages():
+        yield diff
+        views = {d.family for d in g.defs if any(n.kind == "deriv" for n in d.rhs.walk())}
+        subs = {a: v for a in diff.atoms(sp.Indexed, sp.Symbol)
+                if (g.family_of(a)[0] is not None and g.family_of(a)[0].name in views)
+                for v in [g.definition(a)] if v is not None and not isinstance(v, Tensor)}
+        e = diff.xreplace(subs)
+        yield e
+        e = g.expanded(e, floor)
+        yield e
+        yield g.expanded(e, floor - 1)   # a^{l-1} too: a^0 = x, read by ∂C/∂w^1
+
+    last = None
+    for e in stages():
+        if e != last and is_zero(e, g.ranges, budget):
             return True
-    diff = g.expanded(diff, floor)
-    if is_zero(diff, g.ranges, budget):
-        return True
-    lower = g.expanded(diff, floor - 1)   # a^{l-1} too: a^0 = x, read by ∂C/∂w^1
-    return lower != diff and is_zero(lower, g.ranges, budget)
+        last = e
+    return is_zero(last, g.ranges, budget, thorough=True)
 
 
 def _configurations(model, layered: list, var, conds) -> list:
@@ -804,8 +810,10 @@ def _configurations(model, layered: list, var, conds) -> list:
             least_L = max(least_L, int(n.layer.value))
         else:
             raise Unsupported("a layer that is not l + c, L − c or a number")
+    if var is None and not constants and not L_offsets:   # no layer at all: the output layer's vectors
+        return [(None, 1 + Q, None)]
     if var is None:
-        top = max(constants, default=1)
+        top = max(constants)
         if L_offsets:
             low = max([least_L] + [k - c + 1 for k in constants for c in L_offsets])
             return [(None, sp.Integer(L), None) for L in range(least_L, low)] + [(None, low + Q, None)]
