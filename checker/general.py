@@ -1,10 +1,10 @@
 """Proofs for every width and depth: a claim translated with symbolic sizes, and shown to hold for all.
 
-The widths n_l and the batch m are SymPy integer symbols, a free index is a symbol that ranges over
-its slot, and Σ_k is a sum up to a symbolic width. The layer l and the depth L are symbolic too,
-in a few configurations that together cover every l and L the claim allows (l = 1, or l ≥ 2; and
-L − l each small value, or more): in each one, any two layers the proof meets are either the same
-or provably different.
+The widths n_l and the batch m are SymPy symbols, a free index is a symbol that ranges over its
+slot, and Σ_k is a sum up to a symbolic width. The layer l and the depth L are symbolic too, in a
+few configurations that together cover every l and L the claim allows (checker/layers.py: l = 1,
+or l ≥ 2; and L − l each small value, or more): in each one, any two layers the proof meets are
+either the same or provably different, else the proof stops.
 
 Depth. A claim about layer l whose layers all lie below L (BP2: l and l + 1) is proved with the rest
 of the network left arbitrary: C depends on the layers up to T = l + 1 only through the next
@@ -15,34 +15,31 @@ instead (the claim at the last layer), C's own definition is used.
 Derivatives are taken by the chain rule along the definitions (∂C/∂z^l_j with z^l_j's own
 definition cut, as in checker/evaluate.py), with a Kronecker delta for two entries of one array;
 a delta against a summation index is resolved where the index ranges over the same width. Two
-sides are equal when their difference, expanded into terms Σ… c·(product), has every canonical
-term (summation indices renamed in their best order) cancel: a test that can fail to see an
-identity, never invent one. Anything outside what this module knows raises Unsupported, and the
-claim keeps its proof at one size.
+sides are equal when their difference, in the normal form of checker/sums.py, cancels: a test
+that can fail to see an identity, never invent one. Anything outside what this module knows
+raises Unsupported, and the claim keeps its proof at one size (checker/prove.py).
+
+Why over 400 lines: one class, General, holds a configuration's symbols, the definitions in force
+and the derivatives along them, which share its caches and its budget (as World does for one size
+in checker/evaluate.py); the translation of each IR kind, the definitions' binding at symbolic
+layers and the chain rule read top to bottom in it.
 """
 from __future__ import annotations
 
-import functools
-import itertools
 from dataclasses import dataclass
 from typing import Callable
 
 import sympy as sp
 
 from .document import SLOT, layer_bound
+from .evaluate import BUILTIN_FUNCTIONS
 from .functions import CONCRETE, concrete
+from .layers import P, Q, configurations, decide, offset
+from .sums import GENERAL_STEPS, Unsupported, fresh, left_over, same, spend
 
-GENERAL_STEPS = 200_000        # deterministic work bound of one claim's proof (all configurations)
-DEBUG = False
-MAX_POWER = 4                  # (Σ ...)^k is multiplied out only for k up to this
-P = sp.Symbol("p")   # l = l_0 + p, p ≥ 0 (symbols carry no assumptions: SymPy
-#                                  spends most of its time deducing them, and no rule here uses them)
-Q = sp.Symbol("q")   # L = l + g_0 + q
-M = sp.Symbol("m")
+__all__ = ["GENERAL_STEPS", "P", "Q", "Unsupported", "decide", "prove_every_size"]
 
-
-class Unsupported(Exception):
-    """This claim (or document) is outside what a proof for every width handles: the reason."""
+M = sp.Symbol("m")   # the batch size
 
 
 @dataclass
@@ -61,28 +58,6 @@ def width(layer) -> sp.Symbol:
     return sp.Symbol(f"n_{{{sp.sstr(sp.expand(layer))}}}")
 
 
-@functools.lru_cache(maxsize=4096)
-def decide(e, op: str) -> bool | None:
-    """Whether `e op 0` holds, for e linear in p, q ≥ 0 (a layer difference): True or False when
-    that is the same for every p, q; None when it depends on them (or e is not such an expression)."""
-    e = sp.expand(sp.sympify(e))
-    if e.free_symbols - {P, Q} or not e.is_polynomial(P, Q) or sp.Poly(e, P, Q).total_degree() > 1:
-        return None
-    cp, cq, c0 = e.coeff(P), e.coeff(Q), e.subs({P: 0, Q: 0})
-    up, down = cp >= 0 and cq >= 0, cp <= 0 and cq <= 0     # e only grows / only shrinks from c0
-    at_least = True if up and c0 >= 0 else False if down and c0 < 0 else None
-    above = True if up and c0 > 0 else False if down and c0 <= 0 else None
-    if op == ">=":
-        return at_least
-    if op == ">":
-        return above
-    if op == "<":
-        return None if at_least is None else not at_least
-    if op == "<=":
-        return None if above is None else not above
-    zero = cp == cq == c0 == 0
-    equal = True if zero else False if above or at_least is False else None
-    return equal if op == "==" else None if equal is None else not equal
 
 
 class General:
@@ -104,9 +79,7 @@ class General:
         self.frontier = self._frontier()
 
     def spend(self, k: int = 1) -> None:
-        self.budget[0] -= k
-        if self.budget[0] < 0:
-            raise Unsupported(f"the proof for every width is over its budget of {GENERAL_STEPS:,} steps")
+        spend(self.budget, k)
 
     # ---------------------------------------------------------------- atoms and sizes
     def slot_size(self, fam, slot: int, layer):
@@ -140,7 +113,7 @@ class General:
         for other in seen:
             if decide(layer - other, "!=") is not True:
                 raise Unsupported(f"cannot tell {fam.name}^{{{layer}}} from {fam.name}^{{{other}}}")
-        lo, hi = (sp.sympify(layer_bound(v, self.L)) for v in fam.layers)
+        lo, hi = (_expr(layer_bound(v, self.L)) for v in fam.layers)
         if not decide(layer - lo, ">=") or not decide(hi - layer, ">="):
             raise Unsupported(f"{fam.name}^{{{layer}}} may be outside its layers {fam.layers}")
         seen.add(layer)
@@ -210,7 +183,7 @@ class General:
             x = self.ev(n.arg, env, params)
             if not isinstance(x, Tensor):
                 raise Unsupported("the norm of a scalar")
-            r, c = _dummy(), _dummy()
+            r, c = fresh(), fresh()
             return sp.sqrt(sp.Sum(sp.Sum(x.entry(r, c) ** 2, (c, 1, x.cols)), (r, 1, x.rows)))
         if k == "sum":
             return self._sum(n, env, params)
@@ -237,7 +210,7 @@ class General:
     def _binary(self, k, x, y):
         tx, ty = isinstance(x, Tensor), isinstance(y, Tensor)
         if k in ("add", "sub", "hadamard"):
-            if tx != ty or (tx and not (_same(x.rows, y.rows) and _same(x.cols, y.cols))):
+            if tx != ty or (tx and not (same(x.rows, y.rows) and same(x.cols, y.cols))):
                 raise Unsupported("shapes that do not match")
             op = {"add": sp.Add, "sub": lambda u, v: u - v, "hadamard": sp.Mul}[k]
             if not tx:
@@ -245,13 +218,13 @@ class General:
             return Tensor(x.rows, x.cols, lambda r, c: op(x.entry(r, c), y.entry(r, c)))
         if k == "mul":
             if tx and ty:
-                if not _same(x.cols, y.rows):
+                if not same(x.cols, y.rows):
                     raise Unsupported("a matrix product of shapes that do not match")
 
                 def entry(r, c):
-                    if _same(x.cols, 1):   # an outer product
+                    if same(x.cols, 1):   # an outer product
                         return x.entry(r, 1) * y.entry(1, c)
-                    i = _dummy()
+                    i = fresh()
                     return sp.Sum(x.entry(r, i) * y.entry(i, c), (i, 1, x.cols))
                 return Tensor(x.rows, y.cols, entry)
             if tx or ty:
@@ -268,8 +241,8 @@ class General:
         arg = self.ev(n.arg, env, params)
         name, primes = n.name, n.primes
         kind = self.functions.get(name)
-        if name in ("exp", "ln", "log", "tanh"):
-            fn = {"exp": sp.exp, "ln": sp.log, "log": sp.log, "tanh": sp.tanh}[name]
+        if name in BUILTIN_FUNCTIONS:
+            fn = BUILTIN_FUNCTIONS[name]
         elif kind == "undefined":
             fn = sp.Function(name + "'" * primes)
             return _each(fn, arg)
@@ -302,7 +275,7 @@ class General:
             size = self.ival(hi, env)
         else:
             size = self._infer_size(var, body, env)
-        i = _dummy()
+        i = fresh()
         value = self.ev(body, {**env, var: i}, params)
         if isinstance(value, Tensor):
             return Tensor(value.rows, value.cols, lambda r, c: sp.Sum(value.entry(r, c), (i, 1, size)))
@@ -354,7 +327,7 @@ class General:
             if not isinstance(value, Tensor) or len(rest) not in (1, 2):
                 raise Unsupported("an array definition")
             return value.entry(*rest) if len(rest) == 2 else \
-                value.entry(rest[0], 1) if _same(value.cols, 1) else value.entry(1, rest[0])
+                value.entry(rest[0], 1) if same(value.cols, 1) else value.entry(1, rest[0])
         return None
 
     def _bind(self, d, layer, idx) -> tuple:
@@ -366,19 +339,19 @@ class General:
             if node.kind == "index" and node.name not in env:
                 env[node.name] = value
                 continue
-            same = decide(self.ival(node, env) - value, "==")
-            if same is None and not (value.free_symbols - {P, Q}):
+            equal = decide(self.ival(node, env) - value, "==")
+            if equal is None and not (value.free_symbols - {P, Q}):
                 return None, False
-            if same is None:
+            if equal is None:
                 raise Unsupported("a definition of a single entry, at a symbolic index")
-            if not same:
+            if not equal:
                 return None, True
         for cond in d.conditions:
             vals = [self.ival(s, env) for s in cond.sides]
             for a, op, b in zip(vals, cond.ops, vals[1:]):
                 holds = decide(a - b, op)
                 if holds is None:
-                    if sp.sympify(a - b).free_symbols - {P, Q}:
+                    if _expr(a - b).free_symbols - {P, Q}:
                         raise Unsupported("a definition whose condition restricts a subscript")
                     return None, False
                 if not holds:
@@ -405,7 +378,7 @@ class General:
                 continue   # δ^l = ∂C/∂z^l: a view of the network, not a node of it
             for n in d.rhs.walk():
                 if n.kind == "atom" and self.model.families[n.family].layers is not None:
-                    off = _offset(n.layer, var)
+                    off = offset(n.layer, var)
                     if off not in (0, -1):
                         raise Unsupported(f"the definition of {d.family} reads a layer at offset {off}")
                     if off == -1 and d.family not in found:
@@ -489,7 +462,7 @@ class General:
         total = sp.Integer(0)
         for name in self.frontier:
             fam = self.model.families[name]
-            idx = tuple(_dummy() for _ in fam.slots)
+            idx = tuple(fresh() for _ in fam.slots)
             entry = self.atom(fam, top, idx)
             g = sp.IndexedBase(f"∂C/∂{fam.name}^{{{sp.sstr(top)}}}")[idx] if idx else \
                 sp.Symbol(f"∂C/∂{fam.name}^{{{sp.sstr(top)}}}")
@@ -551,146 +524,14 @@ class _Rest:
     layers = None
 
 
-def _offset(node, var) -> int | None:
-    """c where the layer node is var + c."""
-    if node is None:
-        return None
-    if node.kind == "index" and node.name == var:
-        return 0
-    if node.kind in ("add", "sub") and node.left.kind == "index" and node.left.name == var \
-            and node.right.kind == "num":
-        c = int(node.right.value)
-        return c if node.kind == "add" else -c
-    return None
-
-
-_COUNT = itertools.count()
-
-
-def _dummy():
-    return sp.Symbol(f"_i{next(_COUNT)}")
 
 
 def _each(fn, x):
     return Tensor(x.rows, x.cols, lambda r, c: fn(x.entry(r, c))) if isinstance(x, Tensor) else fn(x)
 
 
-def _same(a, b) -> bool:
-    return sp.expand(a - b) == 0
-
-
-# -------------------------------------------------------------------- the normal form
-def terms(e, budget: list) -> list:
-    """e as a list of (coefficient, ((index, size), ...), factor): e = Σ coefficient · Σ_indices
-    factor, every sum pulled out, every product of sums multiplied out, each sum's index fresh."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise Unsupported(f"the proof for every width is over its budget of {GENERAL_STEPS:,} steps")
-    if e.is_Add:
-        return [t for a in e.args for t in terms(a, budget)]
-    if e.is_Mul:
-        out = [(sp.Integer(1), (), sp.Integer(1))]
-        for a in e.args:
-            out = [(c1 * c2, b1 + b2, f1 * f2) for c1, b1, f1 in out for c2, b2, f2 in terms(a, budget)]
-            budget[0] -= len(out)
-        return out
-    if isinstance(e, sp.Sum):
-        body, bound = e.args[0], []
-        for i, _, hi in e.args[1:]:   # innermost first
-            j = sp.Integer(1) if hi == 1 else _dummy()
-            body = body.xreplace({i: j})
-            if hi != 1:
-                bound.insert(0, (j, hi))
-        return [(c, tuple(bound) + b, f) for c, b, f in terms(body, budget)]
-    if e.is_Pow and e.exp.is_Integer and 1 < e.exp <= MAX_POWER and (e.base.is_Add or e.base.has(sp.Sum)):
-        return terms(sp.Mul(*([e.base] * int(e.exp)), evaluate=False), budget)
-    if e.is_Number:
-        return [(e, (), sp.Integer(1))]
-    return [(sp.Integer(1), (), _alpha(e))]
-
-
-def _alpha(e):
-    """Sums inside e (inside a function, a root) with their indices named by their depth, so two
-    copies of one sum read the same."""
-    def walk(x, depth):
-        if isinstance(x, sp.Sum):
-            body, limits = x.args[0], []
-            for i, lo, hi in x.args[1:]:
-                j = sp.Symbol(f"_a{depth}")
-                body, depth = body.xreplace({i: j}), depth + 1
-                limits.append((j, lo, hi))
-            return sp.Sum(walk(body, depth), *limits)
-        if not x.args or not x.has(sp.Sum):
-            return x
-        return x.func(*(walk(a, depth) for a in x.args))
-    return walk(e, 0)
-
-
-def resolve_deltas(term, ranges: dict):
-    """A term with each δ(i, j) against a summation index i summed out, where j (a free index, or
-    another summation index) ranges over the same width as i."""
-    c, bound, factor = term
-    sizes = dict(bound)
-    changed = True
-    while changed:
-        changed = False
-        for delta in (f for f in sp.Mul.make_args(factor) if isinstance(f, sp.KroneckerDelta)):
-            a, b = delta.args
-            for i, j in ((a, b), (b, a)):
-                if i in sizes and (sizes.get(j) is not None or j in ranges) \
-                        and _same(sizes[i], sizes.get(j, ranges.get(j))):
-                    factor = factor.xreplace({delta: sp.Integer(1)}).xreplace({i: j})
-                    del sizes[i]
-                    changed = True
-                    break
-            if changed:
-                break
-    return c, tuple((i, n) for i, n in bound if i in sizes), factor
-
-
-def canonical(term) -> tuple:
-    """(coefficient, sizes, summand): the summation indices renamed _k0, _k1, ... in the order that
-    reads first, so two terms that differ only in their indices' names and order are the same."""
-    c, bound, factor = term
-    coeff, rest = factor.as_coeff_Mul()
-    best = None
-    for order in itertools.permutations(bound):
-        names = {i: sp.Symbol(f"_k{n}") for n, (i, _) in enumerate(order)}
-        renamed = rest.xreplace(names)
-        key = (tuple(sp.sstr(s) for _, s in order), sp.sstr(renamed))
-        if best is None or key < best[0]:
-            best = key, renamed
-        if len(bound) > 5:
-            break
-    return c * coeff, best[0][0], best[1]
-
-
-VANISH_OPS = 400   # a summand left over is simplified only up to this many operations (deterministic)
-
-
-def is_zero(e, ranges: dict, budget: list, thorough: bool = False) -> bool:
-    """e is identically 0: its terms, summed over the same index ranges, have summands that cancel
-    (as written; `thorough`: or by sympy's rational simplification of what is left). Sound: every
-    group's summand is 0 for every value of its indices, so its sum is 0."""
-    groups: dict = {}
-    for t in terms(sp.expand(e) if not e.has(sp.Sum) else e, budget):
-        t = resolve_deltas(t, ranges)
-        if t[2] == 0 or t[0] == 0:
-            continue
-        c, sizes, summand = canonical(t)
-        group = groups.setdefault(sizes, {})
-        group[summand] = group.get(summand, 0) + c
-    for group in groups.values():
-        left = sp.Add(*(c * f for f, c in group.items() if c != 0))
-        if left != 0 and not (thorough and _vanishes(left)):
-            return False
-    return True
-
-
-def _vanishes(e) -> bool:
-    if e.has(sp.Sum) or sp.count_ops(e) > VANISH_OPS:   # sympy's sum_simplify is where its Sum bugs are
-        return False
-    return sp.expand(sp.numer(sp.together(e))) == 0 or sp.simplify(e) == 0
+def _expr(x):
+    return sp.Integer(x) if isinstance(x, int) else x
 
 
 # -------------------------------------------------------------------- one claim, every configuration
@@ -709,7 +550,7 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
         raise Unsupported("two layer indices")
     var = next(iter(layer_vars), None)
     relies = False
-    for l_value, L_value, phi in _configurations(model, layered, var, conds):
+    for l_value, L_value, phi in configurations(model, layered, var, conds):
         g = General(model, definitions, functions, l_value, L_value, phi, budget)
         env = {var: l_value} if var else {}
         for name in sorted(free - layer_vars):
@@ -731,14 +572,15 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
                     raise Unsupported("a condition this configuration does not decide")
         values = [g.ev(s, env) for s in sides]
         if any(isinstance(v, Tensor) for v in values) and not all(isinstance(v, Tensor) for v in values):
-            values = [v.entry(1, 1) if isinstance(v, Tensor) and _same(v.rows, 1) and _same(v.cols, 1) else v
+            values = [v.entry(1, 1) if isinstance(v, Tensor) and same(v.rows, 1) and same(v.cols, 1) else v
                       for v in values]
         if all(isinstance(v, Tensor) for v in values):
-            r, c = _dummy(), _dummy()
+            r, c = fresh(), fresh()
             g.ranges[r], g.ranges[c] = values[0].rows, values[0].cols
-            for v in values[1:]:
-                if not (_same(v.rows, values[0].rows) and _same(v.cols, values[0].cols)):
-                    raise Unsupported("sides of different shapes")
+            for i, v in enumerate(values[1:], 2):
+                if not (same(v.rows, values[0].rows) and same(v.cols, values[0].cols)):
+                    raise Unsupported(f"side 1 is {sp.sstr(values[0].rows)}×{sp.sstr(values[0].cols)} and side {i} "
+                                      f"{sp.sstr(v.rows)}×{sp.sstr(v.cols)}, for some widths")
             values = [v.entry(r, c) for v in values]
         if any(isinstance(v, Tensor) for v in values):
             raise Unsupported("a matrix side against a scalar one")
@@ -746,21 +588,22 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
                     key=lambda e: sp.expand(e).subs({P: 0, Q: 0}), default=sp.Integer(0))
         for i, v in enumerate(values[1:], 2):
             diff = values[0] - v
-            if not _cancels(g, diff, floor, budget):
-                if DEBUG:
-                    print("DIFF", diff, "\nEXPANDED", g.expanded(diff, floor))
+            left = _left_over(g, diff, floor, budget)
+            if left:
                 where = f"l = {sp.sstr(l_value)}, " if var else ""
-                raise Unsupported(f"side 1 minus side {i} does not cancel symbolically at {where}"
-                                  f"L = {sp.sstr(L_value)} (p, q ≥ 0)")
+                left = left if len(left) <= 160 else left[:159] + "…"
+                raise Unsupported(f"side 1 minus side {i} leaves {left} at {where}L = {sp.sstr(L_value)} "
+                                  "(p, q ≥ 0), which does not cancel symbolically")
         relies = relies or g.used_phi
     return ("layers above the claim's are an arbitrary function of the next layer's weighted inputs"
             if relies else "")
 
 
-def _cancels(g: General, diff, floor, budget) -> bool:
-    """diff is 0: as it is, then with the derivative-defined symbols (δ) replaced by their
-    definitions, then with every certain definition at the claim's layers or above replaced, then
-    at the layer below them too."""
+def _left_over(g: General, diff, floor, budget) -> str:
+    """"" when diff is 0, else what is left of it. Tried as it is, then with the derivative-defined
+    symbols (δ) replaced by their definitions, then with every certain definition at the claim's
+    layers or above replaced, then at the layer below them too. What is shown is left at the
+    second stage: in the document's own symbols (a^L, z^L, f'), with the δs worked out."""
     def stages():
         yield diff
         views = {d.family for d in g.defs if any(n.kind == "deriv" for n in d.rhs.walk())}
@@ -773,86 +616,12 @@ def _cancels(g: General, diff, floor, budget) -> bool:
         yield e
         yield g.expanded(e, floor - 1)   # a^{l-1} too: a^0 = x, read by ∂C/∂w^1
 
-    last = None
-    for e in stages():
-        if e != last and is_zero(e, g.ranges, budget):
-            return True
+    last, shown = None, ""
+    for n, e in enumerate(stages()):
+        if e != last:
+            left = left_over(e, g.ranges, budget)
+            if not left:
+                return ""
+            shown = shown if n > 1 else left
         last = e
-    return is_zero(last, g.ranges, budget, thorough=True)
-
-
-def _configurations(model, layered: list, var, conds) -> list:
-    """[(l, L, phi)] that together cover every layer l and depth L the claim allows, each with its
-    layers decidable: l = l_0 or l_0 + 1 + p; L − l = each small gap, or the next one + q. phi is
-    the claim's top layer T where the rest of the network (above T + 1) is left arbitrary."""
-    Ls = sp.Symbol("L")
-    lsym = sp.Symbol("l")
-    l_offsets, L_offsets, constants = [], [], []
-    lo, gap, least_L = 1, 0, 1
-    for n in layered:
-        fam = model.families[n.family]
-        off = _offset(n.layer, var) if var else None
-        loF, hiF = (sp.sympify(layer_bound(v, Ls)) for v in fam.layers)
-        if off is not None:
-            l_offsets.append(off)
-            if not loF.is_Integer:
-                raise Unsupported(f"{fam.name}'s layers start at {loF}")
-            lo = max(lo, int(loF) - off)
-            gap = max(gap, int(sp.expand(Ls - hiF)) + off)
-        elif n.layer.kind == "L" or (n.layer.kind in ("add", "sub") and n.layer.left.kind == "L"
-                                     and n.layer.right.kind == "num"):
-            c = 0 if n.layer.kind == "L" else int(n.layer.right.value) * (1 if n.layer.kind == "add" else -1)
-            L_offsets.append(c)
-            if loF.is_Integer:
-                least_L = max(least_L, int(loF) - c)
-        elif n.layer.kind == "num":
-            constants.append(int(n.layer.value))
-            least_L = max(least_L, int(n.layer.value))
-        else:
-            raise Unsupported("a layer that is not l + c, L − c or a number")
-    if var is None and not constants and not L_offsets:   # no layer at all: the output layer's vectors
-        return [(None, 1 + Q, None)]
-    if var is None:
-        top = max(constants)
-        if L_offsets:
-            low = max([least_L] + [k - c + 1 for k in constants for c in L_offsets])
-            return [(None, sp.Integer(L), None) for L in range(least_L, low)] + [(None, low + Q, None)]
-        return [(None, sp.Integer(top), None), (None, top + 1 + Q, sp.Integer(top))]
-    for c in conds:
-        for a, op, b in zip(c.sides, c.ops, c.sides[1:]):
-            e = _linear(b, var, lsym, Ls) - _linear(a, var, lsym, Ls)   # b − a
-            e = {"<": e - 1, "<=": e, ">": -e - 1, ">=": -e}.get(op)
-            if e is None:
-                raise Unsupported("a layer condition with = or ≠")
-            al, aL, c0 = e.coeff(lsym), e.coeff(Ls), e.subs({lsym: 0, Ls: 0})
-            if (al, aL) == (-1, 1):
-                gap = max(gap, int(-c0))
-            elif (al, aL) == (1, 0):
-                lo = max(lo, int(-c0))
-            else:
-                raise Unsupported("a layer condition other than l ≥ k or l ≤ L − k")
-    c_max = max(l_offsets)
-    big = max([gap, c_max + 1] + [a - b + 1 for a in l_offsets for b in L_offsets])
-    configs = []
-    for l_value in (sp.Integer(lo), lo + 1 + P):
-        for g in list(range(gap, big)) + [big + Q]:
-            beyond = not isinstance(g, int) or g > c_max   # the claim's top layer is below L
-            phi = sp.expand(l_value + c_max) if beyond and not L_offsets else None
-            configs.append((l_value, sp.expand(l_value + g), phi))
-    return configs
-
-
-def _linear(node, var, lsym, Ls):
-    k = node.kind
-    if k == "num":
-        return sp.Integer(int(node.value))
-    if k == "index" and node.name == var:
-        return lsym
-    if k == "L":
-        return Ls
-    if k in ("add", "sub"):
-        a, b = _linear(node.left, var, lsym, Ls), _linear(node.right, var, lsym, Ls)
-        return a + b if k == "add" else a - b
-    if k == "neg":
-        return -_linear(node.arg, var, lsym, Ls)
-    raise Unsupported("a layer condition other than l ≥ k or l ≤ L − k")
+    return shown if left_over(last, g.ranges, budget, thorough=True) else ""

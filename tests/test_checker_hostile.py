@@ -393,22 +393,24 @@ def test_a_byte_order_mark_is_read_and_a_reserved_symbol_is_located_at_its_key(t
 # ----------------------------------------------------------------------------- what a proof covers
 
 def test_each_verdict_says_what_its_proof_covers(tmp_path):
-    """A proof on the world of proofs covers every size only when nothing it rests on has a layer
-    or a subscript; otherwise it is a proof at that one size (the others are evaluated)."""
+    """A proof on the world of proofs covers every size when nothing it rests on has a layer or a
+    subscript; a proof with symbolic sizes (checker/general.py) covers every width and depth; any
+    other is a proof at that one size (the others are evaluated)."""
     from backproof.checker.report import as_json, render
     header = SCALAR.replace("    u: {}\n", "    u: {}\n    x: {sub: [\"n(0)\"]}\n")
     body = "\n$$\n(t + u)^2 = t^2 + 2 t u + u^2\n$$\n\n$$\n\\sum_i x_i^2 = x^T x\n$$\n"
     report = _check(tmp_path, body, header)
     scopes = [e["proof_scope"] for e in as_json([report])["documents"][0]["equations"]]
-    assert scopes == ["proved for every size", "proved at n = [3, 4]"], scopes
+    assert scopes == ["proved for every size", "proved for every width and depth"], scopes
     text = render([report], verbose=True)
-    assert "    proved for every size" in text and "    proved at n = [3, 4]" in text
+    assert "    proved for every size" in text and "    proved for every width and depth" in text
     # sizes read as numbers, or through a scalar's definition, make a proof one size's only
     header_c = header.replace("    u: {}\n", "    u: {}\n    C: {}\n")
     sized = _check(tmp_path, "\n$$\nn_0 t = 3 t\n$$\n\n<!-- check: definition -->\n$$\nC = \\sum_i x_i\n$$\n"
                              "\n$$\nC t = t C\n$$\n", header_c)
-    assert [o.proof_scope for o in sized.outcomes] == ["proved at n = [3, 4]", "", "proved at n = [3, 4]"], \
+    assert [o.proof_scope for o in sized.outcomes] == ["proved at n = [3, 4]", "", "proved for every width and depth"], \
         sized.outcomes
+    assert "n_{0}" in sized.outcomes[0].note, sized.outcomes[0].note   # n_0 t = 3 t is not true for every n_0
     header_l = header.replace("    u: {}\n", "    u: {}\n    out: {labels: [h1]}\n")   # through a label's definition
     labelled = _check(tmp_path, "\n<!-- check: definition -->\n$$\nout_{h1} = n_0 t\n$$\n\n$$\nout_{h1} = 3 t\n$$\n",
                       header_l)
@@ -423,4 +425,4 @@ def test_the_shipped_documents_say_which_proofs_hold_for_every_size(reports):
                                                               reports["backprop.md"]])["documents"][0]["equations"]}
     assert "proved for every size" in scopes.values()
     bp = [e for e in as_json([reports["backprop.md"]])["documents"][0]["equations"] if e["status"] == "proved"]
-    assert bp and all(e["proof_scope"].startswith("proved at n = [2, 3, 2]") for e in bp), bp
+    assert bp and all(e["proof_scope"] == "proved for every width and depth" for e in bp), bp

@@ -6,13 +6,12 @@ the 50-digit evaluation that normally rejects such claims first cannot hide a wr
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from backproof.checker.check import Checker, check_document
+from backproof.checker.check import Checker
+from backproof.checker.report import as_json, render
 from backproof.checker.general import Unsupported, decide, P, Q, prove_every_size
 from backproof.checker.grammar import parse
 from backproof.checker.meaning import Resolver
@@ -217,8 +216,8 @@ LEFT = {("batch-and-bias.md", 159), ("batch-and-bias.md", 172), ("batch-and-bias
 
 
 @pytest.mark.parametrize("name", ["backprop.md", "batch-and-bias.md"])
-def test_every_general_claim_of_the_two_main_documents_is_proved_for_every_width(name):
-    report = check_document(ROOT / "derivations" / name, prove=True)
+def test_every_general_claim_of_the_two_main_documents_is_proved_for_every_width(reports, name):
+    report = reports[name]
     claims = [o for o in report.outcomes if o.status in ("proved", "checked", "FAIL")]
     assert claims and all(o.ok for o in claims)
     for o in claims:
@@ -228,12 +227,12 @@ def test_every_general_claim_of_the_two_main_documents_is_proved_for_every_width
             assert o.proof_scope == EVERY, (o.where.line, o.proof_scope, o.note)
 
 
-def test_the_scope_and_its_note_reach_the_json_and_the_verbose_report(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "backproof", "derivations", str(BACKPROP), "--json", "--no-cache"],
-                         capture_output=True, text=True, check=True).stdout
-    claims = [c for d in json.loads(out)["documents"] for c in d["equations"] if c["status"] == "proved"]
+def test_the_scope_and_its_note_reach_the_json_and_the_verbose_report(reports):
+    doc = json.loads(json.dumps(as_json([reports["backprop.md"], reports["batch-and-bias.md"]])))
+    claims = [c for c in doc["documents"][0]["equations"] if c["status"] == "proved"]
     assert claims and all(c["proof_scope"] == EVERY for c in claims)
     assert any("arbitrary function" in c["proof_note"] for c in claims)
-    text = subprocess.run([sys.executable, "-m", "backproof", "derivations", str(BACKPROP), "-v", "--no-cache"],
-                          capture_output=True, text=True, check=True).stdout
+    left = [c for c in doc["documents"][1]["equations"] if c["line"] == 159][0]
+    assert left["proof_scope"].startswith("proved at n = [2, 3, 2]") and "not proved for every width" in left["proof_note"]
+    text = render([reports["backprop.md"]], verbose=True)
     assert EVERY in text and "arbitrary function" in text
