@@ -549,7 +549,7 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
     if len(layer_vars) > 1:
         raise Unsupported("two layer indices")
     var = next(iter(layer_vars), None)
-    relies = False
+    relies = ""
     for l_value, L_value, phi in configurations(model, layered, var, conds):
         g = General(model, definitions, functions, l_value, L_value, phi, budget)
         env = {var: l_value} if var else {}
@@ -594,9 +594,16 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
                 left = left if len(left) <= 160 else left[:159] + "…"
                 raise Unsupported(f"side 1 minus side {i} leaves {left} at {where}L = {sp.sstr(L_value)} "
                                   "(p, q ≥ 0), which does not cancel symbolically")
-        relies = relies or g.used_phi
-    return ("layers above the claim's are an arbitrary function of the next layer's weighted inputs"
-            if relies else "")
+        if g.used_phi:
+            relies = f"{'/'.join(g.frontier)}^{{{_layer_text(phi + 1 - (l_value or 0), var)}}}"
+    return (f"below the last layer, C is taken as any function of {relies} (the layers above are "
+            "arbitrary: the chain-rule step)" if relies else "")
+
+
+def _layer_text(e, var) -> str:
+    """A configuration's layer, l_value + c, in the claim's words: l+2 (or 2 with no l)."""
+    c = int(sp.expand(e).subs({P: 0, Q: 0})) if var else int(e)
+    return f"{var}{c:+d}" if var and c else var if var else str(c)
 
 
 def _left_over(g: General, diff, floor, budget) -> str:

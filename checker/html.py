@@ -266,7 +266,7 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
         line = f'<span class="label">{html.escape(LABELS[o.status][1])}</span>'
         if o.status in ("checked", "proved") and o.evaluations:
             line += f" at {o.evaluations} points" if o.status == "checked" else \
-                f" exactly {'for every size' if o.scope == 'every size' else o.scope}; evaluated at {o.evaluations} points"
+                f" exactly {'for ' + o.scope if o.scope.startswith('every') else o.scope}; evaluated at {o.evaluations} points"
         line += f' <span class="where">(line {o.where.line})</span>'
         if o.tie:
             line += f'<br>implements <a href="{code_page(o.tie)}"><code>{html.escape(o.tie)}</code></a>'
@@ -279,6 +279,11 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
                      f"<pre>{html.escape(rest)}</pre></details>")
         elif detail:
             line += f"<details><summary>details</summary><pre>{html.escape(detail)}</pre></details>"
+        if o.note.startswith("not proved for every width"):
+            line += (f"<details><summary>why not for every width</summary><pre>{html.escape(capped(o.note))}"
+                     "</pre></details>")
+        elif o.note:
+            line += f'<br><span class="note">{prose(o.note)}</span>'
         parts.append(f"<div>{line}</div>")
     return LABELS[worst][0], f'<div class="verdict">{"".join(parts)}</div>'
 
