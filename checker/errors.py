@@ -73,3 +73,8 @@ class Budget:
         self.left -= steps
         if self.left < 0:
             raise OverBudget()
+
+
+class Unsupported(Exception):
+    """A claim (or document) outside what a proof for every width handles (checker/general.py):
+    the reason. Not an error of the document: the claim keeps its proof at one size."""

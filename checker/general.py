@@ -34,8 +34,9 @@ import sympy as sp
 from .document import SLOT, layer_bound
 from .evaluate import BUILTIN_FUNCTIONS
 from .functions import CONCRETE, concrete
-from .layers import P, Q, configurations, decide, offset
-from .sums import GENERAL_STEPS, Unsupported, fresh, left_over, same, spend
+from .layers import P, Q, compare, configurations, decide, offset
+from .errors import Unsupported
+from .sums import GENERAL_STEPS, fresh, left_over, same, spend, split_size
 
 __all__ = ["GENERAL_STEPS", "P", "Q", "Unsupported", "decide", "prove_every_size"]
 
@@ -183,8 +184,7 @@ class General:
             x = self.ev(n.arg, env, params)
             if not isinstance(x, Tensor):
                 raise Unsupported("the norm of a scalar")
-            r, c = fresh(), fresh()
-            return sp.sqrt(sp.Sum(sp.Sum(x.entry(r, c) ** 2, (c, 1, x.cols)), (r, 1, x.rows)))
+            return sp.sqrt(self.sum_of(lambda r: self.sum_of(lambda c: x.entry(r, c) ** 2, x.cols), x.rows))
         if k == "sum":
             return self._sum(n, env, params)
         if k == "deriv":
@@ -224,8 +224,7 @@ class General:
                 def entry(r, c):
                     if same(x.cols, 1):   # an outer product
                         return x.entry(r, 1) * y.entry(1, c)
-                    i = fresh()
-                    return sp.Sum(x.entry(r, i) * y.entry(i, c), (i, 1, x.cols))
+                    return self.sum_of(lambda i: x.entry(r, i) * y.entry(i, c), x.cols)
                 return Tensor(x.rows, y.cols, entry)
             if tx or ty:
                 t, s = (x, y) if tx else (y, x)
@@ -275,11 +274,20 @@ class General:
             size = self.ival(hi, env)
         else:
             size = self._infer_size(var, body, env)
-        i = fresh()
-        value = self.ev(body, {**env, var: i}, params)
-        if isinstance(value, Tensor):
-            return Tensor(value.rows, value.cols, lambda r, c: sp.Sum(value.entry(r, c), (i, 1, size)))
-        return sp.Sum(value, (i, 1, size))
+        return self.sum_of(lambda i: self.ev(body, {**env, var: i}, params), size)
+
+    def sum_of(self, fn, size):
+        """Σ_{i=1}^{size} fn(i), i a new index that ranges over 1..size. A size n + c (the bias
+        column of w̃: n_{l-1} + 1) is split into Σ_{i=1}^{n} fn(i) + fn(n + 1) + ... + fn(n + c), so a
+        definition that holds for k ≤ n, and another for k = n + 1, each applies to its part."""
+        i, (base, extra) = fresh(), split_size(size)
+        self.ranges[i] = base
+        parts = [fn(i)] + [fn(base + t) for t in range(1, extra + 1)]
+        if isinstance(parts[0], Tensor):
+            first = parts[0]
+            return Tensor(first.rows, first.cols, lambda r, c: sp.Add(
+                sp.Sum(first.entry(r, c), (i, 1, base)), *(p.entry(r, c) for p in parts[1:])))
+        return sp.Add(sp.Sum(parts[0], (i, 1, base)), *parts[1:])
 
     def _infer_size(self, var, body, env):
         from .meaning import in_order
@@ -339,20 +347,16 @@ class General:
             if node.kind == "index" and node.name not in env:
                 env[node.name] = value
                 continue
-            equal = decide(self.ival(node, env) - value, "==")
-            if equal is None and not (value.free_symbols - {P, Q}):
-                return None, False
+            equal = compare(self.ival(node, env), "==", value, self.ranges)
             if equal is None:
-                raise Unsupported("a definition of a single entry, at a symbolic index")
+                return None, False
             if not equal:
                 return None, True
         for cond in d.conditions:
             vals = [self.ival(s, env) for s in cond.sides]
             for a, op, b in zip(vals, cond.ops, vals[1:]):
-                holds = decide(a - b, op)
+                holds = compare(a, op, b, self.ranges)
                 if holds is None:
-                    if _expr(a - b).free_symbols - {P, Q}:
-                        raise Unsupported("a definition whose condition restricts a subscript")
                     return None, False
                 if not holds:
                     return None, True
@@ -462,15 +466,15 @@ class General:
         total = sp.Integer(0)
         for name in self.frontier:
             fam = self.model.families[name]
-            idx = tuple(fresh() for _ in fam.slots)
-            entry = self.atom(fam, top, idx)
-            g = sp.IndexedBase(f"∂C/∂{fam.name}^{{{sp.sstr(top)}}}")[idx] if idx else \
-                sp.Symbol(f"∂C/∂{fam.name}^{{{sp.sstr(top)}}}")
-            self.bases[g.base.name if idx else g.name] = (_Rest(), None)
-            term = g * self.d(entry, x)
-            for s, i in reversed(list(enumerate(idx))):
-                term = sp.Sum(term, (i, 1, self.slot_size(fam, s, top)))
-            total += term
+            g = f"∂C/∂{fam.name}^{{{sp.sstr(top)}}}"
+            self.bases[g] = (_Rest(), None)
+
+            def over(idx, fam=fam, g=g):   # Σ over the slots still open, then G[idx] ∂z^{T+1}[idx]/∂x
+                if len(idx) < len(fam.slots):
+                    return self.sum_of(lambda i: over(idx + (i,)), self.slot_size(fam, len(idx), top))
+                rest = sp.IndexedBase(g)[idx] if idx else sp.Symbol(g)
+                return rest * self.d(self.atom(fam, top, idx), x)
+            total += over(())
         return total
 
     def _reads_last_layer_only(self, c) -> None:
@@ -549,39 +553,56 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
     if len(layer_vars) > 1:
         raise Unsupported("two layer indices")
     var = next(iter(layer_vars), None)
-    relies = ""
-    for l_value, L_value, phi in configurations(model, layered, var, conds):
+    relies, proved = "", 0
+    on_layer = tuple(c for c in conds if not free_indices(c) - layer_vars)   # l < L; the rest restrict subscripts
+    todo = [(config, {}) for config in configurations(model, layered, var, on_layer)]
+    while todo:   # each configuration, and within it each case of an index split at a bias column
+        (l_value, L_value, phi), fixed = todo.pop(0)
         g = General(model, definitions, functions, l_value, L_value, phi, budget)
         env = {var: l_value} if var else {}
-        for name in sorted(free - layer_vars):
-            env[name] = sp.Symbol(name)
+        sizes = {}
         for n in free_refs(sides[0]):
             fam = model.families[n.family]
             layer = g.ival(n.layer, env) if n.layer is not None else None
             for s, sub in enumerate(n.subs):
-                if sub.kind == "index" and sub.name in env and sub.name != var:
-                    g.ranges.setdefault(env[sub.name], g.slot_size(fam, s, layer))
-        if any(env[name] not in g.ranges for name in free - layer_vars):
+                if sub.kind == "index" and sub.name != var:
+                    sizes.setdefault(sub.name, g.slot_size(fam, s, layer))
+        if free - layer_vars - set(sizes):
             raise Unsupported("an index whose range the left side does not give")
-        for c in conds:
-            if free_indices(c) - layer_vars:
-                raise Unsupported("a condition on a subscript")
-            vals = [g.ival(s, env) for s in c.sides]
-            for a, op, b in zip(vals, c.ops, vals[1:]):
-                if not decide(a - b, op):
-                    raise Unsupported("a condition this configuration does not decide")
+        cases = _cases(sizes, fixed)
+        if cases:
+            todo[:0] = [((l_value, L_value, phi), case) for case in cases]
+            continue
+        for name, size in sizes.items():
+            env[name] = fixed.get(name) if fixed.get(name) is not None else sp.Symbol(name)
+            if fixed.get(name) is None:
+                g.ranges[env[name]] = split_size(size)[0]
+        holds = [compare(a, op, b, g.ranges) for c in conds
+                 for vals in [[g.ival(s, env) for s in c.sides]] for a, op, b in zip(vals, c.ops, vals[1:])]
+        if False in holds:   # a case the claim is not made for (k = n + 1 where it says k ≤ n)
+            continue
+        if None in holds:
+            raise Unsupported("a condition this configuration does not decide")
         values = [g.ev(s, env) for s in sides]
         if any(isinstance(v, Tensor) for v in values) and not all(isinstance(v, Tensor) for v in values):
             values = [v.entry(1, 1) if isinstance(v, Tensor) and same(v.rows, 1) and same(v.cols, 1) else v
                       for v in values]
         if all(isinstance(v, Tensor) for v in values):
-            r, c = fresh(), fresh()
-            g.ranges[r], g.ranges[c] = values[0].rows, values[0].cols
             for i, v in enumerate(values[1:], 2):
                 if not (same(v.rows, values[0].rows) and same(v.cols, values[0].cols)):
                     raise Unsupported(f"side 1 is {sp.sstr(values[0].rows)}×{sp.sstr(values[0].cols)} and side {i} "
                                       f"{sp.sstr(v.rows)}×{sp.sstr(v.cols)}, for some widths")
-            values = [v.entry(r, c) for v in values]
+            shape = {" row": values[0].rows, " column": values[0].cols}
+            cases = _cases(shape, fixed)
+            if cases:
+                todo[:0] = [((l_value, L_value, phi), case) for case in cases]
+                continue
+            at = []
+            for name, size in shape.items():
+                at.append(fixed.get(name) if fixed.get(name) is not None else fresh())
+                if fixed.get(name) is None:
+                    g.ranges[at[-1]] = split_size(size)[0]
+            values = [v.entry(*at) for v in values]
         if any(isinstance(v, Tensor) for v in values):
             raise Unsupported("a matrix side against a scalar one")
         floor = min((sp.expand(g.ival(n.layer, env)) for n in layered),
@@ -594,10 +615,23 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
                 left = left if len(left) <= 160 else left[:159] + "…"
                 raise Unsupported(f"side 1 minus side {i} leaves {left} at {where}L = {sp.sstr(L_value)} "
                                   "(p, q ≥ 0), which does not cancel symbolically")
+        proved += 1
         if g.used_phi:
             relies = f"{'/'.join(g.frontier)}^{{{_layer_text(phi + 1 - (l_value or 0), var)}}}"
+    if not proved:   # every case excluded by the claim's conditions: nothing was shown
+        raise Unsupported("no value of the indices satisfies the conditions")
     return (f"below the last layer, C is taken as any function of {relies} (the layers above are "
             "arbitrary: the chain-rule step)" if relies else "")
+
+
+def _cases(sizes: dict, fixed: dict) -> list:
+    """Where an index ranges over n + c (the bias column) and is not split yet: its cases, the index
+    up to n (None) and each of n + 1 .. n + c, added to `fixed`. [] when nothing is left to split."""
+    for name, size in sizes.items():
+        base, extra = split_size(size)
+        if extra and name not in fixed:
+            return [{**fixed, name: value} for value in [None] + [base + t for t in range(1, extra + 1)]]
+    return []
 
 
 def _layer_text(e, var) -> str:

@@ -13,7 +13,7 @@ import functools
 import sympy as sp
 
 from .document import layer_bound
-from .sums import Unsupported
+from .errors import Unsupported
 
 P = sp.Symbol("p")   # l = l_0 + p (p ≥ 0)
 Q = sp.Symbol("q")   # L = l + g_0 + q (q ≥ 0)
@@ -44,6 +44,31 @@ def decide(e, op: str) -> bool | None:
         return None if above is None else not above
     zero = cp == cq == c0 == 0
     equal = True if zero else False if above or at_least is False else None
+    return equal if op == "==" else None if equal is None else not equal
+
+
+def compare(a, op: str, b, ranges: dict) -> bool | None:
+    """Whether `a op b` holds for every p, q ≥ 0 and every value of the indices in `ranges` (each
+    from 1 to its size): True, False, or None when that depends on them. An index (with a number
+    as its coefficient) is replaced by its least and greatest values: k ≤ n_l holds for k up to
+    n_l, and k = n_l + 1 never does."""
+    e = sp.expand(_expr(a) - _expr(b))
+    low = high = e
+    for s in e.free_symbols & set(ranges):
+        c = e.coeff(s)
+        if not c.is_Number:
+            return None
+        least, most = (sp.Integer(1), ranges[s]) if c > 0 else (ranges[s], sp.Integer(1))
+        low, high = sp.expand(low.xreplace({s: least})), sp.expand(high.xreplace({s: most}))
+    if op in ("<", "<="):
+        holds = compare(a, {"<": ">=", "<=": ">"}[op], b, ranges)
+        return None if holds is None else not holds
+    if op == ">=":
+        return True if decide(low, ">=") else False if decide(high, "<") else None
+    if op == ">":
+        return True if decide(low, ">") else False if decide(high, "<=") else None
+    equal = True if decide(low, "==") and decide(high, "==") else \
+        False if decide(low, ">") or decide(high, "<") else None
     return equal if op == "==" else None if equal is None else not equal
 
 

@@ -7,7 +7,7 @@ import os
 
 import sympy as sp
 
-from .general import Unsupported
+from .errors import Unsupported
 from .report import EVERY_WIDTH, Outcome
 
 # A proof is attempted only on differences of at most PROOF_MAX_OPS operations (sympy.count_ops,

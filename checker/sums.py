@@ -13,13 +13,12 @@ import itertools
 
 import sympy as sp
 
+from .errors import Unsupported
+from .layers import compare
+
 GENERAL_STEPS = 200_000        # deterministic work bound of one claim's proof (all configurations)
 MAX_POWER = 4                  # (Σ ...)^k is multiplied out only for k up to this
 VANISH_OPS = 400               # a summand left over is simplified only up to this many operations
-
-
-class Unsupported(Exception):
-    """This claim (or document) is outside what a proof for every width handles: the reason."""
 
 
 def spend(budget: list, k: int = 1) -> None:
@@ -40,6 +39,14 @@ def fresh():
 
 def same(a, b) -> bool:
     return sp.expand(a - b) == 0
+
+
+def split_size(size) -> tuple:
+    """(n, c) for a size n + c with c a positive integer (n_{l-1} + 1: the bias column), else (size, 0)."""
+    c = sp.expand(size).as_coeff_Add()[0]
+    if c.is_Integer and c > 0 and not sp.expand(size - c).is_Number:
+        return sp.expand(size - c), int(c)
+    return size, 0
 
 
 def terms(e, budget: list) -> list:
@@ -88,9 +95,14 @@ def _alpha(e):
 
 def resolve_deltas(term, ranges: dict):
     """A term with each δ(i, j) against a summation index i summed out, where j (a free index, or
-    another summation index) ranges over the same width as i."""
+    another summation index) ranges over the same width as i; a term with a δ(i, j) whose i and j
+    can never be equal (k ≤ n against n + 1) is 0."""
     c, bound, factor = term
     sizes = dict(bound)
+    every = {**ranges, **sizes}
+    for delta in (f for f in sp.Mul.make_args(factor) if isinstance(f, sp.KroneckerDelta)):
+        if compare(delta.args[0], "!=", delta.args[1], every):
+            return c, bound, sp.Integer(0)
     changed = True
     while changed:
         changed = False
