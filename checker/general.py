@@ -75,6 +75,7 @@ class General:
         self.bases: dict = {}             # IndexedBase/Symbol name -> (family, layer)
         self.ranges: dict = {}            # free index symbol -> its range's size
         self.memo: dict = {}
+        self.unequal: dict = {}           # δ(j, k) -> 0 where the claim says j ≠ k
         self.used_phi = False
         self.defined = {d.family for d in definitions}
         self.frontier = self._frontier()
@@ -577,8 +578,14 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
             env[name] = fixed.get(name) if fixed.get(name) is not None else sp.Symbol(name)
             if fixed.get(name) is None:
                 g.ranges[env[name]] = split_size(size)[0]
-        holds = [compare(a, op, b, g.ranges) for c in conds
-                 for vals in [[g.ival(s, env) for s in c.sides]] for a, op, b in zip(vals, c.ops, vals[1:])]
+        holds = []
+        for c in conds:
+            vals = [g.ival(s, env) for s in c.sides]
+            for a, op, b in zip(vals, c.ops, vals[1:]):
+                holds.append(compare(a, op, b, g.ranges))
+                if holds[-1] is None and op == "!=" and a.is_Symbol and b.is_Symbol:
+                    g.unequal[sp.KroneckerDelta(a, b)] = sp.Integer(0)   # j ≠ k: their delta is 0
+                    holds[-1] = True
         if False in holds:   # a case the claim is not made for (k = n + 1 where it says k ≤ n)
             continue
         if None in holds:
@@ -613,8 +620,11 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
             if left:
                 where = f"l = {sp.sstr(l_value)}, " if var else ""
                 left = left if len(left) <= 160 else left[:159] + "…"
+                simplex = sorted({f.name for f, _ in g.bases.values() if getattr(f, "domain", "") == "simplex"})
+                hint = (f"; it may rest on Σ {simplex[0]} = 1 ({simplex[0]} is drawn from a simplex), which this "
+                        "proof does not use" if simplex else "")
                 raise Unsupported(f"side 1 minus side {i} leaves {left} at {where}L = {sp.sstr(L_value)} "
-                                  "(p, q ≥ 0), which does not cancel symbolically")
+                                  f"(p, q ≥ 0), which does not cancel symbolically{hint}")
         proved += 1
         if g.used_phi:
             relies = f"{'/'.join(g.frontier)}^{{{_layer_text(phi + 1 - (l_value or 0), var)}}}"
@@ -659,6 +669,7 @@ def _left_over(g: General, diff, floor, budget) -> str:
 
     last, shown = None, ""
     for n, e in enumerate(stages()):
+        e = e.xreplace(g.unequal)
         if e != last:
             left = left_over(e, g.ranges, budget)
             if not left:

@@ -165,6 +165,8 @@ def left_over(e, ranges: dict, budget: list, thorough: bool = False) -> str:
 
 
 def _vanishes(e) -> bool:
-    if e.has(sp.Sum) or sp.count_ops(e) > VANISH_OPS:   # sympy's sum_simplify is where its Sum bugs are
+    """e is 0 over a common denominator, or by sympy.simplify where e holds no sum (its
+    sum_simplify is where SymPy's Sum bugs are: it raises on some)."""
+    if sp.count_ops(e) > VANISH_OPS:
         return False
-    return sp.expand(sp.numer(sp.together(e))) == 0 or sp.simplify(e) == 0
+    return sp.expand(sp.numer(sp.together(e))) == 0 or (not e.has(sp.Sum) and sp.simplify(e) == 0)

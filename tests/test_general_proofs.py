@@ -139,7 +139,7 @@ def general(checker: Checker, claim: str) -> tuple[str, str]:
 
 
 # ----------------------------------------------------------------------------- true claims, proved
-@pytest.mark.parametrize("claim", [
+ONE_EXAMPLE = [
     r"\delta^L_j = (a^L_j - y_j) f'(z^L_j)",                                          # BP1
     r"\delta^L_j = f'(z^L_j) (a^L_j - y_j)",                                          # factors the other way
     r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k f'(z^l_j), \quad l < L",         # BP2
@@ -152,25 +152,47 @@ def general(checker: Checker, claim: str) -> tuple[str, str]:
     r"\delta^l = \left((w^{l+1})^T \delta^{l+1}\right) \odot f'(z^l), \quad l < L",
     r"\frac{\partial C}{\partial w^1_{jk}} = x_k \delta^1_j",                          # a fixed layer
     r"\frac{\partial C}{\partial a^{L-1}_k} = \sum_j w^L_{jk} \delta^L_j",             # L - 1: needs L >= 2
-])
-def test_true_claims_of_one_example_are_proved_for_every_width_and_depth(backprop, claim):
-    verdict, why = general(backprop, claim)
-    assert verdict == "proved", why
-
-
-@pytest.mark.parametrize("claim", [
+]
+BATCH_CLAIMS = [
     r"\delta^l = (\delta^{l+1} w^{l+1}) \odot f'(z^l), \quad l < L",
     r"\frac{\partial C}{\partial b^l_j} = \sum_i \delta^l_{ij}",
     r"\frac{\partial C}{\partial b^l} = (\delta^l)^T \mathbf{1}_m",
     r"\frac{\partial C}{\partial w^l} = (\delta^l)^T a^{l-1}",
     r"\frac{\partial C}{\partial w^l} = \sum_i (\delta^l_i)^T a^{l-1}_i",
-])
+]
+
+
+@pytest.mark.parametrize("claim", ONE_EXAMPLE)
+def test_true_claims_of_one_example_are_proved_for_every_width_and_depth(backprop, claim):
+    verdict, why = general(backprop, claim)
+    assert verdict == "proved", why
+
+
+@pytest.mark.parametrize("claim", BATCH_CLAIMS)
 def test_true_claims_of_a_batch_are_proved_for_every_width_batch_and_depth(batch, claim):
     verdict, why = general(batch, claim)
     assert verdict == "proved", why
 
 
 # ----------------------------------------------------------------------------- wrong claims, never proved
+def _scaled(claim: str, factor: str) -> str:
+    """The claim with its last side multiplied by `factor` (its conditions kept)."""
+    body, comma, conds = claim.partition(r", \quad")
+    left, _, last = body.rpartition(" = ")
+    return f"{left} = {factor} \\left({last}\\right){comma}{conds}"
+
+
+@pytest.mark.parametrize("factor", [r"\frac{3}{2}", "-1", r"\frac{1}{m}"])
+@pytest.mark.parametrize("claim", ONE_EXAMPLE + BATCH_CLAIMS)
+def test_every_true_claim_scaled_is_never_proved(backprop, batch, claim, factor):
+    """Each true claim above with its last side scaled: a prover that proved anything would pass
+    the true claims; this one must reject all of these (1/m: the mean's factor on a sum's claim)."""
+    checker = batch if claim in BATCH_CLAIMS else backprop
+    verdict, why = general(checker, _scaled(claim, factor))
+    assert verdict == "not proved", _scaled(claim, factor)
+
+
+
 @pytest.mark.parametrize("claim", [
     r"\delta^L_j = 2 (a^L_j - y_j) f'(z^L_j)",                                        # a factor 2
     r"\delta^L_j = (a^L_j - y_j) f(z^L_j)",                                           # f for f'
@@ -244,6 +266,54 @@ def test_the_bias_column_splits_a_sum_at_n_plus_one(bias_column, claim, after, t
     assert verdict == ("proved" if true else "not proved"), why
 
 
+SOFTMAX = r"""---
+checker:
+  sizes: [[1, 3], [1, 4]]
+  points: 3
+  symbols:
+    z: {sub: ["n(L)"]}
+    a: {sub: ["n(L)"]}
+    y: {sub: ["n(L)"], domain: simplex}
+    C: {}
+---
+<!-- check: definition -->
+$$
+a_j = \frac{e^{z_j}}{\sum_k e^{z_k}}
+$$
+
+<!-- check: definition -->
+$$
+C = -\sum_j y_j \ln(a_j)
+$$
+
+$$
+\frac{\partial a_j}{\partial z_j} = a_j (1 - a_j)
+$$
+"""
+
+
+@pytest.mark.parametrize("claim, true", [
+    (r"\frac{\partial a_j}{\partial z_k} = -a_j a_k, \quad j \ne k", True),
+    (r"\frac{\partial a_j}{\partial z_k} = a_j a_k, \quad j \ne k", False),
+    (r"\frac{\partial a_j}{\partial z_k} = -a_j a_k", False),                  # j = k is not -a_j^2
+    (r"\frac{\partial a_j}{\partial z_j} = a_j (1 - a_j)", True),
+    (r"\frac{\partial C}{\partial z_j} = \sum_k \frac{\partial C}{\partial a_k} \frac{\partial a_k}{\partial z_j}", True),
+])
+def test_softmax_needs_the_condition_j_not_k(tmp_path, claim, true):
+    p = tmp_path / "softmax.md"
+    p.write_text(SOFTMAX)
+    verdict, why = general(_checker(p), claim)
+    assert verdict == ("proved" if true else "not proved"), why
+
+
+def test_a_claim_that_rests_on_a_simplex_says_so(tmp_path):
+    """δ = a − y for softmax and cross-entropy needs Σ y = 1: not proved here, and the reason says so."""
+    p = tmp_path / "softmax.md"
+    p.write_text(SOFTMAX)
+    verdict, why = general(_checker(p), r"\frac{\partial C}{\partial z_j} = a_j - y_j")
+    assert verdict == "not proved" and "Σ y = 1" in why, why
+
+
 # ----------------------------------------------------------------------------- what it relies on, and refuses
 def test_a_claim_below_the_last_layer_says_it_relies_on_the_rest_of_the_network(backprop):
     verdict, note = general(backprop, r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k f'(z^l_j), \quad l < L")
@@ -272,10 +342,13 @@ def test_decide_is_certain_or_says_it_depends():
 
 # ----------------------------------------------------------------------------- the shipped documents
 EVERY = "proved for every width and depth"
-@pytest.mark.parametrize("name", ["backprop.md", "batch-and-bias.md"])
-def test_every_claim_of_the_two_main_documents_is_proved_for_every_width(reports, name):
+@pytest.mark.parametrize("name", ["backprop.md", "batch-and-bias.md", "source-000.md", "source-001.md",
+                                  "source-002.md"])
+def test_every_claim_of_the_main_documents_is_proved_for_every_width(reports, name):
+    """(source-001 and -002 use the sigmoid itself: σ' = σ(1 − σ) must be seen over a common
+    denominator where z is a sum inside exp.)"""
     claims = [o for o in reports[name].outcomes if o.status in ("proved", "checked", "FAIL")]
-    assert len(claims) >= 12
+    assert len(claims) >= 5
     for o in claims:
         assert o.proof_scope == EVERY, (o.where.line, o.proof_scope, o.note)
 
