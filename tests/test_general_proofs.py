@@ -19,11 +19,13 @@ from backproof.checker.meaning import Resolver
 ROOT = Path(__file__).resolve().parents[1]
 BACKPROP = ROOT / "derivations" / "backprop.md"
 
+# one small size: these documents only give the definitions; the proof's sizes are symbols
 BATCH = r"""---
 checker:
-  sizes: [[2, 3, 2], [4, 5, 6, 7]]
-  batch: [2, 8]
-  points: 3
+  sizes: [[2, 3, 2]]
+  batch: [2]
+  points: 6
+  fixed: true
   functions: {f: any}
   symbols:
     x:     {sub: ["m", "n(0)"]}
@@ -268,8 +270,9 @@ def test_the_bias_column_splits_a_sum_at_n_plus_one(bias_column, claim, after, t
 
 SOFTMAX = r"""---
 checker:
-  sizes: [[1, 3], [1, 4]]
-  points: 3
+  sizes: [[1, 3]]
+  points: 1
+  fixed: true
   symbols:
     z: {sub: ["n(L)"]}
     a: {sub: ["n(L)"]}
