@@ -11,6 +11,8 @@
   * the certified oracle on the same, on [16, 32, 32, 8] ×8 (one core)             goal ≤ 0.5 s
     and on [784, 30, 30, 10] ×50, the MNIST network of source 002                  goal ≤ 5 s
   * check_backprop, per network of the default draws (a correct backprop)          goal ≤ 2 ms
+  * the proofs for every width and depth of every shipped claim, one core (CPU time; they run in
+    the cold check's proof children, so they are part of its figure above)         goal ≤ 10 s
   * with --large, the symbolic oracle on [16, 32, 32, 8] ×8 (minutes)              goal ≤ 10 s
     and a yardstick: the differentiating alone, at one diff of the cost per parameter
 
@@ -91,6 +93,34 @@ def harness_seconds(rounds: int, networks: int = 200) -> float:
     return best
 
 
+def general_proof_seconds(rounds: int) -> float:
+    """CPU seconds of every shipped claim's proof for every width and depth, run in this process
+    one after another (the checker runs them in its proof children, beside the evaluation)."""
+    import backproof.checker.prove as prove
+    from backproof.checker.check import check_document
+    from backproof.checker.errors import Unsupported
+
+    proofs = []
+    attempt = prove.Prover.attempt
+    prove.Prover.attempt = lambda self, outcome, sides, general=None: proofs.append(general) if general else None
+    try:
+        for path in sorted((ROOT / "derivations").glob("*.md")):
+            if path.name != "README.md":
+                check_document(path, prove=True)
+    finally:
+        prove.Prover.attempt = attempt
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        for proof in proofs:
+            try:
+                proof()
+            except Unsupported:
+                pass
+        best = min(best, time.process_time() - start)
+    return best
+
+
 def diff_floor_seconds(sizes: list, n: int, sample: int = 12) -> float:
     """A yardstick for the symbolic oracle: the time of differentiating the one cost expression with
     respect to `sample` parameters spread over the layers (SymEngine's diff, as the oracle calls it),
@@ -133,7 +163,8 @@ def main():
                ("certified [8,16,16,4] x4", lambda: oracle_seconds("certified", [8, 16, 16, 4], 4, args.rounds), 0.5),
                ("certified [16,32,32,8] x8", lambda: oracle_seconds("certified", [16, 32, 32, 8], 8, args.rounds), 0.5),
                ("certified [784,30,30,10] x50", lambda: oracle_seconds("certified", [784, 30, 30, 10], 50, args.rounds), 5),
-               ("harness, per network", lambda: harness_seconds(args.rounds), 0.002)]
+               ("harness, per network", lambda: harness_seconds(args.rounds), 0.002),
+               ("proofs for every width, CPU", lambda: general_proof_seconds(args.rounds), 10)]
     if args.large:
         figures.append(("symbolic [16,32,32,8] x8", lambda: oracle_seconds("symbolic", [16, 32, 32, 8], 8, 1), 10))
     print(f"cpu count {os.cpu_count()}; best of {args.rounds}")
