@@ -434,7 +434,7 @@ class General:
         if fam is None:   # an index, a width, a summation index
             return sp.Integer(0)
         xfam, xlayer = self.family_of(x)
-        if fam.name == "∂C" or fam.name.startswith("∂"):
+        if isinstance(fam, _Rest):
             raise Unsupported("a derivative of the rest of the network")
         if (fam.name, layer) == (xfam.name, xlayer):
             if isinstance(e, sp.Symbol):
@@ -458,7 +458,8 @@ class General:
         return self.d(value, x)
 
     def _through_rest(self, c, x):
-        """∂C/∂x = Σ_k G_k ∂z^{T+1}_k/∂x, C = Φ(z^{T+1}) with Φ arbitrary and G_k = ∂Φ/∂z^{T+1}_k:
+        """∂c/∂x = Σ_k G_k ∂z^{T+1}_k/∂x, c = Φ(z^{T+1}) with Φ arbitrary and G_k = ∂Φ/∂z^{T+1}_k (c is
+        C, or another scalar defined on the output, each with its own G):
         sound where C's definition reads the network at its last layer only (checked here), so that
         it reaches the layers up to T through z^{T+1} alone."""
         self._reads_last_layer_only(c)
@@ -467,7 +468,7 @@ class General:
         total = sp.Integer(0)
         for name in self.frontier:
             fam = self.model.families[name]
-            g = f"∂C/∂{fam.name}^{{{sp.sstr(top)}}}"
+            g = f"∂{sp.sstr(c)}/∂{fam.name}^{{{sp.sstr(top)}}}"   # its own for each scalar: C's is not E's
             self.bases[g] = (_Rest(), None)
 
             def over(idx, fam=fam, g=g):   # Σ over the slots still open, then G[idx] ∂z^{T+1}[idx]/∂x
@@ -508,7 +509,7 @@ class General:
             subs = {}
             for a in e.atoms(sp.Indexed, sp.Symbol):
                 fam, layer = self.family_of(a)
-                if fam is None or fam.name not in self.defined or fam.name.startswith("∂"):
+                if fam is None or isinstance(fam, _Rest) or fam.name not in self.defined:
                     continue
                 if fam.layers is None and self.phi is not None or \
                         fam.layers is not None and not decide(layer - floor, ">="):

@@ -337,6 +337,22 @@ def test_a_cost_that_reads_a_hidden_layer_is_not_left_to_the_rest_of_the_network
     assert verdict == "not proved"
 
 
+def test_two_costs_are_two_arbitrary_functions_of_the_layer_above(tmp_path):
+    """Below the last layer C is an arbitrary function of z^{l+2}; a second scalar defined on the
+    output (E = Σ (a^L)^3) is another one, not the same: their gradients must not be proved equal,
+    even where the claim is made only well below the last layer (l ≤ L − 2, so only that case is
+    proved)."""
+    text = BACKPROP.read_text().replace("    C:     {}\n", "    C:     {}\n    E:     {}\n", 1) + (
+        "\n<!-- check: definition -->\n$$\nE = \\sum_j (a^L_j)^3\n$$\n")
+    p = tmp_path / "two.md"
+    p.write_text(text)
+    c = _checker(p)
+    claim = r"\frac{\partial C}{\partial z^l_j} = \frac{\partial E}{\partial z^l_j}, \quad l \le L - 2"
+    assert general(c, claim)[0] == "not proved"
+    same = r"\frac{\partial E}{\partial z^l_j} = \sum_k \frac{\partial E}{\partial z^{l+1}_k} w^{l+1}_{kj} f'(z^l_j), \quad l < L"
+    assert general(c, same)[0] == "proved"
+
+
 def test_decide_is_certain_or_says_it_depends():
     assert decide(P + 1, ">") is True and decide(P + 1, "==") is False
     assert decide(P - Q, ">=") is None and decide(Q, ">=") is True and decide(Q, ">") is None
