@@ -353,6 +353,17 @@ def test_two_costs_are_two_arbitrary_functions_of_the_layer_above(tmp_path):
     assert general(c, same)[0] == "proved"
 
 
+def test_the_proof_stops_at_its_step_budget_not_a_clock(backprop, monkeypatch):
+    """The same claim is proved or not on any machine: a budget of steps, not time, ends the work."""
+    import backproof.checker.general as general_module
+    bp2 = r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k f'(z^l_j), \quad l < L"
+    monkeypatch.setattr(general_module, "GENERAL_STEPS", 300)
+    verdict, why = general(backprop, bp2)
+    assert verdict == "not proved" and "budget" in why, why
+    monkeypatch.undo()
+    assert general(backprop, bp2)[0] == "proved"
+
+
 def test_decide_is_certain_or_says_it_depends():
     assert decide(P + 1, ">") is True and decide(P + 1, "==") is False
     assert decide(P - Q, ">=") is None and decide(Q, ">=") is True and decide(Q, ">") is None
