@@ -624,8 +624,8 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
                 simplex = sorted({f.name for f, _ in g.bases.values() if getattr(f, "domain", "") == "simplex"})
                 hint = (f"; it may rest on Σ {simplex[0]} = 1 ({simplex[0]} is drawn from a simplex), which this "
                         "proof does not use" if simplex else "")
-                raise Unsupported(f"side 1 minus side {i} leaves {left} at {where}L = {sp.sstr(L_value)} "
-                                  f"(p, q ≥ 0), which does not cancel symbolically{hint}")
+                raise Unsupported(f"side 1 minus side {i} leaves {left} at {where}L = {sp.sstr(L_value)} (p, q ≥ 0), "
+                                  f"which does not cancel symbolically{hint}".replace("_p", "p").replace("_q", "q"))
         proved += 1
         if g.used_phi:
             relies = f"{'/'.join(g.frontier)}^{{{_layer_text(phi + 1 - (l_value or 0), var)}}}"

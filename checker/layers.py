@@ -15,8 +15,8 @@ import sympy as sp
 from .document import layer_bound
 from .errors import Unsupported
 
-P = sp.Symbol("p")   # l = l_0 + p (p ≥ 0)
-Q = sp.Symbol("q")   # L = l + g_0 + q (q ≥ 0)
+P = sp.Symbol("_p")   # l = l_0 + p (p ≥ 0); no document name starts with _
+Q = sp.Symbol("_q")   # L = l + g_0 + q (q ≥ 0)
 
 
 def _expr(x):

@@ -364,6 +364,17 @@ def test_the_proof_stops_at_its_step_budget_not_a_clock(backprop, monkeypatch):
     assert general(backprop, bp2)[0] == "proved"
 
 
+def test_indices_named_p_and_q_are_not_the_configurations_own(tmp_path):
+    """The configurations write l = 1 + p, L = l + 2 + q; a document's own indices p and q are others."""
+    text = BACKPROP.read_text().replace("  points: 3", "  points: 3\n  indices: [j, k, l, p, q]", 1)
+    p = tmp_path / "pq.md"
+    p.write_text(text)
+    c = _checker(p)
+    assert general(c, r"\frac{\partial C}{\partial w^l_{pq}} = a^{l-1}_q \delta^l_p")[0] == "proved"
+    assert general(c, r"\frac{\partial C}{\partial w^l_{pq}} = a^{l-1}_p \delta^l_q")[0] == "not proved"
+    assert general(c, r"\delta^l_p = \sum_q w^{l+1}_{qp} \delta^{l+1}_q f'(z^l_p), \quad l < L")[0] == "proved"
+
+
 def test_decide_is_certain_or_says_it_depends():
     assert decide(P + 1, ">") is True and decide(P + 1, "==") is False
     assert decide(P - Q, ">=") is None and decide(Q, ">=") is True and decide(Q, ">") is None
