@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from backproof.checker.check import Checker
 from backproof.checker.report import as_json, render
@@ -315,6 +316,34 @@ def test_a_claim_that_rests_on_a_simplex_says_so(tmp_path):
     p.write_text(SOFTMAX)
     verdict, why = general(_checker(p), r"\frac{\partial C}{\partial z_j} = a_j - y_j")
     assert verdict == "not proved" and "Σ y = 1" in why, why
+
+
+# ----------------------------------------------------------------------------- two oracles agree
+MUTATIONS = [("_{jk}", "_{kj}"), ("_{kj}", "_{jk}"), ("f'(", "f("), ("^{l+1}", "^{l}"), ("^{l-1}", "^{l}"),
+             ("_k", "_j"), ("_j", "_k"), (" = ", " = 2 "), ("a^L_j - y_j", "y_j - a^L_j"), ("+ b", "- b")]
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(ONE_EXAMPLE), st.lists(st.tuples(st.sampled_from(MUTATIONS), st.integers(0, 3)), max_size=2))
+def test_whatever_is_proved_for_every_width_also_holds_at_every_point(backprop, claim, mutations):
+    """The two oracles agree: a claim from the list above, mutated (indices swapped, a layer moved, f
+    for f', a factor 2, a sign), is either not proved for every width, or true at every size and
+    point of the 50-digit evaluation. Each mutation replaces the n-th occurrence (mod their count)."""
+    for (old, new), n in mutations:
+        places = [i for i in range(len(claim)) if claim.startswith(old, i)]
+        if places:
+            at = places[n % len(places)]
+            claim = claim[:at] + new + claim[at + len(old):]
+    try:
+        verdict, why = general(backprop, claim)
+    except Exception:   # the mutant does not parse or mean anything (an index with no range)
+        return
+    if verdict == "proved":
+        chain = parse(claim).chains[0]
+        r = Resolver(backprop.model)
+        sides = tuple(r(s) for s in chain.sides)
+        failure, _ = backprop._verify(sides, Checker._conditions(r, chain, sides))
+        assert failure is None, f"proved for every width, yet false at a point: {claim}"
 
 
 # ----------------------------------------------------------------------------- what it relies on, and refuses
