@@ -69,7 +69,7 @@ class General:
     def __init__(self, model, definitions: list, functions: dict, l_value, L_value, phi, budget: list):
         self.model, self.functions = model, functions
         self.defs = [d for d in definitions]
-        self.l, self.L, self.phi = l_value, L_value, phi
+        self.L, self.phi = L_value, phi
         self.budget = budget              # [steps left], shared by the claim's configurations
         self.layers: dict = {}            # family -> {canonical layer expr}
         self.bases: dict = {}             # IndexedBase/Symbol name -> (family, layer)
@@ -77,6 +77,7 @@ class General:
         self.memo: dict = {}
         self.unequal: dict = {}           # δ(j, k) -> 0 where the claim says j ≠ k
         self.used_phi = False
+        self.used_simplex = False         # a proof that used Σ_k y_k = 1 says so
         self.defined = {d.family for d in definitions}
         self.frontier = self._frontier()
 
@@ -501,6 +502,25 @@ class General:
                     if f.layers is None and n.family in self.defined:
                         todo.append(n.family)
 
+    def simplex_sums(self, term) -> tuple:
+        """A term Σ_k y_k · (the rest, free of k), where y is declared `domain: simplex` and k runs over
+        its whole last subscript, is the rest alone: the document draws y with Σ_k y_k = 1, so a claim
+        about it may use that (softmax with cross-entropy, δ = a − y, does)."""
+        c, bound, factor = term
+        for i, size in bound:
+            users = [f for f in sp.Mul.make_args(factor) if f.has(i)]
+            if len(users) != 1 or not isinstance(users[0], sp.Indexed) or users[0].indices[-1] != i \
+                    or users[0].indices[:-1] and any(x.has(i) for x in users[0].indices[:-1]):
+                continue
+            fam, layer = self.family_of(users[0])
+            if fam is None or getattr(fam, "domain", "") != "simplex" or \
+                    not same(size, self.slot_size(fam, len(fam.slots) - 1, layer)):
+                continue
+            self.used_simplex = True
+            rest = sp.Mul(*(f for f in sp.Mul.make_args(factor) if f is not users[0]))
+            return self.simplex_sums((c, tuple(b for b in bound if b[0] != i), rest))
+        return term
+
     # ---------------------------------------------------------------- expansion for comparison
     def expanded(self, e, floor):
         """e with each defined entry at a layer ≥ floor replaced by its definition, where that is
@@ -555,7 +575,7 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
     if len(layer_vars) > 1:
         raise Unsupported("two layer indices")
     var = next(iter(layer_vars), None)
-    relies, proved = "", 0
+    relies, proved, simplex = "", 0, False
     on_layer = tuple(c for c in conds if not free_indices(c) - layer_vars)   # l < L; the rest restrict subscripts
     todo = [(config, {}) for config in configurations(model, layered, var, on_layer)]
     while todo:   # each configuration, and within it each case of an index split at a bias column
@@ -621,18 +641,18 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
             if left:
                 where = f"l = {sp.sstr(l_value)}, " if var else ""
                 left = left if len(left) <= 160 else left[:159] + "…"
-                simplex = sorted({f.name for f, _ in g.bases.values() if getattr(f, "domain", "") == "simplex"})
-                hint = (f"; it may rest on Σ {simplex[0]} = 1 ({simplex[0]} is drawn from a simplex), which this "
-                        "proof does not use" if simplex else "")
                 raise Unsupported(f"side 1 minus side {i} leaves {left} at {where}L = {sp.sstr(L_value)} (p, q ≥ 0), "
-                                  f"which does not cancel symbolically{hint}".replace("_p", "p").replace("_q", "q"))
+                                  "which does not cancel symbolically".replace("_p", "p").replace("_q", "q"))
+            simplex = simplex or g.used_simplex
         proved += 1
         if g.used_phi:
             relies = f"{'/'.join(g.frontier)}^{{{_layer_text(phi + 1 - (l_value or 0), var)}}}"
     if not proved:   # every case excluded by the claim's conditions: nothing was shown
         raise Unsupported("no value of the indices satisfies the conditions")
-    return (f"below the last layer, C is taken as any function of {relies} (the layers above are "
-            "arbitrary: the chain-rule step)" if relies else "")
+    notes = ([f"below the last layer, C is taken as any function of {relies} (the layers above are "
+              "arbitrary: the chain-rule step)"] if relies else []) + \
+        (["it uses Σ_k y_k = 1 for the symbols drawn from a simplex"] if simplex else [])
+    return "; ".join(notes)
 
 
 def _cases(sizes: dict, fixed: dict) -> list:
@@ -672,9 +692,11 @@ def _left_over(g: General, diff, floor, budget) -> str:
     for n, e in enumerate(stages()):
         e = e.xreplace(g.unequal)
         if e != last:
-            left = left_over(e, g.ranges, budget)
+            g.used_simplex = False   # afterwards: whether the stage that cancelled used Σ_k y_k = 1
+            left = left_over(e, g.ranges, budget, reduce=g.simplex_sums)
             if not left:
                 return ""
             shown = shown if n > 1 else left
         last = e
-    return shown if left_over(last, g.ranges, budget, thorough=True) else ""
+    g.used_simplex = False
+    return shown if left_over(last, g.ranges, budget, thorough=True, reduce=g.simplex_sums) else ""

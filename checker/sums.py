@@ -120,6 +120,21 @@ def resolve_deltas(term, ranges: dict):
     return c, tuple((i, n) for i, n in bound if i in sizes), factor
 
 
+def fold(term) -> tuple:
+    """A term Σ_k F(k) · (the rest, free of k) whose rest holds the same sum Σ_k F(k) as a factor
+    (a power of it: softmax's Σ_k e^{z_k} in a denominator) is that sum times the rest, so the
+    two can cancel: Σ_k e^{z_k} e^{z_j} / S² = e^{z_j} / S."""
+    c, bound, factor = term
+    for k, size in bound:
+        args = sp.Mul.make_args(factor)
+        inner = sp.Mul(*(f for f in args if f.has(k)))
+        whole = _alpha(sp.Sum(inner, (k, 1, size)))
+        if any(f == whole or (f.is_Pow and f.base == whole) for f in args if not f.has(k)):
+            rest = sp.Mul(*(f for f in args if not f.has(k)))
+            return fold((c, tuple(b for b in bound if b[0] != k), rest * whole))
+    return term
+
+
 def canonical(term) -> tuple:
     """(coefficient, sizes, summand): the summation indices renamed _k0, _k1, ... in the order that
     reads first, so two terms that differ only in their indices' names and order are the same."""
@@ -142,15 +157,19 @@ def is_zero(e, ranges: dict, budget: list, thorough: bool = False) -> bool:
     return left_over(e, ranges, budget, thorough) == ""
 
 
-def left_over(e, ranges: dict, budget: list, thorough: bool = False) -> str:
+def left_over(e, ranges: dict, budget: list, thorough: bool = False, reduce=None) -> str:
     """"" when e is identically 0: its terms, summed over the same index ranges, have summands
     that cancel (as written; `thorough`: or by sympy's rational simplification of what is left).
     Sound: every group's summand is 0 for every value of its indices, so its sum is 0. Otherwise
-    what does not cancel, as text: Σ_{k0≤n} (summand) for each range that keeps a term."""
+    what does not cancel, as text: Σ_{k0≤n} (summand) for each range that keeps a term. `reduce`,
+    where given, rewrites each term first (a simplex's Σ_k y_k = 1)."""
     groups: dict = {}
+    e = _alpha(e)   # two copies of one sum become one object, so S / S cancels as it is built
     small = not e.has(sp.Sum) and sp.count_ops(e) <= VANISH_OPS * 5   # sympy.expand is not on our budget
     for t in terms(sp.expand(e) if small else e, budget):
         t = resolve_deltas(t, ranges)
+        t = reduce(t) if reduce else t
+        t = fold(t)
         if t[2] == 0 or t[0] == 0:
             continue
         c, sizes, summand = canonical(t)

@@ -310,12 +310,19 @@ def test_softmax_needs_the_condition_j_not_k(tmp_path, claim, true):
     assert verdict == ("proved" if true else "not proved"), why
 
 
-def test_a_claim_that_rests_on_a_simplex_says_so(tmp_path):
-    """δ = a − y for softmax and cross-entropy needs Σ y = 1: not proved here, and the reason says so."""
+@pytest.mark.parametrize("domain, proved", [("simplex", True), ("unit", False)])
+def test_a_claim_that_rests_on_a_simplex_uses_it_and_says_so(tmp_path, domain, proved):
+    """δ = a − y for softmax and cross-entropy needs Σ_k y_k = 1: proved where y is declared a
+    simplex (and the note says it used that), not proved where y is merely in (0, 1)."""
     p = tmp_path / "softmax.md"
-    p.write_text(SOFTMAX)
-    verdict, why = general(_checker(p), r"\frac{\partial C}{\partial z_j} = a_j - y_j")
-    assert verdict == "not proved" and "Σ y = 1" in why, why
+    p.write_text(SOFTMAX.replace("domain: simplex", f"domain: {domain}"))
+    c = _checker(p)
+    verdict, why = general(c, r"\frac{\partial C}{\partial z_j} = a_j - y_j")
+    assert (verdict, "Σ_k y_k = 1" in why) == (("proved", True) if proved else ("not proved", False)), why
+    # Σ y = 1 is about the whole sum: y_j alone, or a sum over part of the range, is not 1
+    assert general(c, r"\frac{\partial C}{\partial z_j} = a_j - y_j + a_j y_j - a_j y_j^2")[0] == "not proved"
+    assert general(c, r"\frac{\partial C}{\partial z_j} = a_j - 2 y_j")[0] == "not proved"
+    assert general(c, r"\frac{\partial C}{\partial z_j} = -y_j + a_j \sum_k y_k")[0] == "proved"
 
 
 # ----------------------------------------------------------------------------- two oracles agree
