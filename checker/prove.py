@@ -109,11 +109,16 @@ def _short(e, limit: int = 200) -> str:
 
 def _is_zero(e) -> bool:
     """e is identically 0, by the first test that shows it: over a common denominator with the
-    numerator expanded (sound: a zero numerator is zero wherever e is defined); expanded; or
-    sympy.simplify. The first is cheap on the sigmoid's rational functions of exp, where expand
-    splits every exp of a sum (measured on source-001.md:93, 16 differences: 0.11 s against 4.1 s
-    for expand, which does not reach 0, and 0.8 s for simplify)."""
-    return sp.expand(sp.numer(sp.together(e))) == 0 or sp.expand(e) == 0 or sp.simplify(e) == 0
+    numerator expanded (sound: a zero numerator is zero wherever e is defined); expanded; where
+    tanh meets exp (σ(t) = (1 + tanh(t/2))/2), the same in exponentials; or sympy.simplify. The
+    first is cheap on the sigmoid's rational functions of exp, where expand splits every exp of a
+    sum (measured on source-001.md:93, 16 differences: 0.11 s against 4.1 s for expand, which does
+    not reach 0, and 0.8 s for simplify)."""
+    if sp.expand(sp.numer(sp.together(e))) == 0 or sp.expand(e) == 0:
+        return True
+    if e.has(sp.tanh) and sp.expand(sp.numer(sp.together(e.rewrite(sp.exp)))) == 0:
+        return True
+    return sp.simplify(e) == 0
 
 
 def _nonzero(w, e) -> bool:

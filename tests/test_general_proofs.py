@@ -411,6 +411,18 @@ def test_indices_named_p_and_q_are_not_the_configurations_own(tmp_path):
     assert general(c, r"\delta^l_p = \sum_q w^{l+1}_{qp} \delta^{l+1}_q f'(z^l_p), \quad l < L")[0] == "proved"
 
 
+def test_tanh_against_exp_is_proved_in_exponentials(tmp_path):
+    """σ through tanh (manual/activations.py's form) is an identity SymPy's simplify does not reduce;
+    written in exponentials over one denominator it is 0. Off by a little, it still fails."""
+    from backproof.checker.check import check_document
+    header = "---\nchecker:\n  sizes: [[3, 4]]\n  points: 6\n  functions: {sigma: sigmoid}\n  symbols:\n    t: {}\n---\n"
+    p = tmp_path / "tanh.md"
+    p.write_text(header + "\n$$\n\\sigma(t) = \\frac{1}{2} \\left(1 + \\tanh\\left(\\frac{t}{2}\\right)\\right)\n$$\n"
+                 "\n$$\n\\sigma(t) = \\frac{1}{2} \\left(1 + \\tanh\\left(\\frac{t}{2}\\right)\\right) + 10^{-30} t\n$$\n")
+    report = check_document(p)
+    assert [o.status for o in report.outcomes] == ["proved", "FAIL"], report.outcomes
+
+
 def test_decide_is_certain_or_says_it_depends():
     assert decide(P + 1, ">") is True and decide(P + 1, "==") is False
     assert decide(P - Q, ">=") is None and decide(Q, ">=") is True and decide(Q, ">") is None
