@@ -166,7 +166,7 @@ class General:
         if k == "atom":
             return self.atom_value(n, env)
         if k == "label":
-            raise Unsupported("a symbol with a label (out_{h1}) names one unit of one network")
+            raise Unsupported(f"{a[0]}_{{{a[1]}}} is a symbol with a label: it names one unit of one network")
         if k == "ones":
             return Tensor(self.ival(a[0], env), sp.Integer(1), lambda r, c: sp.Integer(1))
         if k == "exp":
@@ -649,8 +649,8 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
             relies = f"{'/'.join(g.frontier)}^{{{_layer_text(phi + 1 - (l_value or 0), var)}}}"
     if not proved:   # every case excluded by the claim's conditions: nothing was shown
         raise Unsupported("no value of the indices satisfies the conditions")
-    notes = ([f"below the last layer, C is taken as any function of {relies} (the layers above are "
-              "arbitrary: the chain-rule step)"] if relies else []) + \
+    notes = ([f"below the last layer, C is taken as any function of {relies}; the layers above are "
+              "arbitrary: the chain-rule step"] if relies else []) + \
         (["it uses Σ_k y_k = 1 for the symbols drawn from a simplex"] if simplex else [])
     return "; ".join(notes)
 
