@@ -26,6 +26,7 @@ layers and the chain rule read top to bottom in it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -564,7 +565,14 @@ def _expr(x):
 def prove_every_size(model, definitions: list, functions: dict, sides: tuple, conds: tuple) -> str:
     """Prove the claim sides[0] = sides[1] = ... for every width, batch size, layer and depth.
     Returns a note ("" or what the proof relies on); raises Unsupported with the reason where it
-    cannot, or where a difference does not cancel."""
+    cannot, or where a difference does not cancel, in the reader's letters (p, q, i7; not _p)."""
+    try:
+        return _prove_every_size(model, definitions, functions, sides, conds)
+    except Unsupported as e:
+        raise Unsupported(re.sub(r"\b_([pqika])(\d*)\b", r"\1\2", str(e))) from None
+
+
+def _prove_every_size(model, definitions, functions, sides, conds) -> str:
     from .meaning import free_indices, free_refs
     budget = [GENERAL_STEPS]
     layered = [n for s in sides for n in s.walk() if n.kind == "atom" and n.layer is not None]
@@ -642,7 +650,7 @@ def prove_every_size(model, definitions: list, functions: dict, sides: tuple, co
                 where = f"l = {sp.sstr(l_value)}, " if var else ""
                 left = left if len(left) <= 160 else left[:159] + "…"
                 raise Unsupported(f"side 1 minus side {i} leaves {left} at {where}L = {sp.sstr(L_value)} (p, q ≥ 0), "
-                                  "which does not cancel symbolically".replace("_p", "p").replace("_q", "q"))
+                                  "which does not cancel symbolically")
             simplex = simplex or g.used_simplex
         proved += 1
         if g.used_phi:
