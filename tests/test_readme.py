@@ -27,3 +27,10 @@ def test_readme_usage_example_runs():
     exec(compile(block, "README.md", "exec"), namespace)  # the README's own example, as a user runs it
     g = namespace["g"]
     assert len(g.dW) == 2 and g.dW[0].shape == (8, 4) and g.cost > 0
+
+
+def test_readme_shows_the_total_line_the_shipped_documents_give(reports):
+    """The README quotes `backproof derivations`'s last line; it must be what the documents give now
+    (the counts of proved and evaluated claims change as the checker proves more)."""
+    from backproof.checker.report import total_line
+    assert total_line(list(reports.values())) in (ROOT / "README.md").read_text()
