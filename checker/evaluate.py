@@ -24,7 +24,7 @@ from .document import SLOT, Family, Model, layer_bound
 from .functions import ANY
 from .errors import Budget, Located, OutOfRange, ShapeError, shown
 from .grammar import Node
-from .meaning import in_order
+from .meaning import range_sources
 
 BUILTIN_FUNCTIONS = {"exp": sp.exp, "ln": sp.log, "log": sp.log, "tanh": sp.tanh}
 # Exact arithmetic is bounded so that no document can make it hang: an integer power's exponent
@@ -494,20 +494,15 @@ class World:
         return total
 
     def _infer_range(self, var: str, body: Node, env: dict, pos) -> range:
-        for node in in_order(body, var):
-            if node.kind != "atom":
-                continue
+        for node, s in range_sources(body, var):
             fam = self.model.families[node.family]
-            layer_node, subs = node.layer, node.subs
-            if layer_node is not None and layer_node.kind == "index" and layer_node.name == var:
+            if s is None:
                 return self.layer_range(fam)
-            for s, sub in enumerate(subs):
-                if sub.kind == "index" and sub.name == var:
-                    try:
-                        layer = self.ival(layer_node, env) if layer_node is not None else None
-                    except Located:
-                        continue  # the layer depends on an index not bound yet
-                    return self.slot_range(fam, s, layer)
+            try:
+                layer = self.ival(node.layer, env) if node.layer is not None else None
+            except Located:
+                continue  # the layer depends on an index not bound yet
+            return self.slot_range(fam, s, layer)
         raise Located(f"cannot tell the range of {var} from the sum's terms: write "
                        f"\\sum_{{{var}=1}}^{{...}}", pos)
 

@@ -243,31 +243,23 @@ class General:
         arg = self.ev(n.arg, env, params)
         name, primes = n.name, n.primes
         kind = self.functions.get(name)
+        if kind == "undefined":   # f' is a function of its own, as the chain rule in _d writes it
+            return _each(sp.Function(name + "'" * primes), arg)
+        t = sp.Dummy("t")
         if name in BUILTIN_FUNCTIONS:
-            fn = BUILTIN_FUNCTIONS[name]
-        elif kind == "undefined":
-            fn = sp.Function(name + "'" * primes)
-            return _each(fn, arg)
+            body = BUILTIN_FUNCTIONS[name](t)
         elif kind in CONCRETE:
-            fn = lambda v: concrete(kind, v)   # noqa: E731
+            body = concrete(kind, t)
         elif kind == "defined":
             d = next((d for d in reversed(self.defs) if d.family == name), None)
             if d is None:
                 raise Unsupported(f"{name} has no definition")
-            t = sp.Dummy("t")
             body = self.ev(d.rhs, {}, {d.param: t})
-            for _ in range(primes):
-                body = sp.diff(body, t)
-            return _each(lambda v: body.xreplace({t: v}), arg)
         else:
             raise Unsupported(f"the function {name} ({kind})")
-        if primes:
-            t = sp.Dummy("t")
-            body = fn(t)
-            for _ in range(primes):
-                body = sp.diff(body, t)
-            return _each(lambda v: body.xreplace({t: v}), arg)
-        return _each(fn, arg)
+        for _ in range(primes):
+            body = sp.diff(body, t)
+        return _each(lambda v: body.xreplace({t: v}), arg)
 
     def _sum(self, n, env, params):
         var, lo, hi, body = n.var, n.lo, n.hi, n.body
@@ -293,17 +285,15 @@ class General:
         return sp.Add(sp.Sum(parts[0], (i, 1, base)), *parts[1:])
 
     def _infer_size(self, var, body, env):
-        from .meaning import in_order
-        for node in in_order(body, var):
-            if node.kind != "atom":
-                continue
-            fam = self.model.families[node.family]
-            if node.layer is not None and node.layer.kind == "index" and node.layer.name == var:
+        from .meaning import range_sources
+        for node, s in range_sources(body, var):
+            if s is None:
                 raise Unsupported("a sum over layers")
-            for s, sub in enumerate(node.subs):
-                if sub.kind == "index" and sub.name == var:
-                    layer = self.ival(node.layer, env) if node.layer is not None else None
-                    return self.slot_size(fam, s, layer)
+            try:
+                layer = self.ival(node.layer, env) if node.layer is not None else None
+            except Unsupported:
+                continue  # the layer depends on an index not bound yet
+            return self.slot_size(self.model.families[node.family], s, layer)
         raise Unsupported(f"the range of {var}")
 
     def _derivative(self, n, env, params):
@@ -546,11 +536,10 @@ class General:
 
 
 class _Rest:
-    """The family of G = ∂C/∂z^{T+1}: never defined, never differentiated."""
+    """The family of G = ∂C/∂z^{T+1}: never defined, never differentiated (its name and layers
+    answer the questions asked of every family)."""
     name = "∂C"
     layers = None
-
-
 
 
 def _each(fn, x):

@@ -266,7 +266,7 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
         line = f'<span class="label">{html.escape(LABELS[o.status][1])}</span>'
         if o.status in ("checked", "proved") and o.evaluations:
             line += f" at {o.evaluations} points" if o.status == "checked" else \
-                f" exactly {'for ' + o.scope if o.scope.startswith('every') else o.scope}; evaluated at {o.evaluations} points"
+                f" exactly {o.proof_scope.removeprefix('proved').strip()}; evaluated at {o.evaluations} points"
         line += f' <span class="where">(line {o.where.line})</span>'
         if o.tie:
             line += f'<br>implements <a href="{code_page(o.tie)}"><code>{html.escape(o.tie)}</code></a>'

@@ -264,6 +264,21 @@ def free_refs(n: Node, bound: frozenset = frozenset()):
                 yield from free_refs(b, bound)
 
 
+def range_sources(body: Node, var: str):
+    """Where the range of a sum's index can be read, in reading order: (atom, None) where var is
+    the atom's layer, (atom, s) where it is the atom's subscript s (World and the proof for every
+    width each turn one into a range)."""
+    for node in in_order(body, var):
+        if node.kind != "atom":
+            continue
+        if node.layer is not None and node.layer.kind == "index" and node.layer.name == var:
+            yield node, None
+            continue
+        for s, sub in enumerate(node.subs):
+            if sub.kind == "index" and sub.name == var:
+                yield node, s
+
+
 def in_order(n: Node, var: str):
     """The IR below n in reading order, not entering sums that rebind var."""
     yield n

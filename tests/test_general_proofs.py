@@ -361,16 +361,19 @@ def test_a_claim_below_the_last_layer_says_it_relies_on_the_rest_of_the_network(
 
 
 def test_a_cost_that_reads_a_hidden_layer_is_not_left_to_the_rest_of_the_network(tmp_path):
-    """C reads w^1 directly (a weight penalty): the rest of the network is not all C depends on,
-    so ∂C/∂b^1 through z^2 alone would miss nothing here but ∂C/∂w^1 would; the proof refuses."""
+    """C reads b^1 directly (a penalty on a bias): C then depends on b^1 not only through the layer
+    above, so ∂C/∂b^l_j = δ^l_j is false at l = 1. The claim is made only for l ≤ L − 2, where every
+    case is one in which the rest of the network stands in for C: that step must be refused
+    (without the check, the two sides are the same sum over the unknown ∂C/∂z^{l+1})."""
     text = BACKPROP.read_text().replace(r"C = \frac{1}{2} \sum_j (a^L_j - y_j)^2",
-                                        r"C = \frac{1}{2} \sum_j (a^L_j - y_j)^2 + w^1_{11}^2", 1)
+                                        r"C = \frac{1}{2} \sum_j (a^L_j - y_j)^2 + (b^1_1)^2", 1)
+    assert text != BACKPROP.read_text()
     p = tmp_path / "penalty.md"
     p.write_text(text)
     c = Checker(str(p), prove=False)
-    c.run()   # the document's own claims now fail; the definitions are what matter here
-    verdict, why = general(c, r"\frac{\partial C}{\partial w^1_{jk}} = x_k \delta^1_j")
-    assert verdict == "not proved"
+    c.run()   # the document's own claims may now fail; the definitions are what matter here
+    verdict, why = general(c, r"\frac{\partial C}{\partial b^l_j} = \delta^l_j, \quad l \le L - 2")
+    assert verdict == "not proved" and "reads b at a layer other than L" in why, why
 
 
 def test_two_costs_are_two_arbitrary_functions_of_the_layer_above(tmp_path):
