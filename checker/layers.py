@@ -92,7 +92,7 @@ def configurations(model, layered: list, var, conds) -> list:
     Ls = sp.Symbol("L")
     lsym = sp.Symbol("l")
     l_offsets, L_offsets, constants = [], [], []
-    lo, gap, least_L = 1, 0, 1
+    lo, gap, least_L = None, 0, 1   # lo: the least l every atom allows (0 where a^l, w^{l+1} allow it)
     for n in layered:
         fam = model.families[n.family]
         off = offset(n.layer, var) if var else None
@@ -101,7 +101,7 @@ def configurations(model, layered: list, var, conds) -> list:
             l_offsets.append(off)
             if not loF.is_Integer:
                 raise Unsupported(f"{fam.name}'s layers start at {loF}")
-            lo = max(lo, int(loF) - off)
+            lo = int(loF) - off if lo is None else max(lo, int(loF) - off)
             gap = max(gap, int(sp.expand(Ls - hiF)) + off)
         elif n.layer.kind == "L" or (n.layer.kind in ("add", "sub") and n.layer.left.kind == "L"
                                      and n.layer.right.kind == "num"):
@@ -142,7 +142,8 @@ def configurations(model, layered: list, var, conds) -> list:
         for g in list(range(gap, big)) + [big + Q]:
             beyond = not isinstance(g, int) or g > c_max   # the claim's top layer is below L
             phi = sp.expand(l_value + c_max) if beyond and not L_offsets else None
-            configs.append((l_value, sp.expand(l_value + g), phi))
+            if decide(l_value + g - 1, ">=") is not False:   # no network has depth 0
+                configs.append((l_value, sp.expand(l_value + g), phi))
     return configs
 
 

@@ -426,6 +426,21 @@ def test_tanh_against_exp_is_proved_in_exponentials(tmp_path):
     assert [o.status for o in report.outcomes] == ["proved", "FAIL"], report.outcomes
 
 
+def test_the_layers_proved_start_where_the_claim_allows_not_at_one(backprop):
+    """∂C/∂a^l holds for l = 0 too (a^0 = x, w^1 exists): the configurations must include l = 0,
+    or "every layer" would be claimed for a proof that skipped one."""
+    from backproof.checker.layers import configurations
+    claim = r"\frac{\partial C}{\partial a^l_j} = \sum_k w^{l+1}_{kj} \delta^{l+1}_k, \quad l < L"
+    chain = parse(claim).chains[0]
+    r = Resolver(backprop.model)
+    sides = tuple(r(s) for s in chain.sides)
+    layered = [n for s in sides for n in s.walk() if n.kind == "atom" and n.layer is not None]
+    firsts = {l_value for l_value, _, _ in configurations(backprop.model, layered, "l", ())}
+    assert 0 in firsts, firsts
+    assert general(backprop, claim)[0] == "proved"
+    assert general(backprop, claim.replace(r"\sum_k", r"2 \sum_k"))[0] == "not proved"
+
+
 def test_decide_is_certain_or_says_it_depends():
     assert decide(P + 1, ">") is True and decide(P + 1, "==") is False
     assert decide(P - Q, ">=") is None and decide(Q, ">=") is True and decide(Q, ">") is None
