@@ -153,10 +153,10 @@ def _rational_over_q(e) -> bool:
 
 def _prove(entries, send, general=None) -> None:
     """In the forked child: send ("general", its note) when the claim is proved for every width
-    and depth; else, with the reason that proof did not apply, "proved" when every difference is 0; ("nonzero", side, the
-    difference, the sizes) when one is decided exactly to be nonzero; "unproved" when SymPy does
-    not reduce one to 0 (or raises: a proof attempt never prints a traceback); or the operation
-    count of one beyond the budget (then nothing is tried)."""
+    and depth. Else, with the reason that proof did not apply: "proved" when every difference is
+    0; ("nonzero", side, the difference, the sizes) when one is decided exactly to be nonzero;
+    "unproved" when SymPy does not reduce one to 0 (or raises: a proof attempt never prints a
+    traceback); or the operation count of one beyond the budget (then nothing is tried)."""
     import resource
 
     from .parallel import quiet_on_interrupt
