@@ -22,6 +22,7 @@ import sympy as sp
 from backproof.reference.tolerances import CHECKER_CONFIRM_DIGITS as CONFIRM_DIGITS
 
 from . import ties
+from .against import against_sizes, document_numbers
 from .document import DEFINING, ERRATA, Marked, coincidence, read_document
 from .errors import Budget, DocumentError, Located, Location, OutOfRange, OverBudget, ShapeError
 from .evaluate import DIGITS, Definition, Instance, World
@@ -89,6 +90,12 @@ class Checker:
                 self.report.outcomes.append(Outcome(eq.where(path, pos), one_line(eq.text), "ERROR", e.message))
                 self.parsed.append((eq, None))
         defined = {row.family for _, rows in self.parsed for row in rows or () if row.family is not None}
+        self.defined = defined
+        # every integer the document's equations write: the second line's sizes avoid and try them
+        self.numbers = document_numbers(
+            [n for _, rows in self.parsed for row in rows or () for n in (
+                (row.definition.lhs, row.definition.rhs, *row.definition.conditions) if row.definition
+                else (*row.sides, *row.conditions))])
         self.budget = Budget(EQUATION_STEPS)
         sizes = len(self.model.sizes)
         self.instances = [[World(self.model, Instance(n, m), p, defined, self.budget, index=p * sizes + s)
@@ -99,6 +106,9 @@ class Checker:
         self.proof_world = (World(self.model, Instance(self.model.sizes[0], self.model.batch[0]), 0, defined,
                                   self.budget, undefined=True)
                             if "any" in self.model.functions.values() else self.instances[0][0])
+        # the second line behind a proof for every width (checker/against.py): one point per size
+        self.against = [World(self.model, Instance(n, m), 0, defined, self.budget, index=k) for k, (n, m) in
+                        enumerate(against_sizes(self.numbers, any(b is not None for b in self.model.batch)))]
         self.deferred: list = []     # (outcome, definition) of ties run once every definition is in
         self.prover = Prover()
 
@@ -238,10 +248,34 @@ class Checker:
         if self.prove:
             proof_sides = self._proof_sides(sides, conds, evaluated)
             outcome.scope = _scope(sides, proof_sides)
-            self.prover.attempt(outcome, proof_sides, None if outcome.scope == "every size" else
-                                functools.partial(prove_every_size, self.model, list(self.proof_world.definitions),
-                                                  self.proof_world.functions, sides, conds))
+            general = None if outcome.scope == "every size" else functools.partial(
+                prove_every_size, self.model, list(self.proof_world.definitions), self.proof_world.functions,
+                sides, conds)
+            failure = None
+            if general is not None:
+                outcome.against, failure = self._against(sides, conds)
+            self.prover.attempt(outcome, proof_sides, general,
+                                None if failure is None else (describe(failure), not self.model.fixed))
         return outcome
+
+    def _against(self, sides, conds) -> tuple[list, Failure | None]:
+        """The second line behind a proof for every width and depth, independent of the prover:
+        the claim evaluated at one point of each size of checker/against.py (worlds kept for the
+        whole document, so what one claim derives the next reuses). Returns (the sizes it was
+        evaluated at, the first failure by value or None). A size where the claim or a definition
+        it uses does not exist, or that is over the equation's budget, is skipped."""
+        done = []
+        for w in self.against:
+            self.budget.reset()
+            try:
+                failure, evaluated = self._verify(sides, conds, instances=[[w]], spread=True)
+            except (Located, OverBudget):
+                continue
+            if failure is not None and failure.values is not None:
+                return tuple(done + [str(w.inst)]), failure
+            if evaluated and failure is None:
+                done.append(str(w.inst))
+        return tuple(done), None
 
     def _proof_sides(self, sides, conds, evaluated: list) -> list:
         """[(world, side expressions)] for every index value of the first size, in the world of
@@ -280,7 +314,7 @@ class Checker:
                           "defines: mark it `definition`", d.lhs.pos)
         d.order = len(self.instances[0][0].definitions)
         d.line = where.line
-        worlds = list({id(w): w for ws in self.instances for w in ws + [self.proof_world]}.values())
+        worlds = list({id(w): w for ws in self.instances for w in ws + [self.proof_world]}.values()) + self.against
         for w in worlds:
             w.add(d, replaces=earlier is not None)
         if d.param is not None:   # its body, built now in every world: a circular one is an error here,
@@ -355,15 +389,19 @@ class Checker:
             raise Located(f"no value of the indices {', '.join(names)} is allowed ({w.inst})")
         return out
 
-    def _verify(self, sides, conds, want: str | None = None) -> tuple[Failure | None, list]:
+    def _verify(self, sides, conds, want: str | None = None, instances=None,
+                spread: bool = False) -> tuple[Failure | None, list]:
         """(a failure or None, every (world, assignment, side expressions) evaluated), so the
         proof attempt and the tie reuse the expressions instead of building them again. A claim
         stops at its first failure. An erratum searches for the kind of failure its marker names
         (want="value": sides that differ; want="undefined": an index out of range or shapes that
-        do not fit) and returns another kind only when that one is found nowhere."""
+        do not fit) and returns another kind only when that one is found nowhere. With `spread`,
+        every layer index takes all its values and every other index its first, middle and last
+        (the second line's sizes are many: the spread keeps their cost near that of one size)."""
         evaluated, other = [], None
-        for worlds in self.instances:
-            for assign in self._assignments(worlds[0], sides, conds):
+        for worlds in self.instances if instances is None else instances:
+            assignments = self._assignments(worlds[0], sides, conds)
+            for assign in _spread(assignments, sides) if spread else assignments:
                 for w in worlds:
                     try:
                         exprs = [w.ev(s, assign) for s in sides]
@@ -390,7 +428,7 @@ class Checker:
                                 return failure, evaluated
                             other = other or failure
                             break
-        if other is None and evaluated and want != "undefined":
+        if other is None and evaluated and want != "undefined" and not spread:
             other = self._residual_shrinks(evaluated[0])
         return other, evaluated
 
@@ -437,6 +475,18 @@ class Checker:
         if not applied:
             return f"{target} applies at no size, point and index of this document: nothing was compared"
         return None
+
+
+def _spread(assignments: list[dict], sides) -> list[dict]:
+    """The assignments where each index that is not a layer takes its least, middle or greatest
+    value (of those it takes), and each layer index any of its values."""
+    layers = {n.layer.name for s in sides for n in s.walk()
+              if n.kind == "atom" and n.layer is not None and n.layer.kind == "index"}
+    kept = {}
+    for name in assignments[0]:
+        values = sorted({a[name] for a in assignments})
+        kept[name] = set(values) if name in layers else {values[0], values[len(values) // 2], values[-1]}
+    return [a for a in assignments if all(a[k] in kept[k] for k in a)]
 
 
 def _at_more_digits(w: World, exprs: list, i: int) -> tuple[list, str | None]:

@@ -35,11 +35,12 @@ import sympy as sp
 from .document import SLOT, layer_bound
 from .evaluate import BUILTIN_FUNCTIONS
 from .functions import CONCRETE, concrete
-from .layers import P, Q, compare, configurations, decide, offset
+from .layers import P, Q, compare, configurations, decide, layer_offset as _layer_offset
 from .errors import Unsupported
+from .rules import RULES
 from .sums import GENERAL_STEPS, fresh, left_over, same, spend, split_size
 
-__all__ = ["GENERAL_STEPS", "P", "Q", "Unsupported", "decide", "prove_every_size"]
+__all__ = ["GENERAL_STEPS", "P", "Q", "Proof", "Unsupported", "decide", "prove_every_size"]
 
 M = sp.Symbol("m")   # the batch size
 
@@ -80,10 +81,20 @@ class General:
         self.used_phi = False
         self.used_simplex = False         # a proof that used Σ_k y_k = 1 says so
         self.defined = {d.family for d in definitions}
-        self.frontier = self._frontier()
+        self.rules = {"configurations"}   # the named rules (checker/rules.py) this proof applied
+        self._frontier_found = None       # the frontier, or the reason there is none (computed once)
 
     def spend(self, k: int = 1) -> None:
         spend(self.budget, k)
+
+    def use(self, rule: str) -> None:
+        assert rule in RULES, rule
+        self.rules.add(rule)
+
+    def refuse(self, rule: str, why: str):
+        """The rule's side condition does not hold, or cannot be established: no proof for every
+        width (the claim keeps its proof at one size, with this reason)."""
+        return Unsupported(f"rule {rule} does not apply: {why}")
 
     # ---------------------------------------------------------------- atoms and sizes
     def slot_size(self, fam, slot: int, layer):
@@ -277,6 +288,8 @@ class General:
         definition that holds for k ≤ n, and another for k = n + 1, each applies to its part."""
         i, (base, extra) = fresh(), split_size(size)
         self.ranges[i] = base
+        if extra:
+            self.use("bias-column")
         parts = [fn(i)] + [fn(base + t) for t in range(1, extra + 1)]
         if isinstance(parts[0], Tensor):
             first = parts[0]
@@ -355,32 +368,72 @@ class General:
                     return None, True
         return env, True
 
-    def _frontier(self) -> list:
-        """The families whose definition at a layer reads the layer below (z, from a^{l-1}): what
-        C depends on the lower layers through. Every definition of a layered family must read its
-        own layer or the one below only, so that nothing skips the frontier."""
+    # ---------------------------------------------------------------- side conditions
+    def reads(self, node):
+        """Every IR node a definition's right side reads, with each defined function's body read
+        where it is called (transitively): pen(t) = t + λ (a^{L-3}_1)^2 makes C = pen(...) read
+        a^{L-3}. A side condition checked on fewer nodes than these would be checked on a part."""
+        stack, opened = [node], set()
+        while stack:
+            for n in stack.pop().walk():
+                yield n
+                if n.kind == "call" and self.functions.get(n.name) == "defined" and n.name not in opened:
+                    opened.add(n.name)
+                    stack.extend(d.rhs for d in self.defs if d.family == n.name and d.param is not None)
+
+    def forward(self, name: str, seen=None) -> bool:
+        """A family is forward when none of its definitions, functions inlined and the unlayered
+        symbols they read followed, holds a derivative: a node of the network, computed from the
+        layers below. δ^l = ∂C/∂z^l is not (it reads everything above its layer)."""
+        seen = set() if seen is None else seen
+        if name in seen:
+            return True
+        seen.add(name)
+        for d in self.defs:
+            if d.family != name:
+                continue
+            for n in self.reads(d.rhs):
+                if n.kind == "deriv":
+                    return False
+                if n.kind == "atom" and n.family in self.defined and not self.forward(n.family, seen):
+                    return False
+        return True
+
+    @property
+    def frontier(self) -> list:
+        """The families whose definition reads the layer below (z, from a^{l-1}): what C depends on
+        the lower layers through. The side condition of the rules lower-layer and chain-rule-step:
+        every definition of a layered family, at a variable layer (z^l), a fixed one (h^3) or the
+        last (h^L), reads only its own layer or the one below, with defined functions inlined."""
+        if self._frontier_found is None:
+            try:
+                self._frontier_found = self._find_frontier()
+            except Unsupported as e:
+                self._frontier_found = e
+        if isinstance(self._frontier_found, Unsupported):
+            raise self._frontier_found
+        return self._frontier_found
+
+    def _find_frontier(self) -> list:
         found = []
         for d in self.defs:
             fam = self.model.families.get(d.family)
             if fam is None or fam.layers is None or d.lhs.kind != "atom" or d.param is not None:
                 continue
-            if d.lhs.layer.kind != "index":   # a^0 = x: it may read a fixed layer at or below its own
-                for n in d.rhs.walk():
-                    if n.kind == "atom" and self.model.families[n.family].layers is not None and not (
-                            d.lhs.layer.kind == "num" and n.layer.kind == "num" and n.layer.value <= d.lhs.layer.value):
-                        raise Unsupported(f"the definition of {d.family} at line {d.line} reads another layer")
-                continue
-            var = d.lhs.layer.name
-            if any(n.kind == "deriv" for n in d.rhs.walk()):
+            if not self.forward(d.family):
                 continue   # δ^l = ∂C/∂z^l: a view of the network, not a node of it
-            for n in d.rhs.walk():
+            for n in self.reads(d.rhs):
                 if n.kind == "atom" and self.model.families[n.family].layers is not None:
-                    off = offset(n.layer, var)
+                    off = _layer_offset(d.lhs.layer, n.layer)
                     if off not in (0, -1):
-                        raise Unsupported(f"the definition of {d.family} reads a layer at offset {off}")
+                        at = "" if d.lhs.layer.kind == "index" else " at a fixed layer"
+                        raise Unsupported(f"the definition of {d.family}{at} at line {d.line} reads "
+                                          f"{n.family} " + ("at another layer" if off is None else
+                                                             f"{-off} layers below its own"))
                     if off == -1 and d.family not in found:
                         found.append(d.family)
-                elif n.kind == "atom" and n.family in self.defined:
+                elif n.kind == "atom" and n.family in self.defined and \
+                        self.model.families[n.family].layers is None:
                     raise Unsupported(f"the definition of {d.family} reads {n.family}, defined and without layers")
         return found
 
@@ -431,15 +484,21 @@ class General:
         if (fam.name, layer) == (xfam.name, xlayer):
             if isinstance(e, sp.Symbol):
                 return sp.Integer(1)
+            self.use("kronecker")
             return sp.Mul(*(sp.KroneckerDelta(a, b) for a, b in zip(e.indices, x.indices)))
         if fam.name not in self.defined:
             return sp.Integer(0)
-        if fam.layers is not None and xfam.layers is not None:
+        if fam.layers is not None and xfam.layers is not None and self.forward(fam.name):
             below = decide(layer - xlayer, "<")
             if below is None:
                 raise Unsupported(f"cannot tell whether {e} depends on {x}")
-            if below:
-                return sp.Integer(0)   # a lower layer: definitions read their layer or the one below
+            if below:   # a lower layer: definitions read their layer or the one below
+                try:
+                    self.frontier
+                except Unsupported as why:
+                    raise self.refuse("lower-layer", str(why)) from None
+                self.use("lower-layer")
+                return sp.Integer(0)
         if fam.layers is None and self.phi is not None and xfam.layers is not None:
             return self._through_rest(e, x)
         value = self.definition(e)
@@ -447,6 +506,7 @@ class General:
             raise Unsupported(f"which definition gives {e} here")
         if isinstance(value, Tensor):
             raise Unsupported("a matrix where an entry was expected")
+        self.use("definition")
         return self.d(value, x)
 
     def _through_rest(self, c, x):
@@ -454,11 +514,16 @@ class General:
         C, or another scalar defined on the output, each with its own G):
         sound where C's definition reads the network at its last layer only (checked here), so that
         it reaches the layers up to T through z^{T+1} alone."""
-        self._reads_last_layer_only(c)
+        try:
+            self._reads_last_layer_only(c)
+            frontier = self.frontier
+        except Unsupported as why:
+            raise self.refuse("chain-rule-step", str(why)) from None
+        self.use("chain-rule-step")
         self.used_phi = True
         top = sp.expand(self.phi + 1)
         total = sp.Integer(0)
-        for name in self.frontier:
+        for name in frontier:
             fam = self.model.families[name]
             g = f"∂{sp.sstr(c)}/∂{fam.name}^{{{sp.sstr(top)}}}"   # its own for each scalar: C's is not E's
             self.bases[g] = (_Rest(), None)
@@ -472,6 +537,10 @@ class General:
         return total
 
     def _reads_last_layer_only(self, c) -> None:
+        """C (or another scalar defined on the output) reads layered symbols at layer L only: in its
+        definitions, in the bodies of the functions they call, and in the unlayered symbols they
+        read, followed to the end. (What a symbol read at L reads in turn is the frontier's
+        condition: its own layer or the one below.)"""
         fam = self.family_of(c)[0]
         todo, seen = [fam.name], set()
         while todo:
@@ -482,14 +551,16 @@ class General:
             for d in self.defs:
                 if d.family != name:
                     continue
-                for n in d.rhs.walk():
+                for n in self.reads(d.rhs):
                     if n.kind == "deriv":
                         raise Unsupported(f"{name} is defined by a derivative")
                     if n.kind != "atom":
                         continue
                     f = self.model.families[n.family]
                     if f.layers is not None and n.layer.kind != "L":
-                        raise Unsupported(f"{name} reads {n.family} at a layer other than L")
+                        raise Unsupported(f"{name} reads {n.family} at a layer other than L"
+                                          + (f" (inside a function it calls, line {d.line})" if
+                                             not any(n is m for m in d.rhs.walk()) else ""))
                     if f.layers is None and n.family in self.defined:
                         todo.append(n.family)
 
@@ -506,6 +577,8 @@ class General:
             fam, layer = self.family_of(users[0])
             if fam is None or getattr(fam, "domain", "") != "simplex" or \
                     not same(size, self.slot_size(fam, len(fam.slots) - 1, layer)):
+                continue
+            if fam.name in self.defined:   # its domain is declared, not shown: its definition decides
                 continue
             self.used_simplex = True
             rest = sp.Mul(*(f for f in sp.Mul.make_args(factor) if f is not users[0]))
@@ -551,19 +624,30 @@ def _expr(x):
 
 
 # -------------------------------------------------------------------- one claim, every configuration
-def prove_every_size(model, definitions: list, functions: dict, sides: tuple, conds: tuple) -> str:
+@dataclass(frozen=True)
+class Proof:
+    """A proof for every width and depth: what it relies on, in words ("" when nothing beyond the
+    definitions), and the named rules it applied (checker/rules.py), in the order of RULES."""
+    note: str
+    rules: tuple
+
+
+def prove_every_size(model, definitions: list, functions: dict, sides: tuple, conds: tuple) -> Proof:
     """Prove the claim sides[0] = sides[1] = ... for every width, batch size, layer and depth.
-    Returns a note ("" or what the proof relies on); raises Unsupported with the reason where it
-    cannot, or where a difference does not cancel, in the reader's letters (p, q, i7; not _p)."""
+    Returns the Proof; raises Unsupported with the reason where it cannot (a rule whose side
+    condition does not hold, or a difference that does not cancel), in the reader's letters (p, q,
+    i7; not _p)."""
     try:
         return _prove_every_size(model, definitions, functions, sides, conds)
     except Unsupported as e:
         raise Unsupported(re.sub(r"\b_([pqika])(\d*)\b", r"\1\2", str(e))) from None
 
 
-def _prove_every_size(model, definitions, functions, sides, conds) -> str:
+def _prove_every_size(model, definitions, functions, sides, conds) -> Proof:
     from .meaning import free_indices, free_refs
+    from .rules import ordered
     budget = [GENERAL_STEPS]
+    used: set = {"cancellation"}
     layered = [n for s in sides for n in s.walk() if n.kind == "atom" and n.layer is not None]
     free = set().union(*(free_indices(s) for s in sides), *(free_indices(c) for c in conds))
     layer_vars = {n.layer.name for n in layered if n.layer.kind == "index"} | \
@@ -590,6 +674,7 @@ def _prove_every_size(model, definitions, functions, sides, conds) -> str:
             raise Unsupported("an index whose range the left side does not give")
         cases = _cases(sizes, fixed)
         if cases:
+            used.add("bias-column")
             todo[:0] = [((l_value, L_value, phi), case) for case in cases]
             continue
         for name, size in sizes.items():
@@ -620,6 +705,7 @@ def _prove_every_size(model, definitions, functions, sides, conds) -> str:
             shape = {" row": values[0].rows, " column": values[0].cols}
             cases = _cases(shape, fixed)
             if cases:
+                used.add("bias-column")
                 todo[:0] = [((l_value, L_value, phi), case) for case in cases]
                 continue
             at = []
@@ -642,6 +728,7 @@ def _prove_every_size(model, definitions, functions, sides, conds) -> str:
                                   "which does not cancel symbolically")
             simplex = simplex or g.used_simplex
         proved += 1
+        used |= g.rules
         if g.used_phi:
             relies = f"{'/'.join(g.frontier)}^{{{_layer_text(phi + 1 - (l_value or 0), var)}}}"
     if not proved:   # every case excluded by the claim's conditions: nothing was shown
@@ -649,7 +736,7 @@ def _prove_every_size(model, definitions, functions, sides, conds) -> str:
     notes = ([f"below the last layer, C is taken as any function of {relies}; the layers above are "
               "arbitrary: the chain-rule step"] if relies else []) + \
         (["it uses Σ_k y_k = 1 for the symbols drawn from a simplex"] if simplex else [])
-    return "; ".join(notes)
+    return Proof("; ".join(notes), ordered(used | ({"simplex"} if simplex else set())))
 
 
 def _cases(sizes: dict, fixed: dict) -> list:

@@ -85,6 +85,33 @@ def offset(node, var) -> int | None:
     return None
 
 
+def relative(node) -> tuple | None:
+    """(base, c) where the layer node is base + c: base an index's name, "L", or None for a number
+    (h^3: (None, 3); a^{l-1}: ("l", -1); z^L: ("L", 0)); None for anything else."""
+    if node is None:
+        return None
+    if node.kind == "num":
+        return None, int(node.value)
+    if node.kind == "index":
+        return node.name, 0
+    if node.kind == "L":
+        return "L", 0
+    if node.kind in ("add", "sub") and node.right.kind == "num" and node.left.kind in ("index", "L"):
+        base, _ = relative(node.left)
+        c = int(node.right.value)
+        return base, c if node.kind == "add" else -c
+    return None
+
+
+def layer_offset(own, read) -> int | None:
+    """How far the layer `read` is from a definition's own layer `own` (−1: the layer below), when
+    that is the same at every layer and depth (both l + c, both L − c, or both numbers); else None."""
+    a, b = relative(own), relative(read)
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    return b[1] - a[1]
+
+
 def configurations(model, layered: list, var, conds) -> list:
     """[(l, L, phi)] that together cover every layer l and depth L the claim allows, each with its
     layers decidable: l = l_0 or l_0 + 1 + p; L − l = each small gap, or the next one + q. phi is

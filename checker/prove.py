@@ -25,7 +25,7 @@ class Prover:
     def __init__(self):
         self.proofs: list = []   # (outcome, child, pipe) of the attempts running
 
-    def attempt(self, outcome: Outcome, sides: list, general=None) -> None:
+    def attempt(self, outcome: Outcome, sides: list, general=None, against=None) -> None:
         """Try to prove the claim exactly: `sides` holds, for every index value on the first size,
         (the world, its sides' expressions), evaluated in the world of proofs, where a function
         declared `any` is an undefined SymPy function (checker/evaluate.py), so a proof holds for
@@ -37,7 +37,10 @@ class Prover:
         PROOF_CPU_SECONDS of CPU time, so no proof can hang the checker; up to one child per CPU
         runs while the checker goes on with the next equations. `general`, where given, is tried
         first in the child: a proof for every width and depth (checker/general.py) that returns a
-        note or raises Unsupported with the reason it does not apply."""
+        Proof or raises Unsupported with the reason it does not apply. `against` is what the second
+        line behind such a proof found (the claim evaluated at the sizes of checker/against.py, in
+        the checker, independently of the prover), a failure described, or None: where the proof
+        holds and the evaluation fails, the claim is a checker error, never proved."""
         entries = []
         for world, exprs in sides:
             for i, e in enumerate(exprs[1:], 2):
@@ -57,7 +60,7 @@ class Prover:
         child = ctx.Process(target=_prove, args=(entries, send, general), daemon=True)
         child.start()
         send.close()
-        self.proofs.append((outcome, child, receive))
+        self.proofs.append((outcome, child, receive, against))
 
     def finish(self) -> None:
         """Wait for every attempt still running and record its result."""
@@ -66,7 +69,7 @@ class Prover:
 
 
 def _settle(proof) -> None:
-    outcome, child, receive = proof
+    outcome, child, receive, against = proof
     try:
         answer, reason = receive.recv()
     except (EOFError, OSError):   # the child was killed (its CPU or memory limit): that claim only
@@ -74,7 +77,21 @@ def _settle(proof) -> None:
     child.join()
     receive.close()
     if isinstance(answer, tuple) and answer[0] == "general":
-        outcome.status, outcome.scope, outcome.note = "proved", EVERY_WIDTH, answer[1]
+        proof = answer[1]
+        if against is not None:   # (the failure described, whether it fails an unproved claim too)
+            outcome.status = "ERROR"
+            outcome.detail = (f"checker error: the general proof and the evaluation at {outcome.against[-1]} "
+                              f"disagree (the proof used the rules {', '.join(proof.rules)}; the evaluation "
+                              "is independent of it, so a side condition of a rule was not checked well "
+                              f"enough: please report it)\n{against[0]}")
+            return
+        outcome.status, outcome.scope, outcome.note, outcome.rules = "proved", EVERY_WIDTH, proof.note, proof.rules
+        return
+    if against is not None and against[1]:   # false at a size the document's own sizes did not show
+        outcome.status = "FAIL"
+        outcome.detail = (f"it holds at the document's sizes but not at {outcome.against[-1]}, one of the sizes "
+                          "chosen against coincidences (checker/against.py: depths 1 to 6, widths 1 and 2, "
+                          f"none equal to a number the document writes)\n{against[0]}")
         return
     if reason:
         outcome.note = f"not proved for every width: {reason}"
@@ -152,7 +169,7 @@ def _rational_over_q(e) -> bool:
 
 
 def _prove(entries, send, general=None) -> None:
-    """In the forked child: send ("general", its note) when the claim is proved for every width
+    """In the forked child: send ("general", the Proof) when the claim is proved for every width
     and depth. Else, with the reason that proof did not apply: "proved" when every difference is
     0; ("nonzero", side, the difference, the sizes) when one is decided exactly to be nonzero;
     "unproved" when SymPy does not reduce one to 0 (or raises: a proof attempt never prints a
@@ -169,7 +186,7 @@ def _prove(entries, send, general=None) -> None:
     reason = None
     if general is not None:
         try:
-            note = general()
+            proof = general()
         except Unsupported as e:
             reason = str(e)
         except MemoryError:
@@ -177,7 +194,7 @@ def _prove(entries, send, general=None) -> None:
         except Exception as e:  # noqa: BLE001 - a failed attempt is "not proved", never a crash
             reason = f"{type(e).__name__} in the symbolic proof"
         else:
-            send.send((("general", note), None))
+            send.send((("general", proof), None))
             send.close()
             os._exit(0)
     try:

@@ -47,6 +47,8 @@ class Outcome:
     evaluations: int = 0    # (size, point, index values) at which a claim was evaluated
     scope: str = ""         # what a proof covers: "every size", EVERY_WIDTH or "at n = [2, 3, 2]"
     note: str = ""          # what a proof relies on, or why it is not one for every width
+    rules: tuple = ()       # the named rules a proof for every width applied (checker/rules.py)
+    against: tuple = ()     # the sizes such a proof was also evaluated at (checker/against.py)
 
     @property
     def proof_scope(self) -> str:
@@ -206,6 +208,10 @@ def render(reports: list[DocReport], *, verbose: bool = False) -> str:
                 lines.extend("    " + d for d in capped(o.detail).splitlines())
                 if o.status == "proved" and o.scope:
                     lines.append(f"    {o.proof_scope}" + (f" ({o.note})" if o.note else ""))
+                    if o.rules:
+                        lines.append(f"    rules: {', '.join(o.rules)}; also evaluated at "
+                                     f"{plural(len(o.against), 'size')} chosen against the proof"
+                                     + (f" ({against_text(o.against)})" if o.against else ""))
                 elif o.status == "checked" and o.note:
                     lines.append(f"    {o.note}")
         c = r.counts
@@ -213,6 +219,12 @@ def render(reports: list[DocReport], *, verbose: bool = False) -> str:
                      f"{c['FAIL']} failed, {plural(c['ERROR'], 'error')}" + ("" if r.ok else "  FAILED"))
     lines.append(total_line(reports))
     return "\n".join(lines)
+
+
+def against_text(sizes) -> str:
+    """The sizes of the second line, short: 'n = [3, 4], ..., n = [1, 2, 3, 1, 2, 3, 1]' (the first and last)."""
+    sizes = list(sizes)
+    return ", ".join(sizes) if len(sizes) <= 2 else f"{sizes[0]}, ..., {sizes[-1]}"
 
 
 def total_line(reports: list[DocReport]) -> str:
@@ -234,6 +246,7 @@ def as_json(reports: list[DocReport]) -> dict:
                            "equations": [{"where": str(o.where), "line": o.where.line, "column": o.where.column,
                                           "equation": o.equation, "status": o.status, "label": LABELS[o.status],
                                           "detail": capped(o.detail), "implements": o.tie, "evaluations": o.evaluations,
-                                          "proof_scope": o.proof_scope, "proof_note": o.note}
+                                          "proof_scope": o.proof_scope, "proof_note": o.note,
+                                          "proof_rules": list(o.rules), "proof_evaluated_at": list(o.against)}
                                          for o in r.outcomes]}
                           for r in reports]}

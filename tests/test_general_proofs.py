@@ -136,7 +136,7 @@ def general(checker: Checker, claim: str) -> tuple[str, str]:
     conds = Checker._conditions(r, chain, sides)
     w = checker.proof_world
     try:
-        return "proved", prove_every_size(checker.model, list(w.definitions), w.functions, sides, conds)
+        return "proved", prove_every_size(checker.model, list(w.definitions), w.functions, sides, conds).note
     except Unsupported as e:
         return "not proved", str(e)
 
