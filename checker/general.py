@@ -127,10 +127,11 @@ class General:
             return
         for other in seen:
             if decide(layer - other, "!=") is not True:
-                raise Unsupported(f"cannot tell {fam.name}^{{{layer}}} from {fam.name}^{{{other}}}")
+                raise self.refuse("configurations", f"cannot tell {fam.name}^{{{layer}}} from {fam.name}^{{{other}}}")
         lo, hi = (_expr(layer_bound(v, self.L)) for v in fam.layers)
         if not decide(layer - lo, ">=") or not decide(hi - layer, ">="):
-            raise Unsupported(f"{fam.name}^{{{layer}}} may be outside its layers {fam.layers}")
+            raise self.refuse("configurations", f"{fam.name}^{{{layer}}} may be outside its layers "
+                                                f"{fam.layers[0]}..{fam.layers[1]}")
         seen.add(layer)
 
     def family_of(self, e):
@@ -399,6 +400,17 @@ class General:
                     return False
         return True
 
+    def below_is_independent(self, name: str) -> bool:
+        """The rule lower-layer, for an entry of the family `name` at a layer below the variable's:
+        its side condition checked (name is forward: its caller's test; every layered definition
+        reads its own layer or the one below: the frontier's), then the rule applied."""
+        try:
+            self.frontier
+        except Unsupported as why:
+            raise self.refuse("lower-layer", str(why)) from None
+        self.use("lower-layer")
+        return True
+
     @property
     def frontier(self) -> list:
         """The families whose definition reads the layer below (z, from a^{l-1}): what C depends on
@@ -420,7 +432,7 @@ class General:
             fam = self.model.families.get(d.family)
             if fam is None or fam.layers is None or d.lhs.kind != "atom" or d.param is not None:
                 continue
-            if not self.forward(d.family):
+            if any(n.kind == "deriv" for n in self.reads(d.rhs)) or not self.forward(d.family):
                 continue   # δ^l = ∂C/∂z^l: a view of the network, not a node of it
             for n in self.reads(d.rhs):
                 if n.kind == "atom" and self.model.families[n.family].layers is not None:
@@ -492,12 +504,7 @@ class General:
             below = decide(layer - xlayer, "<")
             if below is None:
                 raise Unsupported(f"cannot tell whether {e} depends on {x}")
-            if below:   # a lower layer: definitions read their layer or the one below
-                try:
-                    self.frontier
-                except Unsupported as why:
-                    raise self.refuse("lower-layer", str(why)) from None
-                self.use("lower-layer")
+            if below and self.below_is_independent(fam.name):
                 return sp.Integer(0)
         if fam.layers is None and self.phi is not None and xfam.layers is not None:
             return self._through_rest(e, x)
