@@ -26,6 +26,15 @@ symbolic oracle (reference/symbolic.py) is the derivative built without it.
 Kinks: in a relu or leaky_relu layer each z selects its branch; a z = 0 exactly (where the derivative
 is not defined) is an error, and a ball that contains 0 without being 0 is computed again with more
 bits until it does not.
+
+Edges, each closed here rather than assumed: the series length this oracle needs (2: a value and
+its derivative) is set for the computation, whatever flint's global `ctx.cap` is, and a series that
+comes back shorter is refused (a cap of 1 elsewhere in the process would make every derivative
+0 ± 0); a midpoint or radius beyond float64 is an error, never inf ± inf; a square is a product (the
+records write it so: flint's general power is NaN on a ball that contains 0, as a squared-error
+residual near 0 does); and tanh of a series is 1 − 2/(e^{2v} + 1) (or its mirror below 0), whose
+derivative keeps a relative radius where tanh saturates (at z = 50, (e^{2v} − 1)/(e^{2v} + 1) gives a
+derivative of 1.5e-43 ± 9e-38: no correct digit).
 """
 from __future__ import annotations
 
@@ -40,6 +49,7 @@ from .records import activation_record, loss_record
 
 PREC = 128          # working bits; every radius stays a proven bound at any precision
 MAX_PREC = 4096     # bits tried before a z in a kink layer is called 0
+SERIES = 2          # the series length every derivative here needs: f(z + t) = f(z) + f'(z) t + O(t²)
 
 
 class _Ball:
@@ -57,18 +67,21 @@ class _Ball:
     def tanh(v):
         if isinstance(v, arb):
             return v.tanh()
-        e = (2 * v).exp()
-        return (e - 1) / (e + 1)
+        if v.coeffs()[0] >= 0:   # 1 − 2/(e^{2v} + 1): the derivative has no cancellation
+            return 1 - 2 / ((2 * v).exp() + 1)
+        return 2 / ((-2 * v).exp() + 1) - 1
 
 
 @contextmanager
 def _precision(bits: int):
-    old = ctx.prec
-    ctx.prec = bits
+    """The working precision, and the series length this oracle needs, for one computation; both
+    as they were afterwards (flint's settings are global to the process)."""
+    old, cap = ctx.prec, ctx.cap
+    ctx.prec, ctx.cap = bits, max(cap, SERIES)
     try:
         yield
     finally:
-        ctx.prec = old
+        ctx.prec, ctx.cap = old, cap
 
 
 def certified_gradients(net: Network, x: np.ndarray, y: np.ndarray, *, prec: int = PREC) -> tuple[Gradients, Gradients]:
@@ -139,7 +152,7 @@ class _Tape:
         if record.elementwise:
             values, primes = [], []
             for row in rows:
-                series = [record.exact(_Ball, [arb_series([v, 1], prec=2)], *params)[0].coeffs() for v in row]
+                series = [_as_series(record.exact(_Ball, [arb_series([v, 1], prec=SERIES)], *params)[0]) for v in row]
                 values.append([_coeff(c, 0) for c in series])
                 primes.append([_coeff(c, 1) for c in series])
             return arb_mat(values), ("diag", primes)
@@ -194,7 +207,14 @@ def _branch(v, left, right, layer: int):
     raise _Straddles(f"layer {layer}: a z too close to 0 to tell its side of the kink")
 
 
-def _coeff(coeffs: list, k: int):
+def _coeff(series, k: int):
+    """The coefficient of t^k of a series (0 where the series ends before it, as a series whose
+    higher terms vanish does), refused where the series is shorter than k + 1 terms: then its
+    coefficient k was never computed, and 0 would be a wrong answer, not a small one."""
+    if series.prec <= k:
+        raise ValueError(f"certified oracle: a power series of length {series.prec} where {k + 1} terms are "
+                         f"needed (flint's ctx.cap is {ctx.cap}); no derivative can be read from it")
+    coeffs = series.coeffs()
     return coeffs[k] if len(coeffs) > k else arb(0)
 
 
@@ -202,8 +222,8 @@ def _gradient(fn, row: list) -> list:
     """∂fn/∂row_j for each j: fn evaluated with row_j a series z_j + t, the others constant."""
     out = []
     for j in range(len(row)):
-        args = [arb_series([v, 1], prec=2) if k == j else arb_series([v], prec=2) for k, v in enumerate(row)]
-        out.append(_coeff(_as_series(fn(args)).coeffs(), 1))
+        args = [arb_series([v, 1], prec=SERIES) if k == j else arb_series([v], prec=SERIES) for k, v in enumerate(row)]
+        out.append(_coeff(_as_series(fn(args)), 1))
     return out
 
 
@@ -211,13 +231,13 @@ def _jacobian(fn, row: list) -> list:
     """J[i][j] = ∂fn(row)_i/∂row_j, a column j at a time."""
     columns = []
     for j in range(len(row)):
-        args = [arb_series([v, 1], prec=2) if k == j else arb_series([v], prec=2) for k, v in enumerate(row)]
-        columns.append([_coeff(_as_series(o).coeffs(), 1) for o in fn(args)])
+        args = [arb_series([v, 1], prec=SERIES) if k == j else arb_series([v], prec=SERIES) for k, v in enumerate(row)]
+        columns.append([_coeff(_as_series(o), 1) for o in fn(args)])
     return [[columns[j][i] for j in range(len(row))] for i in range(len(row))]
 
 
 def _as_series(v):
-    return v if isinstance(v, arb_series) else arb_series([v], prec=2)
+    return v if isinstance(v, arb_series) else arb_series([v], prec=SERIES)
 
 
 def _vjp(step, grad: list) -> list:
@@ -259,8 +279,14 @@ def _mid_rad(ball: arb) -> tuple[float, float]:
     if not ball.is_finite():
         raise ValueError(f"certified oracle: a value is not finite ({ball})")
     m = float(ball.mid())
+    if not np.isfinite(m):
+        raise ValueError(f"certified oracle: a value beyond float64's range ({ball.mid().str(5, radius=False)}); "
+                         "its enclosure cannot be written as two float64s")
     bound = (ball - arb(m)).abs_upper()     # an exact upper bound of |x − m| over the ball
     r = float(bound)
     if arb(r) < bound:
         r = float(np.nextafter(r, np.inf))
+    if not np.isfinite(r):
+        raise ValueError(f"certified oracle: a radius beyond float64's range around {m!r}; the enclosure "
+                         "cannot be written as two float64s")
     return m, r

@@ -5,7 +5,8 @@ from it. For each name manual/ ships, the oracle side keeps one record:
 
     torch    its forward on torch tensors, with torch's own functions: autograd differentiates it
     numpy    its forward in NumPy/SciPy, in the array's own dtype: finite differences step it
-    exact    its forward written with + − × ÷, m.exp, m.log and m.tanh only, m being a namespace: SymPy,
+    exact    its forward written with + − × ÷, m.exp, m.log and m.tanh only (a square as a product: ball
+             arithmetic's power is NaN on a ball that holds 0), m being a namespace: SymPy,
              SymEngine (the symbolic oracle, the derivation checker) or ball arithmetic (the
              certified oracle, whose own series arithmetic then differentiates it); None for a
              piecewise-linear activation, whose two slopes are `kink_slopes`
@@ -164,15 +165,15 @@ ACTIVATIONS: dict[str, ActivationRecord] = {r.name: r for r in (
 LOSSES: dict[str, LossRecord] = {r.name: r for r in (
     LossRecord("half_sse", lambda z, a, y: 0.5 * F.mse_loss(a, y, reduction="none").sum(dim=1),
                lambda z, a, y: 0.5 * ((a - y) ** 2).sum(axis=1),
-               exact=lambda m, z, a, y: sum((u - t) ** 2 for u, t in zip(a, y)) / 2, separable=True,
+               exact=lambda m, z, a, y: sum((u - t) * (u - t) for u, t in zip(a, y)) / 2, separable=True,
                squares=lambda K: 0.5, formula="½·Σ(a−y)²"),
     LossRecord("sse", lambda z, a, y: F.mse_loss(a, y, reduction="none").sum(dim=1),
                lambda z, a, y: ((a - y) ** 2).sum(axis=1),
-               exact=lambda m, z, a, y: sum((u - t) ** 2 for u, t in zip(a, y)), separable=True,
+               exact=lambda m, z, a, y: sum((u - t) * (u - t) for u, t in zip(a, y)), separable=True,
                squares=lambda K: 1.0, formula="Σ(a−y)²"),
     LossRecord("mse", lambda z, a, y: F.mse_loss(a, y, reduction="none").mean(dim=1),
                lambda z, a, y: ((a - y) ** 2).mean(axis=1),
-               exact=lambda m, z, a, y: sum((u - t) ** 2 for u, t in zip(a, y)) / len(a), separable=True,
+               exact=lambda m, z, a, y: sum((u - t) * (u - t) for u, t in zip(a, y)) / len(a), separable=True,
                squares=lambda K: 1.0 / K, formula="the mean of (a−y)² over the output units"),
     LossRecord("bce", lambda z, a, y: F.binary_cross_entropy_with_logits(z, y, reduction="none").sum(dim=1),
                lambda z, a, y: (np.logaddexp(0 * z, z) - y * z).sum(axis=1),

@@ -141,3 +141,93 @@ def test_arb_holds_a_float_exactly():
     from backproof.reference.certified import PREC, _precision
     with _precision(PREC):
         assert arb(0.1).rad() == 0 and (arb(0.1) * arb(3.0)).is_exact()
+
+
+# ----------------------------------------------------------------------------- the edges (issue 35)
+def _one_unit(activation: str, W: float, b: float, loss: str = "half_sse") -> Network:
+    return Network([np.array([[W]])], [np.array([b])], activation, loss=loss, reduction="sum")
+
+
+def test_the_series_length_is_the_oracles_own_whatever_the_global_cap():
+    """flint's ctx.cap is global to the process: set to 1 elsewhere, a series is cut to its value and
+    every derivative would read 0 ± 0. The oracle sets the length it needs, and restores the cap."""
+    from flint import ctx
+    case = random_case(np.random.default_rng(5), SMALL, hidden=("tanh",), outputs=("sigmoid",), dtypes=("float64",))
+    expected, _ = certified_gradients(case.net, case.x, case.y)
+    assert any(np.abs(d).max() > 0 for d in expected.delta)
+    old = ctx.cap
+    ctx.cap = 1
+    try:
+        mid, rad = certified_gradients(case.net, case.x, case.y)
+        assert ctx.cap == 1
+    finally:
+        ctx.cap = old
+    for q in ("delta", "dW", "db"):
+        for got, want in zip(getattr(mid, q), getattr(expected, q)):
+            assert np.array_equal(got, want), q
+    assert outside(mid, rad, SymbolicNetwork(case.net, case.x, case.y, digits=DIGITS).values()) == []
+
+
+def test_a_series_shorter_than_needed_is_refused():
+    from flint import arb_series, ctx
+
+    from backproof.reference import certified
+    old = ctx.cap
+    ctx.cap = 1
+    try:
+        short = arb_series([arb(3), 1], prec=1)
+        with pytest.raises(ValueError, match="a power series of length 1 where 2 terms are needed"):
+            certified._coeff(short, 1)
+    finally:
+        ctx.cap = old
+
+
+def test_a_value_beyond_float64_is_an_error_not_inf():
+    """A weighted input of 1e300 × 1e300 is a finite ball (flint's exponents are unbounded) whose
+    midpoint has no float64: the oracle says so instead of returning inf ± inf."""
+    net = _one_unit("identity", 1e300, 0.0)
+    with pytest.raises(ValueError, match="beyond float64's range"):
+        certified_gradients(net, np.array([[1e300]]), np.array([[0.0]]))
+
+
+def test_the_square_of_a_residual_that_holds_zero():
+    """y = 1e30 and z = 1e30 + 1e-30: at 128 bits z's ball is about 1e-8 wide, so the residual z − y
+    holds 0, where flint's general power (u − t)**2 is NaN. As a product it is a ball, and the
+    enclosures still hold."""
+    net = Network([np.array([[1.0, 1.0]])], [np.array([0.0])], "identity", loss="half_sse", reduction="sum")
+    x, y = np.array([[1e30, 1e-30]]), np.array([[1e30]])
+    with pytest.raises(Exception):
+        from backproof.reference.certified import PREC, _precision
+        with _precision(PREC):
+            residual = arb(1e30) + arb(1e-30) - arb(1e30)
+            assert (residual ** 2).is_finite()   # the power itself: NaN, the reason for the product
+    mid, rad = certified_gradients(net, x, y)
+    assert np.isfinite(mid.cost) and np.isfinite(rad.cost)
+    assert outside(mid, rad, SymbolicNetwork(net, x, y, digits=DIGITS).values()) == []
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_every_loss_exact_form_takes_a_ball_that_holds_zero(loss):
+    """The records' contract (reference/records.py): + − × ÷, exp, log, tanh, never a power that is
+    NaN on a ball holding 0. Each loss, on an output that equals its target to within a ball."""
+    from backproof.reference.certified import PREC, _Ball, _precision
+    record = LOSSES[loss]
+    if record.exact is None:
+        pytest.skip(f"{loss} has no exact form")
+    with _precision(PREC):
+        near = arb(0.5) + arb("0 +/- 1e-40")
+        value = record.exact(_Ball, [near, -near], [near, 1 - near], [arb(0.5), arb(0.5)])
+        assert value.is_finite(), (loss, value)
+
+
+@pytest.mark.parametrize("z", [50.0, -50.0, 300.0])
+def test_a_saturated_tanh_keeps_a_relative_radius(z):
+    """tanh′(50) = 1 − tanh²(50) ≈ 1.5e-43: written as (e^{2z} − 1)/(e^{2z} + 1) its ball was ±9e-38,
+    no correct digit. The derivative through the oracle must keep most of its digits."""
+    net = _one_unit("tanh", 1.0, z)
+    mid, rad = certified_gradients(net, np.array([[0.0]]), np.array([[0.0]]))
+    d = mid.delta[0][0, 0]
+    assert d != 0 and rad.delta[0][0, 0] <= 1e-12 * abs(d), (d, rad.delta[0][0, 0])
+    with mpmath.workdps(DIGITS + 300):   # 1 − tanh²(300) is 1e-260: the digits must reach it
+        exact = mpmath.tanh(z) * (1 - mpmath.tanh(z) ** 2)   # δ = (a − 0) · tanh′(z)
+        assert abs(exact - mpmath.mpf(float(d))) <= mpmath.mpf(float(rad.delta[0][0, 0])) + abs(exact) * mpmath.mpf(2) ** -52
