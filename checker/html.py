@@ -284,6 +284,11 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
                      "</pre></details>")
         elif o.note:
             line += f'<br><span class="note">{prose(o.note)}</span>'
+        if o.rules:
+            line += (f"<details><summary>rules of the proof; also evaluated at {len(o.against)} sizes</summary>"
+                     f"<p>{html.escape(', '.join(o.rules))} (each rule and its side condition: "
+                     "derivations/README.md)</p><p>also evaluated, independently of the proof, at "
+                     f"{html.escape(', '.join(o.against))}</p></details>")
         parts.append(f"<div>{line}</div>")
     return LABELS[worst][0], f'<div class="verdict">{"".join(parts)}</div>'
 

@@ -548,9 +548,9 @@ def test_a_claim_proved_under_any_is_proved_for_an_undefined_function(tmp_path, 
     seen = []
     attempt = prove.Prover.attempt
 
-    def spy(self, outcome, sides, general=None):
+    def spy(self, outcome, sides, general=None, against=None):
         seen.extend(e for _, exprs in sides for e in exprs)
-        return attempt(self, outcome, sides, general)
+        return attempt(self, outcome, sides, general, against)
     monkeypatch.setattr(prove.Prover, "attempt", spy)
     r = check_document(_doc(tmp_path, "\n$$\nf(t) + f(x_1) = f(x_1) + f(t)\n$$\n", ANY_HEADER))
     assert [o.status for o in r.outcomes] == ["proved"]

@@ -410,3 +410,20 @@ def test_a_size_sensitive_mutant_is_proved_only_where_it_holds_at_every_size(tmp
         except Located:   # no index value is allowed at this size (l < L at depth 1, say)
             continue
         assert ok is not False, f"proved for every width ({', '.join(proof.rules)}), false at n = {n}: {text} (penalty {penalised})"
+
+
+def test_the_rules_and_the_second_lines_sizes_reach_the_json_the_verbose_report_and_the_page(reports):
+    import json
+
+    from backproof.checker.html import render_document
+    from backproof.checker.report import as_json, render
+    report = reports["backprop.md"]
+    doc = json.loads(json.dumps(as_json([report])))["documents"][0]
+    proved = [e for e in doc["equations"] if e["proof_scope"] == "proved for every width and depth"]
+    assert proved and all(e["proof_rules"] and e["proof_evaluated_at"] for e in proved)
+    assert all(set(e["proof_rules"]) <= set(RULES) for e in proved)
+    text = render([report], verbose=True)
+    assert text.count("    rules: ") == len(proved) and "chosen against the proof" in text
+    page = render_document(report)
+    assert page.count("<summary>rules of the proof") == len(proved)
+    assert "chain-rule-step" in page and "n = [1, 2, 3, 1, 2, 3, 1]" in page
