@@ -39,13 +39,12 @@ def against_sizes(numbers: set[int], batch: bool) -> list[tuple[list[int], int |
 
     for L in range(1, MAX_DEPTH + 1):
         if L <= 3:   # distinct, above 2, clear of the document's numbers; each depth a new order
-            pick = free[:L + 2]
-            pick = pick[L % len(pick):] + pick[:L % len(pick)]
-            add(pick[:L + 1], pick[L + 1] if batch else None)
+            m, rest = (free[0], free[1:]) if batch else (None, free)   # the batch the least: the cheapest
+            pick = rest[:L + 1]
+            add(pick[L % len(pick):] + pick[:L % len(pick)], m)
         else:        # deep and narrow (widths 1, 2 and 3): what changes with depth, at a small cost
             add([(1, 2, 3)[(k + L) % 3] for k in range(L + 1)], 1 + L % 2 if batch else None)
-    add([1, 1, 1], 1 if batch else None)
-    add([2, 2, 2, 2], 2 if batch else None)
+    add([1, 1, 1], 1 if batch else None)       # width 1 everywhere (the narrow ones mix 1, 2 and 3)
     # 0, 1 and 2 are in every document (a^0, ½, squares): their neighbours are the sizes above
     special = sorted({v for k in numbers if k >= 3 for v in (k - 1, k, k + 1) if 1 <= v <= WIDEST})
     for v in special:

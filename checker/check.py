@@ -396,7 +396,7 @@ class Checker:
         stops at its first failure. An erratum searches for the kind of failure its marker names
         (want="value": sides that differ; want="undefined": an index out of range or shapes that
         do not fit) and returns another kind only when that one is found nowhere. With `spread`,
-        every layer index takes all its values and every other index its first, middle and last
+        every layer index takes all its values and every other index its first and last
         (the second line's sizes are many: the spread keeps their cost near that of one size)."""
         evaluated, other = [], None
         for worlds in self.instances if instances is None else instances:
@@ -478,14 +478,14 @@ class Checker:
 
 
 def _spread(assignments: list[dict], sides) -> list[dict]:
-    """The assignments where each index that is not a layer takes its least, middle or greatest
-    value (of those it takes), and each layer index any of its values."""
+    """The assignments where each index that is not a layer takes its least or greatest value (of
+    those it takes), and each layer index any of its values."""
     layers = {n.layer.name for s in sides for n in s.walk()
               if n.kind == "atom" and n.layer is not None and n.layer.kind == "index"}
     kept = {}
     for name in assignments[0]:
         values = sorted({a[name] for a in assignments})
-        kept[name] = set(values) if name in layers else {values[0], values[len(values) // 2], values[-1]}
+        kept[name] = set(values) if name in layers else {values[0], values[-1]}
     return [a for a in assignments if all(a[k] in kept[k] for k in a)]
 
 

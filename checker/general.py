@@ -83,6 +83,7 @@ class General:
         self.defined = {d.family for d in definitions}
         self.rules = {"configurations"}   # the named rules (checker/rules.py) this proof applied
         self._frontier_found = None       # the frontier, or the reason there is none (computed once)
+        self._forward: dict = {}          # family -> whether it is forward (computed once)
 
     def spend(self, k: int = 1) -> None:
         spend(self.budget, k)
@@ -386,19 +387,18 @@ class General:
         """A family is forward when none of its definitions, functions inlined and the unlayered
         symbols they read followed, holds a derivative: a node of the network, computed from the
         layers below. δ^l = ∂C/∂z^l is not (it reads everything above its layer)."""
-        seen = set() if seen is None else seen
+        if seen is None and name in self._forward:
+            return self._forward[name]
+        top, seen = seen is None, set() if seen is None else seen
         if name in seen:
             return True
         seen.add(name)
-        for d in self.defs:
-            if d.family != name:
-                continue
-            for n in self.reads(d.rhs):
-                if n.kind == "deriv":
-                    return False
-                if n.kind == "atom" and n.family in self.defined and not self.forward(n.family, seen):
-                    return False
-        return True
+        answer = not any(n.kind == "deriv" or n.kind == "atom" and n.family in self.defined
+                         and not self.forward(n.family, seen)
+                         for d in self.defs if d.family == name for n in self.reads(d.rhs))
+        if top:
+            self._forward[name] = answer
+        return answer
 
     def below_is_independent(self, name: str) -> bool:
         """The rule lower-layer, for an entry of the family `name` at a layer below the variable's:
