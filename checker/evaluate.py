@@ -22,6 +22,7 @@ from backproof.reference.exact import DIGITS, Evaluator, Redirect, raw
 
 from .document import SLOT, Family, Model, layer_bound
 from .functions import ANY
+from .derivatives import chain_step
 from .errors import Budget, Located, OutOfRange, ShapeError, shown
 from .grammar import Node
 from .meaning import range_sources
@@ -671,43 +672,15 @@ _BINDS = (sp.Lambda, sp.Subs, sp.Derivative, sp.Sum, sp.Product, sp.Integral)
 
 
 def _diff_rule(e, u, d):
-    """d e / d u for the expressions the checker builds (sums, products, powers, exp, log, tanh),
-    by the textbook rules, skipping SymPy's general machinery (its assumption queries made
-    differentiation most of a document's checking time); anything else goes to sympy.diff. d is
-    the derivative of a part (World.diff: remembered and counted)."""
+    """d e / d u for the expressions the checker builds, one step of the chain rule at a time from
+    the one derivative table (checker/derivatives.py); anything else goes to sympy.diff. d is the
+    derivative of a part (World.diff: remembered and counted)."""
     if e == u:
         return sp.Integer(1)
     if e.is_Atom or u not in _free(e):
         return sp.Integer(0)
-    args = e.args
-    if e.is_Add:
-        return sp.Add(*(d(a, u) for a in args))
-    if e.is_Mul:
-        terms = []
-        for i, a in enumerate(args):
-            da = d(a, u)
-            if da != 0:
-                terms.append(sp.Mul(*args[:i], da, *args[i + 1:]))
-        return sp.Add(*terms)
-    if e.is_Pow:
-        base, power = args
-        if u not in _free(power):
-            return power * base ** (power - 1) * d(base, u)
-        return e * (d(power, u) * sp.log(base) + power * d(base, u) / base)
-    if isinstance(e, sp.exp):
-        return e * d(args[0], u)
-    if isinstance(e, sp.log):
-        return d(args[0], u) / args[0]
-    if isinstance(e, sp.tanh):
-        return (1 - e ** 2) * d(args[0], u)
-    if isinstance(e, sp.Abs):
-        return sp.sign(args[0]) * d(args[0], u)
-    if isinstance(e, (sp.Max, sp.Min)) and len(args) == 2:  # one-sided at a tie (never drawn exactly)
-        a, b = args
-        return sp.Piecewise((d(a, u), a > b if isinstance(e, sp.Max) else a < b), (d(b, u), True))
-    if isinstance(e, sp.Piecewise):
-        return sp.Piecewise(*((d(value, u), cond) for value, cond in args))
-    return sp.diff(e, u)
+    step = chain_step(e, lambda part: d(part, u))
+    return sp.diff(e, u) if step is None else step
 
 
 FAR_EVERY = 3   # every third point of a size draws its real and positive inputs far from 1

@@ -36,6 +36,7 @@ from .document import SLOT, layer_bound
 from .evaluate import BUILTIN_FUNCTIONS
 from .functions import CONCRETE, concrete
 from .layers import P, Q, compare, configurations, decide, layer_offset as _layer_offset
+from .derivatives import chain_step
 from .errors import Unsupported
 from .rules import RULES
 from .sums import GENERAL_STEPS, fresh, left_over, same, spend, split_size
@@ -465,26 +466,11 @@ class General:
             return sp.Integer(0)
         if isinstance(e, (sp.Indexed, sp.Symbol)):
             return self._d_atom(e, x)
-        if e.is_Add:
-            return sp.Add(*(self.d(a, x) for a in e.args))
-        if e.is_Mul:
-            return sp.Add(*(sp.Mul(*e.args[:i], self.d(a, x), *e.args[i + 1:]) for i, a in enumerate(e.args)))
-        if e.is_Pow:
-            base, power = e.args
-            if power.is_Number:
-                return power * base ** (power - 1) * self.d(base, x)
-            return e * (self.d(power, x) * sp.log(base) + power * self.d(base, x) / base)
-        if isinstance(e, sp.Sum):
-            return sp.Sum(self.d(e.args[0], x), *e.args[1:])
-        if isinstance(e, sp.exp):
-            return e * self.d(e.args[0], x)
-        if isinstance(e, sp.log):
-            return self.d(e.args[0], x) / e.args[0]
-        if isinstance(e, sp.tanh):
-            return (1 - e ** 2) * self.d(e.args[0], x)
-        if isinstance(e, sp.core.function.AppliedUndef) and len(e.args) == 1:
-            return sp.Function(e.func.__name__ + "'")(e.args[0]) * self.d(e.args[0], x)
-        raise Unsupported(f"a derivative of {type(e).__name__}")
+        step = chain_step(e, lambda part: self.d(part, x),
+                          undefined=lambda f, v: sp.Function(f.__name__ + "'")(v))
+        if step is None:
+            raise Unsupported(f"a derivative of {type(e).__name__}")
+        return step
 
     def _d_atom(self, e, x):
         fam, layer = self.family_of(e)
