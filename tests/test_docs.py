@@ -41,14 +41,19 @@ def test_the_measurement_is_of_the_constant_the_code_uses_and_is_sound():
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_the_first_networks_measure_as_recorded(dtype):
-    """The same seed and draws give the recorded errors of the first networks again (to within a
-    factor of 2: another machine's BLAS may sum in another order)."""
+def test_the_first_networks_measured_again_are_within_the_bound(dtype):
+    """The first networks of the recorded draw, measured again on this machine: the same networks
+    (the draw is seeded), no false alarm, and each correct backprop's error within the constant the
+    code uses, as the recorded figures are. Their sizes are not compared with the recorded ones:
+    rounding errors depend on the machine's BLAS (float32's were 0.153 on one machine, 0.047 on
+    another), so only what must hold on every machine is asserted."""
     recorded = MEASURED["dtypes"][dtype]["first_correct"]
-    again = measure(len(recorded), dtype, seed=MEASURED["seed"]).needed
-    assert len(again) == len(recorded)
-    for old, new in zip(recorded, again):
-        assert new <= 2 * old + 0.05 and old <= 2 * new + 0.05, (recorded, again)
+    again = measure(len(recorded), dtype, seed=MEASURED["seed"])
+    assert again.networks == len(recorded) and len(again.needed) == len(recorded)
+    assert again.false_alarms == [], again.false_alarms
+    constant = tolerances.rtol_exact(np.dtype(dtype)) / np.finfo(dtype).eps
+    assert all(0 <= e < constant for e in again.needed), (again.needed, constant)
+    assert all(0 <= e < constant for e in recorded)
 
 
 def test_every_source_file_a_document_names_exists():
