@@ -337,6 +337,7 @@ class General:
                 continue
             if env is None:
                 return None
+            self.use("definition")
             if len(d.lhs.subs) == len(idx):
                 return self.ev(d.rhs, env)
             value = self.ev(d.rhs, env)
@@ -499,7 +500,6 @@ class General:
             raise Unsupported(f"which definition gives {e} here")
         if isinstance(value, Tensor):
             raise Unsupported("a matrix where an entry was expected")
-        self.use("definition")
         return self.d(value, x)
 
     def _through_rest(self, c, x):

@@ -427,3 +427,34 @@ def test_the_rules_and_the_second_lines_sizes_reach_the_json_the_verbose_report_
     page = render_document(report)
     assert page.count("<summary>rules of the proof") == len(proved)
     assert "chain-rule-step" in page and "n = [1, 2, 3, 1, 2, 3, 1]" in page
+
+
+def test_the_definition_rule_needs_one_definition_that_applies_for_every_p_and_q(tmp_path):
+    """h^l = a^l for l ≤ 2 and 2 a^l from 3 on: at a layer l = 2 + p which one applies depends on p,
+    so h^l = a^l (true at l ≤ 2 only) is not proved; at the fixed layer 1 it is."""
+    c = document(tmp_path, "cases", r"""
+<!-- check: definition -->
+$$
+h^l_j = a^l_j, \quad l \le 2
+$$
+
+<!-- check: definition -->
+$$
+h^l_j = 2 a^l_j, \quad l \ge 3
+$$
+""", symbols='    h:     {layers: 0..L, sub: ["n(l)"]}\n', sizes="[[2, 2, 2, 2, 2]]")
+    claim = r"h^l_j = a^l_j, \quad l \ge 1"
+    assert isinstance(general(c, claim), str)
+    assert holds_at(c, claim, [2, 2, 2]) is True and holds_at(c, claim, [2, 2, 2, 2]) is False
+    proof = general(c, r"h^1_j = a^1_j")
+    assert not isinstance(proof, str) and "definition" in proof.rules, proof
+
+
+def test_the_kronecker_rule_keeps_two_indices_apart_unless_the_claim_makes_them_one(tmp_path):
+    """∂z^l_1/∂b^l_j is δ(1, j), 1 at j = 1 only: '= 1' is not proved; ∂z^l_j/∂b^l_j = 1 is."""
+    c = document(tmp_path, "deltas", f"\n<!-- check: definition -->\n$$\nC = {SSE}\n$$\n")
+    claim = r"\frac{\partial z^l_1}{\partial b^l_j} = 1"
+    assert isinstance(general(c, claim), str)
+    assert holds_at(c, claim, [2, 3, 4]) is False
+    proof = general(c, r"\frac{\partial z^l_j}{\partial b^l_j} = 1")
+    assert not isinstance(proof, str) and "kronecker" in proof.rules, proof
