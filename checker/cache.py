@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .document import MAX_DOCUMENT
+from .files import Refused, read_bytes
 from .errors import Location
 from .report import DocReport, Outcome
 
@@ -65,8 +66,10 @@ def key(path: Path, prove: bool, seed: int | None) -> str:
     real path, so the same document named from another folder is the same entry)."""
     h = hashlib.sha256(_code().encode())
     h.update(f"|{os.path.realpath(path)}|{prove}|{seed}|".encode())
-    with open(path, "rb") as f:   # no more than the checker would read (a huge file is refused there)
-        h.update(f.read(MAX_DOCUMENT + 1))
+    try:   # through the checker's one door: a FIFO or a huge file is refused, never read here
+        h.update(read_bytes(path, MAX_DOCUMENT))
+    except Refused as e:
+        h.update(f"|refused: {e.strerror}".encode())
     return h.hexdigest()
 
 

@@ -6,6 +6,8 @@ described in derivations/README.md.
 """
 from __future__ import annotations
 
+import errno
+
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from .errors import DocumentError, Location
+from .files import Refused, read_bytes
 from .functions import ANY, CONCRETE
 
 BUILTIN_FUNCTIONS = ("exp", "ln", "log", "tanh")       # functions every document may call
@@ -208,11 +211,11 @@ MARKDOWN = (MarkdownIt("commonmark").use(front_matter_plugin)
 def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
     """Parse a document into its model and its displayed equations, or raise DocumentError."""
     path = str(path)
-    with open(path, "rb") as f:
-        raw = f.read(MAX_DOCUMENT + 1)
-    if len(raw) > MAX_DOCUMENT:
-        raise DocumentError(Location(path, 1), f"more than {MAX_DOCUMENT:,} bytes; a document is a few pages "
-                                               "(split it)")
+    try:
+        raw = read_bytes(path, MAX_DOCUMENT)
+    except Refused as e:
+        raise DocumentError(Location(path, 1), e.strerror + ("; a document is a few pages (split it)"
+                                                             if e.errno == errno.EFBIG else "")) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -7,18 +7,24 @@ counterexample, unchecked with its reason, or a failure; and the manual/ functio
 An index page lists the documents with their counts and the run's total line.
 
 The documents are input, not trusted: raw HTML in them is shown as text, never passed through, and
-markdown-it-py's link validation drops `javascript:` and similar links.
+markdown-it-py's link validation drops `javascript:` and similar links. Every address of the
+site's own files comes from checker/site.py; an image is shown only when it is a figure this run
+copied, and a remote one is never fetched (its text and address are shown).
 """
 from __future__ import annotations
 
 import html
+import os
 import re
+import urllib.parse
 from pathlib import Path
 
 from latex2mathml.converter import convert as _mathml
 
 from .document import MARKDOWN, MAX_DOCUMENT, read_front_matter
 from .errors import DocumentError, Location
+from .files import read_bytes
+from .site import copy_figures, page_names, site_url
 from .mathml import sanitize
 from .report import LABELS as WORDS
 from .report import DocReport, Outcome, capped, counts_text, plural, total_line
@@ -76,34 +82,22 @@ def write_html(reports: list[DocReport], out_dir: str | Path) -> list[Path]:
     names = page_names(reports)
     pages = {Path(r.path).name: names[r.path] for r in reports}
     titles = {r.path: _title_of(r) for r in reports}   # each document read for its title once
-    written = []
+    written, figures = [], set()
+    for folder in sorted({Path(r.path).parent for r in reports if not r.refused}):
+        copied = copy_figures(folder / "figures", out / "figures")
+        written.extend(copied)
+        figures |= {f"figures/{p.name}" for p in copied}
     for k, r in enumerate(reports):
         around = [(names[o.path], titles[o.path]) if o is not None else None
                   for o in (reports[k - 1] if k else None, reports[k + 1] if k + 1 < len(reports) else None)]
         written.append(out / names[r.path])
-        written[-1].write_text(render_document(r, pages, around), encoding="utf-8")
-    for folder in sorted({Path(r.path).parent for r in reports if not r.refused}):
-        written.extend(_copy_figures(folder / "figures", out / "figures"))
+        written[-1].write_text(render_document(r, pages, around, figures), encoding="utf-8")
     for target in sorted({o.tie for r in reports for o in r.outcomes if o.tie}):
         written.append(out / code_page(target))
         written[-1].write_text(render_code(target), encoding="utf-8")
     written.append(out / "index.html")
     written[-1].write_text(render_index(reports, names, titles), encoding="utf-8")
     return written
-
-
-def _copy_figures(source: Path, target: Path) -> list[Path]:
-    """The pictures the documents show (derivations/figures/*.png): regular files only, never a
-    link, so nothing outside the folder reaches the site."""
-    if not source.is_dir() or source.is_symlink():
-        return []
-    copied = []
-    for f in sorted(source.iterdir()):
-        if f.suffix.lower() in (".png", ".svg", ".jpg") and f.is_file() and not f.is_symlink():
-            target.mkdir(parents=True, exist_ok=True)
-            copied.append(target / f.name)
-            copied[-1].write_bytes(f.read_bytes())
-    return copied
 
 
 def code_page(target: str) -> str:
@@ -116,8 +110,12 @@ def render_code(target: str) -> str:
     needs it: the code the checker ran against the equation."""
     import importlib
     import inspect
+
+    from .ties import ADAPTERS
     name = target.partition("[")[0]
     try:
+        if "backproof." + name not in ADAPTERS:   # never import what a document names (__main__ would run)
+            raise ValueError("not a function of the backprop that an equation can be tied to")
         module, _, attr = ("backproof." + name).rpartition(".")
         fn = getattr(importlib.import_module(module), attr)
         lines, first = inspect.getsourcelines(fn)
@@ -125,7 +123,7 @@ def render_code(target: str) -> str:
         body = f"<p><code>{html.escape(where)}</code></p><pre>{html.escape(''.join(lines))}</pre>"
     except (ImportError, AttributeError, OSError, TypeError, ValueError) as e:
         body = f"<p>The source of <code>{html.escape(name)}</code> cannot be shown: {html.escape(str(e))}</p>"
-    return _page(name, f'<nav class="pager"><span></span><a href="index.html">all documents</a><span></span></nav>'
+    return _page(name, f'<nav class="pager"><span></span><a href="{site_url("index.html")}">all documents</a><span></span></nav>'
                        f"<h1><code>{html.escape(name)}</code></h1>"
                        "<p>The function of <code>manual/</code> that the equations marked <em>implements</em> "
                        "are run against: on every random instance, its result must equal the equation's "
@@ -140,8 +138,9 @@ def reading_order(reports: list[DocReport]) -> list[DocReport]:
         folder = Path(r.path).parent
         if folder not in order:
             readme = folder / "README.md"
-            try:
-                text = readme.read_text(encoding="utf-8")[:MAX_DOCUMENT] if readme.is_file() else ""
+            try:   # through the one door: inside the folder, a regular file, bounded
+                text = read_bytes(readme, MAX_DOCUMENT, inside=folder).decode("utf-8") \
+                    if os.path.lexists(readme) else ""
             except (OSError, UnicodeDecodeError):
                 text = ""
             links = re.findall(r"\]\(([^()#\s]+\.md)\)", text)
@@ -153,23 +152,6 @@ def reading_order(reports: list[DocReport]) -> list[DocReport]:
 
 def _title_of(r: DocReport) -> str:
     return _title(MARKDOWN.parse(_text(r))) or Path(r.path).name
-
-
-def page_names(reports: list[DocReport]) -> dict:
-    """{document path: its page's file name}: the document's name with .html, made unique (two
-    folders' x.md, and a document named index.md, which would be the index page, get -2, -3...)."""
-    taken, names = {"index.html"}, {}
-    for r in reports:
-        stem = Path(r.path).stem or "document"
-        if stem.startswith("code-"):   # the code pages' prefix (code_page)
-            stem = "doc-" + stem
-        name, k = f"{stem}.html", 1
-        while name in taken:
-            k += 1
-            name = f"{stem}-{k}.html"
-        taken.add(name)
-        names[r.path] = name
-    return names
 
 
 def _page(title: str, body: str) -> str:
@@ -205,14 +187,16 @@ def _typeset(markup: str) -> str:
                             f'{"".join(re.findall(r"<mi>([A-Za-z])</mi>", m.group(2)))}</mi></msub>', markup)
 
 
-def render_document(report: DocReport, pages: dict | None = None, around=(None, None)) -> str:
+def render_document(report: DocReport, pages: dict | None = None, around=(None, None),
+                    figures: frozenset | set = frozenset()) -> str:
     """The document's page. `pages` maps document file names to page names, for links between them;
-    `around` is (page name, title) of the previous and the next document in reading order, or None."""
+    `around` is (page name, title) of the previous and the next document in reading order, or None;
+    `figures` names the figures copied into the site ("figures/network.png"), the only images shown."""
     name = Path(report.path).name
     text = _text(report)
     tokens = MARKDOWN.parse(text) if text else []
     title = _title(tokens) or name
-    env = {"outcomes": report.outcomes, "pages": pages or {}}
+    env = {"outcomes": report.outcomes, "pages": pages or {}, "figures": figures}
     c = report.counts
     banner = (f'<div class="banner {"ok" if report.ok else "bad"}"><code>{html.escape(name)}</code>: '
               f"{html.escape(counts_text(c))}, {plural(c['FAIL'] + c['ERROR'], 'failure')}. "
@@ -226,9 +210,9 @@ def render_document(report: DocReport, pages: dict | None = None, around=(None, 
 def _pager(around) -> str:
     """Previous · all documents · next."""
     before, after = around
-    parts = [f'<a rel="prev" href="{html.escape(before[0])}">← {html.escape(before[1])}</a>' if before else "<span></span>",
-             '<a href="index.html">all documents</a>',
-             f'<a rel="next" href="{html.escape(after[0])}">{html.escape(after[1])} →</a>' if after else "<span></span>"]
+    parts = [f'<a rel="prev" href="{site_url(before[0])}">← {html.escape(before[1])}</a>' if before else "<span></span>",
+             f'<a href="{site_url("index.html")}">all documents</a>',
+             f'<a rel="next" href="{site_url(after[0])}">{html.escape(after[1])} →</a>' if after else "<span></span>"]
     return f'<nav class="pager">{"".join(parts)}</nav>'
 
 
@@ -237,9 +221,8 @@ def _text(report: DocReport) -> str:
     """The document's text, if the checker read it (a refused link or an oversized file: nothing)."""
     if report.refused:
         return ""
-    try:
-        with open(report.path, "rb") as f:
-            return f.read(MAX_DOCUMENT + 1).decode("utf-8").removeprefix("\ufeff")[:MAX_DOCUMENT]
+    try:   # through the one door, as the checker read it
+        return read_bytes(report.path, MAX_DOCUMENT).decode("utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError):
         return ""
 
@@ -269,7 +252,7 @@ def _verdicts(outcomes: list[Outcome]) -> tuple[str, str]:
                 f" exactly {o.proof_scope.removeprefix('proved').strip()}; evaluated at {o.evaluations} points"
         line += f' <span class="where">(line {o.where.line})</span>'
         if o.tie:
-            line += f'<br>implements <a href="{code_page(o.tie)}"><code>{html.escape(o.tie)}</code></a>'
+            line += f'<br>implements <a href="{site_url(code_page(o.tie))}"><code>{html.escape(o.tie)}</code></a>'
         detail = capped(o.detail.strip())
         if o.status == "unchecked":
             line += f"<br>{prose(detail)}"
@@ -357,15 +340,25 @@ def _link_open(self, tokens, idx, options, env) -> str:
     relative = ":" not in href.split("#")[0] and not href.startswith(("/", "#"))   # not https://..., /x.md
     target = env["pages"].get(Path(href.split("#")[0]).name) if relative else None
     if target:
-        tok.attrSet("href", target + (("#" + href.split("#", 1)[1]) if "#" in href else ""))
+        fragment = urllib.parse.quote(href.split("#", 1)[1], safe="") if "#" in href else ""
+        tok.attrSet("href", site_url(target) + (f"#{fragment}" if fragment else ""))
     return self.renderToken(tokens, idx, options, env)
 
 
 def _image(self, tokens, idx, options, env) -> str:
+    """A figure this run copied, by the site's own address; anything else (a remote image, which
+    would make the page fetch from the network; a file that was not copied) as its text and
+    address, never loaded."""
     tok = tokens[idx]
-    if not safe_url(tok.attrGet("src") or ""):
-        return html.escape(tok.content or "")   # the alt text, no image
-    return type(self).image(self, tokens, idx, options, env)
+    src = tok.attrGet("src") or ""
+    name = "figures/" + Path(urllib.parse.unquote(src)).name if src.startswith("figures/") else None
+    if name is not None and name in env.get("figures", ()):
+        tok.attrSet("src", site_url(name))
+        return type(self).image(self, tokens, idx, options, env)
+    why = "a remote image, not fetched" if re.match(r"^([a-z][a-z0-9+.-]*:|//)", src, re.I) else \
+        "an image that is not a figure of this folder (figures/*.png, .jpg, .gif), not shown"
+    return (f'<span class="note">[{html.escape(tok.content or "image")}: {why}: '
+            f"<code>{html.escape(src)}</code>]</span>")
 
 
 _RENDERER = type(MARKDOWN.renderer)()
@@ -386,7 +379,7 @@ def render_index(reports: list[DocReport], names: dict | None = None, titles: di
     for r in reports:
         c = r.counts
         status = "error" if r.error else "ok" if r.ok else "FAILED"
-        rows.append(f'<tr><td class="n">{len(rows) + 1}</td><td><a href="{html.escape(names[r.path])}">'
+        rows.append(f'<tr><td class="n">{len(rows) + 1}</td><td><a href="{site_url(names[r.path])}">'
                     f"{html.escape(titles[r.path])}</a><br><code>{html.escape(Path(r.path).name)}</code></td>"
                     + "".join(f'<td class="n">{v}</td>' for v in
                               (c["proved"], c["checked"], c["expected-wrong"], c["unchecked"],

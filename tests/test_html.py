@@ -51,7 +51,7 @@ def test_every_displayed_equation_of_the_shipped_documents_has_its_verdict(repor
             if o.tie:
                 assert f"<code>{o.tie}</code></a>" in page, (name, o.where)
     index = (tmp_path / "index.html").read_text()
-    assert all(f'href="{Path(n).stem}.html"' in index for n in reports)
+    assert all(f'href="./{Path(n).stem}.html"' in index for n in reports)
     assert "total: 9 documents" in index and "0 failed" in index
 
 
@@ -110,7 +110,7 @@ def test_links_to_other_documents_point_to_their_pages(tmp_path, reports):
                             "[a mirror](https://example.org/backprop.md).\n\n"
                             "$$\nt = t\n$$\n")
     page = render_document(check_document(doc), {"backprop.md": "backprop.html"})
-    assert 'href="backprop.html#bp1"' in page
+    assert 'href="./backprop.html#bp1"' in page
     assert 'href="https://example.org/a.md"' in page   # not one of the documents: left alone
     assert 'href="https://example.org/backprop.md"' in page   # another site's file of the same name too
 
@@ -216,18 +216,18 @@ def test_pages_follow_the_reading_order_with_previous_and_next(reports, tmp_path
     assert ordered[0] == "backprop.md" and ordered[-1] == "source-004.md"
     write_html(list(reports.values()), tmp_path)
     index = (tmp_path / "index.html").read_text()
-    assert [index.index(f'href="{n[:-3]}.html"') for n in ordered] == sorted(index.index(f'href="{n[:-3]}.html"')
+    assert [index.index(f'href="./{n[:-3]}.html"') for n in ordered] == sorted(index.index(f'href="./{n[:-3]}.html"')
                                                                          for n in ordered)
     for before, page, after in zip(ordered, ordered[1:], ordered[2:]):
         text = (tmp_path / f"{page[:-3]}.html").read_text()
-        assert f'rel="prev" href="{before[:-3]}.html"' in text and f'rel="next" href="{after[:-3]}.html"' in text
+        assert f'rel="prev" href="./{before[:-3]}.html"' in text and f'rel="next" href="./{after[:-3]}.html"' in text
     assert 'rel="prev"' not in (tmp_path / "backprop.html").read_text().split("</nav>")[0]
 
 
 def test_an_implements_tie_links_to_a_page_with_the_functions_source(reports, tmp_path):
     write_html([reports["backprop.md"]], tmp_path)
     page = (tmp_path / "backprop.html").read_text()
-    assert '<a href="code-manual.network.bp2_hidden_error.html"><code>manual.network.bp2_hidden_error</code></a>' in page
+    assert '<a href="./code-manual.network.bp2_hidden_error.html"><code>manual.network.bp2_hidden_error</code></a>' in page
     code = (tmp_path / "code-manual.network.bp2_hidden_error.html").read_text()
     assert "manual/network.py, line " in code and "def bp2_hidden_error(" in code
 
@@ -258,7 +258,7 @@ def test_the_network_figure_is_drawn_by_the_project_and_shown_in_backprop(tmp_pa
     assert drawn.stat().st_size > 20_000 and abs(drawn.stat().st_size - shipped.stat().st_size) < 0.2 * shipped.stat().st_size
     write_html([reports["backprop.md"]], tmp_path / "site")
     assert (tmp_path / "site" / "figures" / "network.png").read_bytes() == shipped.read_bytes()
-    assert '<img src="figures/network.png"' in (tmp_path / "site" / "backprop.html").read_text()
+    assert '<img src="./figures/network.png"' in (tmp_path / "site" / "backprop.html").read_text()
 
 
 def test_a_verdicts_reason_shows_powers_and_subscripts_not_raw_latex():

@@ -242,10 +242,10 @@ def test_delta_is_not_a_forward_quantity(tmp_path):
     """δ^l = ∂C/∂z^l reads everything above layer l, so ∂δ^l/∂b^{l+1} is not 0 (the rule
     lower-layer is for forward quantities only): (n_L − 7) ∂δ^l_j/∂b^{l+1}_k = 0 holds where n_L = 7
     only. Twin: the same of z^l, a forward quantity, which is 0 at every width."""
-    c = document(tmp_path, "delta", f"\n<!-- check: definition -->\n$$\nC = {SSE}\n$$\n" + DELTA)
+    c = document(tmp_path, "delta", f"\n<!-- check: definition -->\n$$\nC = {SSE}\n$$\n" + DELTA, sizes="[[3, 4, 7]]")
     claim = r"(n_L - 7) \frac{\partial \delta^l_j}{\partial b^{l+1}_k} = 0, \quad l \le L - 1"
     assert isinstance(general(c, claim), str)
-    assert holds_at(c, claim, [4, 5, 6, 7]) is True and holds_at(c, claim, [4, 5, 6, 8]) is False
+    assert holds_at(c, claim, [3, 4, 7]) is True and holds_at(c, claim, [3, 4, 8]) is False
     twin = general(c, claim.replace(r"\delta^l_j", "z^l_j"))
     assert not isinstance(twin, str) and "lower-layer" in twin.rules, twin
 
@@ -341,7 +341,7 @@ $$
         monkeypatch.setattr(General, "forward", lambda self, name, seen=None: True)
         text = (f"\n<!-- check: definition -->\n$$\nC = {SSE}\n$$\n" + DELTA +
                 "\n$$\n(n_L - 7) \\frac{\\partial \\delta^l_j}{\\partial b^{l+1}_k} = 0, \\quad l \\le L - 1\n$$\n")
-        kw = {}
+        kw = dict(sizes="[[3, 4, 7]]")   # n_L = 7 hides it; depth 2 keeps ∂δ/∂b cheap to evaluate
     document(tmp_path, "doc", text, **kw)
     outcome = check_document(tmp_path / "doc.md").outcomes[-1]
     assert outcome.status == "ERROR", outcome

@@ -1,0 +1,160 @@
+"""Every file a run meets goes through one door (checker/files.py), and every address a page holds
+is made by one builder (checker/html.site_url): hostile paths and names (issue 37), each a located
+error or left out, never a hang, a traceback, a script or a fetch, and the other documents still
+checked."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from backproof.checker.cache import key as cache_key
+from backproof.checker.check import check_document
+from backproof.checker.files import Refused, publishable, read_bytes
+from backproof.checker.html import render_code, write_html
+from backproof.checker.site import page_names, site_url
+from backproof.checker.report import DocReport
+from backproof.checker.run import check_documents, expand_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = ROOT / "derivations" / "activations-and-losses.md"
+PNG = ROOT / "derivations" / "figures" / "network.png"
+
+
+@pytest.fixture
+def hostile(tmp_path) -> Path:
+    """A folder with one good document and every kind of path the door refuses."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(GOOD, folder / "good.md")
+    os.mkfifo(folder / "pipe.md")
+    (folder / "dir.md").mkdir()
+    (folder / "loop.md").symlink_to("loop.md")
+    (folder / "a.md").symlink_to("b.md")
+    (folder / "b.md").symlink_to("a.md")
+    (tmp_path / "secret.md").write_text("outside\n")
+    (folder / "out.md").symlink_to(tmp_path / "secret.md")
+    with open(folder / "huge.md", "wb") as f:
+        f.truncate(8 << 30)                 # sparse: 8 GB that cost nothing, unless read
+    return folder
+
+
+@pytest.mark.parametrize("name, why", [("pipe.md", "a FIFO"), ("dir.md", "a directory"),
+                                       ("loop.md", "a loop of symbolic links"), ("a.md", "a loop of symbolic links"),
+                                       ("huge.md", "more than the 1,000,000 allowed")])
+def test_each_path_the_door_refuses_is_one_located_error(hostile, name, why):
+    report = check_document(hostile / name)
+    assert report.error is not None and report.error.startswith(f"{hostile / name}:1: ") and why in report.error, \
+        report.error
+    assert "\n" not in report.error
+
+
+def test_a_folder_of_hostile_paths_is_checked_whole(hostile):
+    """One bad path is one error: the good document is still checked, and nothing hangs or aborts."""
+    docs, refused = expand_paths([hostile])
+    assert {p.name for p in docs} == {"good.md", "pipe.md", "dir.md", "loop.md", "a.md", "b.md", "out.md", "huge.md"}
+    assert set(refused) == {hostile / "out.md"}         # a link out of the folder is never read
+    reports = {Path(r.path).name: r for r in check_documents([hostile])}
+    assert reports["good.md"].ok and reports["good.md"].outcomes
+    assert all(reports[n].error for n in ("pipe.md", "dir.md", "loop.md", "a.md", "b.md", "huge.md", "out.md"))
+    assert reports["out.md"].refused and "outside" in reports["out.md"].error
+
+
+def test_the_cache_key_goes_through_the_door(hostile):
+    """The cache reads a document to name its entry: a FIFO would hang it there, before the checker."""
+    assert cache_key(hostile / "pipe.md", True, None) != cache_key(hostile / "dir.md", True, None)
+
+
+def test_the_door_bounds_and_places_what_it_reads(tmp_path):
+    f = tmp_path / "f.txt"
+    f.write_bytes(b"x" * 10)
+    assert read_bytes(f, 10) == b"x" * 10
+    with pytest.raises(Refused, match="10 bytes, more than the 9 allowed"):
+        read_bytes(f, 9)
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    (inside / "link.txt").symlink_to(f)
+    with pytest.raises(Refused, match="leads outside"):
+        read_bytes(inside / "link.txt", 100, inside=inside)
+    os.link(f, inside / "hard.txt")
+    assert read_bytes(inside / "hard.txt", 100, inside=inside) == b"x" * 10   # read, for checking
+    with pytest.raises(Refused, match="2 hard links"):
+        publishable(inside / "hard.txt", 100, inside=inside)                # never published
+
+
+# ----------------------------------------------------------------------------- one builder for every URL
+@pytest.mark.parametrize("name, url", [("x.html", "./x.html"), ("javascript:alert(1).html", "./javascript%3Aalert%281%29.html"),
+                                       ("figures/network.png", "./figures/network.png"),
+                                       ("//host/x.png", None), ("../x.html", None), ("", None)])
+def test_site_url_makes_a_relative_address_or_refuses(name, url):
+    if url is None:
+        with pytest.raises(ValueError):
+            site_url(name)
+    else:
+        assert site_url(name) == url
+
+
+def test_page_names_are_plain_files_that_never_take_the_index():
+    reports = [DocReport(p) for p in ("d/javascript:document.title='x';x.md", "d/index.md", "e/index.md",
+                                      "d/code-x.md", "d/ü ber.md", "d/...md")]
+    names = list(page_names(reports).values())
+    assert len(set(names)) == len(names) and "index.html" not in names
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+\.html", n) and not n.startswith("code-") for n in names), names
+
+
+SITE_DOC = """---
+checker:
+  sizes: [[3, 4]]
+  symbols:
+    t: {}
+---
+# A page with hostile addresses
+
+![remote](https://example.invalid/x.png) ![protocol-relative](//example.invalid/y.png)
+![svg](figures/evil.svg) ![hard-linked](figures/linked.png) ![ours](figures/net.png)
+![outside](../../etc/passwd.png) [a script](javascript:alert(1)) [next](other.md)
+
+$$
+t = t
+$$
+"""
+
+
+def test_a_site_from_hostile_documents_holds_only_its_own_addresses(tmp_path):
+    folder = tmp_path / "docs"
+    (folder / "figures").mkdir(parents=True)
+    (folder / "javascript:document.title='x';x.md").write_text(SITE_DOC)
+    (folder / "other.md").write_text(SITE_DOC)
+    (folder / "index.md").write_text(SITE_DOC)
+    shutil.copy(PNG, folder / "figures" / "net.png")
+    (folder / "figures" / "evil.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    (folder / "figures" / "fake.png").write_text("<script>alert(1)</script>")        # a PNG by name only
+    shutil.copy(PNG, tmp_path / "elsewhere.png")
+    os.link(tmp_path / "elsewhere.png", folder / "figures" / "linked.png")
+    out = tmp_path / "site"
+    written = write_html(check_documents(sorted(folder.glob("*.md"))), out)
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["net.png"]
+    pages = [p for p in written if p.suffix == ".html"]
+    assert len({p.name for p in pages}) == len(pages) and (out / "index.html").read_text().count("<tr>") == 4
+    for page in pages:
+        text = page.read_text()
+        for attr, value in re.findall(r'\b(href|src)="([^"]*)"', text):
+            assert value.startswith("./") or value.startswith("#"), (page.name, attr, value)
+        assert "<script" not in text.lower() and "javascript:" not in re.findall(r'href="[^"]*"', text).__str__()
+    doc = next(p for p in pages if p.name.startswith("javascript"))
+    text = doc.read_text()
+    assert text.count("a remote image, not fetched") == 2 and "example.invalid" not in str(re.findall(r'src="[^"]*"', text))
+    assert 'src="./figures/net.png"' in text and 'href="./other.html"' in text
+
+
+def test_an_implements_target_outside_the_backprop_is_never_imported():
+    """`implements __main__.main` would import backproof/__main__.py, which runs the command."""
+    before = "backproof.__main__" in sys.modules
+    page = render_code("__main__.main")
+    assert "cannot be shown" in page and "not a function of the backprop" in page
+    assert ("backproof.__main__" in sys.modules) == before
+    assert "def linear" in render_code("manual.network.linear")
