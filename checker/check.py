@@ -17,6 +17,7 @@ import math
 import time
 from dataclasses import dataclass
 
+import mpmath
 import sympy as sp
 
 from backproof.reference.tolerances import CHECKER_CONFIRM_DIGITS as CONFIRM_DIGITS
@@ -329,7 +330,9 @@ class Checker:
                 except OutOfRange as e:
                     raise Located(f"{e.message} (at {show_assign(assign)})", e.pos) from None
                 try:  # a definition that closes a loop (K = C after C = K + t) is the error's place
-                    w.definition_of(w.ev(d.lhs, assign))
+                    defined = w.ev(d.lhs, assign)
+                    for a in (defined if isinstance(defined, sp.MatrixBase) else [defined]):   # a^0 = x: each entry
+                        w.definition_of(a)
                 except OutOfRange:
                     pass  # it uses a symbol defined further on: resolved when a claim needs it
         outcome = Outcome(where, text, "definition", "", eq.markers.get("implements"))
@@ -396,10 +399,13 @@ class Checker:
         proof attempt and the tie reuse the expressions instead of building them again. A claim
         stops at its first failure. An erratum searches for the kind of failure its marker names
         (want="value": sides that differ; want="undefined": an index out of range or shapes that
-        do not fit) and returns another kind only when that one is found nowhere. With `spread`,
+        do not fit) and returns another kind only when that one is found nowhere. A difference at
+        DIGITS is confirmed at CONFIRM_DIGITS (cancellation can make an identity look false at 50
+        digits); a point where a side has no value at all (1/0, ln 0, at every precision tried) is
+        skipped, and a claim with no value at half of its points or more is an error. With `spread`,
         every layer index takes all its values and every other index its first and last
         (the second line's sizes are many: the spread keeps their cost near that of one size)."""
-        evaluated, other = [], None
+        evaluated, other, undefined = [], None, []
         for worlds in self.instances if instances is None else instances:
             assignments = self._assignments(worlds[0], sides, conds)
             for assign in _spread(assignments, sides) if spread else assignments:
@@ -413,8 +419,12 @@ class Checker:
                         other = other or failure
                         continue
                     exprs = _one_by_one_as_scalar(exprs)
+                    try:
+                        values = [w.value(e) for e in exprs]
+                    except Located as e:   # no value here even at more digits (1/0, ln 0): the other points decide
+                        undefined.append(e)
+                        continue
                     evaluated.append((w, assign, exprs))
-                    values = [w.value(e) for e in exprs]
                     for i in range(1, len(values)):
                         pair, problem = [values[0], values[i]], differ(values[0], values[i])
                         if problem is None and not settled(*pair):   # within the margin, not to rounding
@@ -422,6 +432,15 @@ class Checker:
                             if problem:
                                 problem += (f"; at {CONFIRM_DIGITS} digits too (not rounding: an identity's "
                                             "residual shrinks with the precision)")
+                        elif problem:   # cancellation at 50 digits (1 − σ(107) keeps 3 of them) looks the same
+                            try:
+                                again, still = _at_more_digits(w, exprs, i)
+                            except Located:
+                                again, still = pair, problem
+                            if still is None or _shrank(pair, again):   # an identity's residual shrinks
+                                problem = None
+                            else:
+                                pair, problem = again, still
                         if problem:
                             failure = Failure(f"side 1 and side {i + 1} differ: {problem}", w, assign,
                                               pair, [exprs[0], exprs[i]])
@@ -429,6 +448,10 @@ class Checker:
                                 return failure, evaluated
                             other = other or failure
                             break
+        if undefined and len(undefined) >= len(evaluated) and other is None:   # at most points: an error
+            raise Located(f"{undefined[0].message} (at {len(undefined)} of the {len(undefined) + len(evaluated)} "
+                          "points; a claim is checked where it has a value, so at most of them it needs one)",
+                          undefined[0].pos)
         if other is None and evaluated and want != "undefined" and not spread:
             other = self._residual_shrinks(evaluated[0])
         return other, evaluated
@@ -488,6 +511,13 @@ def _spread(assignments: list[dict], sides) -> list[dict]:
         values = sorted({a[name] for a in assignments})
         kept[name] = set(values) if name in layers else {values[0], values[-1]}
     return [a for a in assignments if all(a[k] in kept[k] for k in a)]
+
+
+def _shrank(low: list, high: list) -> bool:
+    """The residual of a pair at DIGITS fell, at CONFIRM_DIGITS, by at least half the digits added:
+    rounding (cancellation) made it, as an identity's does; a false claim's stays where it was."""
+    before, after = abs(low[0] - low[1]), abs(high[0] - high[1])
+    return after == 0 or after <= before * mpmath.mpf(10) ** (-(CONFIRM_DIGITS - DIGITS) // 2)
 
 
 def _at_more_digits(w: World, exprs: list, i: int) -> tuple[list, str | None]:

@@ -204,12 +204,36 @@ class Marked:
         return Location(path, line, col)
 
 
+def _read_whole(tokens, text: str, path: str) -> None:
+    """Markdown stops reading a block nested deeper than its limit (MARKDOWN.options.maxNesting
+    levels of lists and quotes) and says nothing: the lines below it would never be checked. Every
+    line with text must lie in a block the parser read, or the document is a located error."""
+    deepest = max(tokens, key=lambda t: t.level, default=None)
+    if deepest is not None and deepest.level >= MARKDOWN.options.maxNesting - 1:   # it stopped there
+        line = next((t.map[0] + 1 for t in reversed(tokens[:tokens.index(deepest) + 1]) if t.map), 1)
+        raise DocumentError(Location(path, line), "nested too deeply to be read (more than "
+                            f"{MARKDOWN.options.maxNesting - 2} levels of lists or quotes): what is nested "
+                            "below this line would never be checked")
+    read = bytearray(text.count("\n") + 2)
+    for tok in tokens:
+        if tok.map:
+            read[tok.map[0]:tok.map[1]] = b"\x01" * (tok.map[1] - tok.map[0])
+    for n, line in enumerate(text.split("\n")):
+        if line.strip() and not read[n]:
+            raise DocumentError(Location(path, n + 1), "nested too deeply to be read (more than "
+                                f"{MARKDOWN.options.maxNesting} levels of lists or quotes): this line and "
+                                "those in the same block would never be checked")
+
+
 MARKDOWN = (MarkdownIt("commonmark").use(front_matter_plugin)
        .use(dollarmath_plugin, double_inline=True).use(amsmath_plugin))
 
 
-def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
-    """Parse a document into its model and its displayed equations, or raise DocumentError."""
+def read_text(path: str | Path) -> str:
+    """A document's text as the checker and its pages read it: through the one door
+    (checker/files.py), UTF-8 without a byte-order mark, every line ending (CRLF, a lone CR) made
+    \n as Markdown reads them, so a line number means the same to the checker and to a reader; a
+    NUL byte is an error at its own line and column. Else DocumentError."""
     path = str(path)
     try:
         raw = read_bytes(path, MAX_DOCUMENT)
@@ -219,11 +243,25 @@ def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise DocumentError(Location(path, line), f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
-                                              f"{e.start}): a document is Markdown") from None
-    text = text.removeprefix("\ufeff")   # a byte-order mark, as some editors save UTF-8
+        before = raw[:e.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        line, column = before.count(b"\n") + 1, len(before) - (before.rfind(b"\n") + 1) + 1
+        raise DocumentError(Location(path, line, column), f"not UTF-8 text (byte 0x{raw[e.start]:02x} at "
+                                                          f"offset {e.start}): a document is Markdown",
+                            whole_line=False) from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    nul = text.find("\x00")
+    if nul >= 0:
+        line, column = text.count("\n", 0, nul) + 1, nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise DocumentError(Location(path, line, column), "a NUL byte: a document is text", whole_line=False)
+    return text
+
+
+def read_document(path: str | Path) -> tuple[Model, list[Marked]]:
+    """Parse a document into its model and its displayed equations, or raise DocumentError."""
+    path = str(path)
+    text = read_text(path)
     tokens = MARKDOWN.parse(text)
+    _read_whole(tokens, text, path)
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     front, front_source, front_line = None, "", 1
     equations: list[Marked] = []

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from latex2mathml.converter import convert as _mathml
 
-from .document import MARKDOWN, MAX_DOCUMENT, read_front_matter
+from .document import MARKDOWN, MAX_DOCUMENT, read_front_matter, read_text
 from .errors import DocumentError, Location
 from .files import read_bytes
 from .site import copy_figures, page_names, site_url
@@ -222,8 +222,8 @@ def _text(report: DocReport) -> str:
     if report.refused:
         return ""
     try:   # through the one door, as the checker read it
-        return read_bytes(report.path, MAX_DOCUMENT).decode("utf-8").removeprefix("\ufeff")
-    except (OSError, UnicodeDecodeError):
+        return read_text(report.path)
+    except DocumentError:
         return ""
 
 

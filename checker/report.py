@@ -215,8 +215,9 @@ def render(reports: list[DocReport], *, verbose: bool = False) -> str:
                 elif o.status == "checked" and o.note:
                     lines.append(f"    {o.note}")
         c = r.counts
+        errors = c["ERROR"] + (r.error is not None)   # counted as the total line counts them
         lines.append(f"{shown(r.path)}: {counts_text(c, sum(o.tie is not None for o in r.outcomes))}, "
-                     f"{c['FAIL']} failed, {plural(c['ERROR'], 'error')}" + ("" if r.ok else "  FAILED"))
+                     f"{c['FAIL']} failed, {plural(errors, 'error')}" + ("" if r.ok else "  FAILED"))
     lines.append(total_line(reports))
     return "\n".join(lines)
 

@@ -737,3 +737,101 @@ def test_the_cache_is_off_unless_asked_and_under_the_tests(tmp_path, monkeypatch
     a = _doc(tmp_path, "\n$$\nt + t = 2 t\n$$\n")
     check_documents([a])                                        # the API's default: no cache
     assert not (tmp_path / "backproof").exists()
+
+
+# ----------------------------------------------------------------------------- a student's correct document (issue 37)
+LOGISTIC = r"""---
+title: Logistic regression
+checker:
+  sizes: [[3, 1], [4, 1]]
+  points: 3
+  functions:
+    sigma: sigmoid
+  symbols:
+    x: {sub: ["n(0)"]}
+    w: {sub: ["n(0)"]}
+    b: {}
+    z: {}
+    a: {}
+    y: {domain: unit}
+    C: {}
+---
+<!-- check: definition -->
+$$
+z = \sum_k w_k x_k + b
+$$
+
+<!-- check: definition -->
+$$
+a = \sigma(z)
+$$
+
+<!-- check: definition -->
+$$
+C = -y \ln(a) - (1 - y) \ln(1 - a)
+$$
+
+$$
+\frac{\partial C}{\partial z} = a - y
+$$
+
+$$
+\frac{\partial C}{\partial w_k} = (a - y) x_k
+$$
+"""
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_correct_logistic_regression_passes_where_50_digits_cancel(tmp_path, seed):
+    """At a far point z reaches 107, where 1 − σ(z) keeps 3 of 50 digits and ∂C/∂z = a − y looked
+    false by 4e-6 (seed 1): a difference at 50 digits is confirmed at 150, where an identity's
+    residual shrinks by as many digits as were added, and a false claim's does not."""
+    p = tmp_path / "logistic.md"
+    p.write_text(LOGISTIC.replace("  points: 3", f"  points: 3\n  seed: {seed}"))
+    report = check_document(p)
+    assert report.ok and [o.status for o in report.outcomes][-2:] == ["proved", "proved"], report.outcomes
+    p.write_text(LOGISTIC.replace("  points: 3", f"  points: 3\n  seed: {seed}").replace(
+        r"= (a - y) x_k", r"= (a - y) x_k + 10^{-40} x_k"))
+    assert check_document(p).outcomes[-1].status == "FAIL"
+
+
+def test_a_point_where_a_side_has_no_value_is_skipped_and_most_such_points_are_an_error(tmp_path):
+    """1 − σ(t⁴) is e^{-4096} or less at the far points (|t| ≥ 8): 0 at every precision tried, so
+    ln(1 − σ(t⁴)) has no value there; the other points decide. Where it has no value at most points, it is
+    an error that says so."""
+    claim = "\n$$\n\\ln(1 - \\sigma(S)) = -S - \\ln(1 + e^{-S})\n$$\n"
+    some = check_document(_doc(tmp_path, claim.replace("S", "t^4"), SIGMOID_HEADER))
+    assert some.ok and some.outcomes[-1].status in ("proved", "checked"), some.outcomes
+    assert some.outcomes[-1].evaluations < 6                     # the far points were skipped
+    most = check_document(_doc(tmp_path, claim.replace("S", "(t^2 + 5000)"), SIGMOID_HEADER))
+    assert most.outcomes[-1].status == "ERROR" and "points" in most.outcomes[-1].detail, most.outcomes
+
+
+SIGMOID_HEADER = """---
+checker:
+  sizes: [[3, 4], [5, 6]]
+  points: 3
+  functions: {sigma: sigmoid}
+  symbols:
+    t: {}
+---
+"""
+
+
+def test_a_vector_definition_defines_each_entry(tmp_path):
+    """a^0 = x and h^{(0)} = x (a whole vector at once) ended in a traceback; each defines its entries."""
+    header = """---
+checker:
+  sizes: [[3, 4, 5, 6]]
+  fixed: true
+  symbols:
+    x: {sub: ["n(0)"]}
+    a: {layers: 0..L, sub: ["n(l)"]}
+    h: {layers: 0..L, sub: ["n(l)"]}
+---
+"""
+    body = ("\n<!-- check: definition -->\n$$\na^0 = x\n$$\n\n<!-- check: definition -->\n$$\nh^{(0)} = x\n$$\n"
+            "\n$$\na^0_j = x_j\n$$\n\n$$\nh^0_j = a^0_j\n$$\n")
+    report = check_document(_doc(tmp_path, body, header))
+    assert report.ok and [o.status for o in report.outcomes] == ["definition", "definition", "proved", "proved"], \
+        report.outcomes

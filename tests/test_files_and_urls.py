@@ -158,3 +158,40 @@ def test_an_implements_target_outside_the_backprop_is_never_imported():
     assert "cannot be shown" in page and "not a function of the backprop" in page
     assert ("backproof.__main__" in sys.modules) == before
     assert "def linear" in render_code("manual.network.linear")
+
+
+# ----------------------------------------------------------------------------- what the door hands on
+def test_line_endings_are_read_as_markdown_reads_them(tmp_path):
+    """CR-only and CRLF files end their lines where a reader sees them: every line number the checker
+    gives is the same as for the \\n file (CR-only ended in a traceback)."""
+    text = GOOD.read_text()
+    expected = [(o.where.line, o.status) for o in check_document(GOOD).outcomes]
+    for ending in ("\r", "\r\n"):
+        p = tmp_path / "endings.md"
+        p.write_bytes(text.replace("\n", ending).encode())
+        report = check_document(p)
+        assert report.ok and [(o.where.line, o.status) for o in report.outcomes] == expected, ending
+
+
+def test_a_nul_byte_and_a_bad_byte_are_located_at_their_line_and_column(tmp_path):
+    p = tmp_path / "nul.md"
+    lines = GOOD.read_text().split("\n")
+    lines[29] = "abc\x00def"
+    p.write_text("\n".join(lines))
+    assert check_document(p).error.startswith(f"{p}:30:4: a NUL byte")
+    p.write_bytes("\r\n".join(lines[:12] + ["ab\xffcd"]).encode("latin-1", errors="replace"))
+    error = check_document(p).error
+    assert re.match(rf"{re.escape(str(p))}:13:3: not UTF-8 text", error), error
+
+
+def test_a_structure_too_deep_to_read_is_an_error_not_a_pass(tmp_path):
+    """Markdown stops reading below its nesting limit and says nothing: a false claim 900 list levels
+    deep was never read, and the document passed."""
+    head = GOOD.read_text().split("\n---\n", 1)[0] + "\n---\n\n$$\nt = t\n$$\n\n"
+    nest = "".join("  " * i + "- item\n" for i in range(900))
+    p = tmp_path / "deep.md"
+    p.write_text(head + nest + "  " * 900 + "$$\n1 = 2\n$$\n")
+    report = check_document(p)
+    assert report.error and "nested too deeply to be read" in report.error, report.error
+    p.write_text(head + "".join("  " * i + "- item\n" for i in range(6)) + "\n$$\nt = t\n$$\n")
+    assert check_document(p).error is None                      # a few levels are read as ever
