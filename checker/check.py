@@ -516,7 +516,12 @@ def _spread(assignments: list[dict], sides) -> list[dict]:
 def _shrank(low: list, high: list) -> bool:
     """The residual of a pair at DIGITS fell, at CONFIRM_DIGITS, by at least half the digits added:
     rounding (cancellation) made it, as an identity's does; a false claim's stays where it was."""
-    before, after = abs(low[0] - low[1]), abs(high[0] - high[1])
+    def gap(pair):   # the largest difference of two numbers or two matrices (lists of rows)
+        a, b = pair
+        if isinstance(a, list):
+            return max((abs(u - v) for ra, rb in zip(a, b) for u, v in zip(ra, rb)), default=mpmath.mpf(0))
+        return abs(a - b)
+    before, after = gap(low), gap(high)
     return after == 0 or after <= before * mpmath.mpf(10) ** (-(CONFIRM_DIGITS - DIGITS) // 2)
 
 
