@@ -206,23 +206,14 @@ class Marked:
 
 def _read_whole(tokens, text: str, path: str) -> None:
     """Markdown stops reading a block nested deeper than its limit (MARKDOWN.options.maxNesting
-    levels of lists and quotes) and says nothing: the lines below it would never be checked. Every
-    line with text must lie in a block the parser read, or the document is a located error."""
+    levels of lists and quotes) and says nothing: the lines below it would never be checked. A
+    document whose parse reached that depth is a located error, at the deepest block read."""
     deepest = max(tokens, key=lambda t: t.level, default=None)
     if deepest is not None and deepest.level >= MARKDOWN.options.maxNesting - 1:   # it stopped there
         line = next((t.map[0] + 1 for t in reversed(tokens[:tokens.index(deepest) + 1]) if t.map), 1)
         raise DocumentError(Location(path, line), "nested too deeply to be read (more than "
                             f"{MARKDOWN.options.maxNesting - 2} levels of lists or quotes): what is nested "
                             "below this line would never be checked")
-    read = bytearray(text.count("\n") + 2)
-    for tok in tokens:
-        if tok.map:
-            read[tok.map[0]:tok.map[1]] = b"\x01" * (tok.map[1] - tok.map[0])
-    for n, line in enumerate(text.split("\n")):
-        if line.strip() and not read[n]:
-            raise DocumentError(Location(path, n + 1), "nested too deeply to be read (more than "
-                                f"{MARKDOWN.options.maxNesting} levels of lists or quotes): this line and "
-                                "those in the same block would never be checked")
 
 
 MARKDOWN = (MarkdownIt("commonmark").use(front_matter_plugin)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import os
+import unicodedata
 import re
 import urllib.parse
 from pathlib import Path
@@ -24,7 +25,7 @@ from latex2mathml.converter import convert as _mathml
 from .document import MARKDOWN, MAX_DOCUMENT, read_front_matter, read_text
 from .errors import DocumentError, Location
 from .files import read_bytes
-from .site import copy_figures, page_names, site_url
+from .site import STYLE, copy_figures, page_names, site_url
 from .mathml import sanitize
 from .report import LABELS as WORDS
 from .report import DocReport, Outcome, capped, counts_text, plural, total_line
@@ -33,46 +34,6 @@ from .report import DocReport, Outcome, capped, counts_text, plural, total_line
 CLASSES = {"definition": "definition", "proved": "proved", "checked": "checked", "expected-wrong": "erratum",
            "unchecked": "unchecked", "FAIL": "fail", "ERROR": "fail"}
 LABELS = {status: (CLASSES[status], WORDS[status]) for status in CLASSES}
-
-STYLE = """
-body { font: 16px/1.5 system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
-       color: #1d1d1f; }
-h1, h2, h3 { line-height: 1.2; }
-code { background: #f3f3f5; padding: 0 .2em; border-radius: 3px; }
-pre { background: #f6f6f8; padding: .5rem; overflow-x: auto; font-size: 13px; }
-.eq { margin: .8rem 0; padding: .4rem .6rem; border-left: 4px solid #ccc; background: #fafafa; }
-/* The formula has the full width, the verdict goes under it. A formula wider than the page scrolls
-   sideways; padding holds a superscript's ink (the T of a transpose) inside the box, which
-   tests/test_html.py measures in chromium. */
-.eq .formula { display: flex; align-items: center; gap: 1.5rem; overflow-x: auto; padding: .6em .2em; }
-.eq .formula math[display=block] { font-size: 1.1em; margin: 0 auto; padding: .15em 0; }
-/* a font with the stretched variants of braces and brackets (the cases brace, tall parentheses) */
-math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Math TeX Gyre", "Cambria Math", math; }
-.eq .formula .tag { color: #555; white-space: nowrap; }
-.verdict { font-size: 13px; border-top: 1px solid #e6e6e6; margin-top: .3rem; padding-top: .3rem; }
-.verdict pre { white-space: pre-wrap; overflow-wrap: anywhere; }
-.verdict .label { font-weight: 600; }
-.verdict details { margin-top: .2rem; }
-.eq.proved, .eq.checked { border-color: #2e7d32; }
-.eq.proved .label, .eq.checked .label { color: #2e7d32; }
-.eq.erratum { border-color: #c77700; background: #fff8ec; }
-.eq.erratum .label { color: #a35f00; }
-.eq.fail { border-color: #c62828; background: #fdecec; }
-.eq.fail .label { color: #c62828; }
-.eq.definition .label, .eq.unchecked .label { color: #555; }
-.banner { padding: .5rem .8rem; border-radius: 4px; margin: 1rem 0; }
-.banner.ok { background: #e8f5e9; } .banner.bad { background: #fdecec; } .banner.warn { background: #fff8ec; }
-.tex { color: #c62828; }
-img { max-width: 100%; height: auto; display: block; margin: 1rem auto; }
-.pager { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; font-size: 14px;
-         margin: 1rem 0; }
-.pager > * { flex: 1 1 0; } .pager > :nth-child(2) { flex: 0 0 auto; white-space: nowrap; }
-.pager > :last-child { text-align: right; }
-table { border-collapse: collapse; } td, th { padding: .25rem .6rem; border-bottom: 1px solid #ddd; }
-td code { font-size: 13px; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-"""
-
 
 def write_html(reports: list[DocReport], out_dir: str | Path) -> list[Path]:
     """One page per document and an index.html in `out_dir` (created if missing); returns the paths."""
@@ -93,8 +54,9 @@ def write_html(reports: list[DocReport], out_dir: str | Path) -> list[Path]:
         written.append(out / names[r.path])
         written[-1].write_text(render_document(r, pages, around, figures), encoding="utf-8")
     for target in sorted({o.tie for r in reports for o in r.outcomes if o.tie}):
+        uses = [(names[r.path], titles[r.path], o.where.line) for r in reports for o in r.outcomes if o.tie == target]
         written.append(out / code_page(target))
-        written[-1].write_text(render_code(target), encoding="utf-8")
+        written[-1].write_text(render_code(target, uses), encoding="utf-8")
     written.append(out / "index.html")
     written[-1].write_text(render_index(reports, names, titles), encoding="utf-8")
     return written
@@ -105,9 +67,10 @@ def code_page(target: str) -> str:
     return "code-" + re.sub(r"[^\w.]", "", target.partition("[")[0]) + ".html"
 
 
-def render_code(target: str) -> str:
+def render_code(target: str, uses: list = ()) -> str:
     """The source of the function `target` names (its module, its line), as the equation's reader
-    needs it: the code the checker ran against the equation."""
+    needs it: the code the checker ran against the equation; and a link back to each equation tied
+    to it (`uses`: (page name, document title, line))."""
     import importlib
     import inspect
 
@@ -127,7 +90,15 @@ def render_code(target: str) -> str:
                        f"<h1><code>{html.escape(name)}</code></h1>"
                        "<p>The function of <code>manual/</code> that the equations marked <em>implements</em> "
                        "are run against: on every random instance, its result must equal the equation's "
-                       "last side.</p>" + body)
+                       "last side.</p>" + _back_links(uses) + body)
+
+
+def _back_links(uses) -> str:
+    if not uses:
+        return ""
+    items = "".join(f'<li><a href="{site_url(page)}#line-{line}">{title_html(title)}, line {line}</a></li>'
+                    for page, title, line in uses)
+    return f"<p>The equations tied to it:</p><ul>{items}</ul>"
 
 
 def reading_order(reports: list[DocReport]) -> list[DocReport]:
@@ -154,10 +125,26 @@ def _title_of(r: DocReport) -> str:
     return _title(MARKDOWN.parse(_text(r))) or Path(r.path).name
 
 
+def title_html(title: str) -> str:
+    """A title as the page shows its headings: Markdown inline, its $...$ as MathML (the index and
+    the previous/next links show δ^L = a − y as a formula, not as its TeX), anything else escaped."""
+    return _RENDERER.render(MARKDOWN.parseInline(title), MARKDOWN.options, {"pages": {}, "outcomes": []})
+
+
+def title_text(title: str) -> str:
+    """The same title as plain text, for the browser's tab: $\\delta^L$ as δ^L."""
+    def letter(m):
+        try:
+            return unicodedata.lookup(f"GREEK {'CAPITAL' if m[1][0].isupper() else 'SMALL'} LETTER {m[1].upper()}")
+        except KeyError:
+            return m[1]
+    return re.sub(r"\\([A-Za-z]+)\s*", letter, title.replace("$", ""))
+
+
 def _page(title: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
+            f"<title>{html.escape(title_text(title))}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
 
 
 def math(tex: str, display: bool) -> str:
@@ -210,9 +197,9 @@ def render_document(report: DocReport, pages: dict | None = None, around=(None, 
 def _pager(around) -> str:
     """Previous · all documents · next."""
     before, after = around
-    parts = [f'<a rel="prev" href="{site_url(before[0])}">← {html.escape(before[1])}</a>' if before else "<span></span>",
+    parts = [f'<a rel="prev" href="{site_url(before[0])}">← {title_html(before[1])}</a>' if before else "<span></span>",
              f'<a href="{site_url("index.html")}">all documents</a>',
-             f'<a rel="next" href="{site_url(after[0])}">{html.escape(after[1])} →</a>' if after else "<span></span>"]
+             f'<a rel="next" href="{site_url(after[0])}">{title_html(after[1])} →</a>' if after else "<span></span>"]
     return f'<nav class="pager">{"".join(parts)}</nav>'
 
 
@@ -293,7 +280,8 @@ def _display(self, tokens, idx, options, env) -> str:
     cls, panel = _verdicts(mine)
     tex, tags = _tags(tok.content)
     tag = "".join(f'<span class="tag">({html.escape(t)})</span>' for t in tags)
-    return f'<div class="eq {cls}"><div class="formula">{math(tex, True)}{tag}</div>{panel}</div>\n'
+    return (f'<div class="eq {cls}" id="line-{first}"><div class="formula">{math(tex, True)}{tag}</div>{panel}'
+            "</div>\n")
 
 
 def _tags(tex: str) -> tuple[str, list[str]]:
@@ -380,7 +368,7 @@ def render_index(reports: list[DocReport], names: dict | None = None, titles: di
         c = r.counts
         status = "error" if r.error else "ok" if r.ok else "FAILED"
         rows.append(f'<tr><td class="n">{len(rows) + 1}</td><td><a href="{site_url(names[r.path])}">'
-                    f"{html.escape(titles[r.path])}</a><br><code>{html.escape(Path(r.path).name)}</code></td>"
+                    f"{title_html(titles[r.path])}</a><br><code>{html.escape(Path(r.path).name)}</code></td>"
                     + "".join(f'<td class="n">{v}</td>' for v in
                               (c["proved"], c["checked"], c["expected-wrong"], c["unchecked"],
                                c["definition"], c["FAIL"] + c["ERROR"]))

@@ -69,3 +69,44 @@ def copy_figures(source: Path, target: Path) -> list[Path]:
         copied.append(target / f.name)
         copied[-1].write_bytes(data)
     return copied
+
+
+# The one style sheet of every page (inline in each: a page needs no other file, and no network).
+STYLE = """
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1d1d1f; }
+h1, h2, h3 { line-height: 1.2; }
+code { background: #f3f3f5; padding: 0 .2em; border-radius: 3px; }
+pre { background: #f6f6f8; padding: .5rem; overflow-x: auto; font-size: 13px; }
+.eq { margin: .8rem 0; padding: .4rem .6rem; border-left: 4px solid #ccc; background: #fafafa; }
+/* The formula has the full width, the verdict goes under it. A formula wider than the page scrolls
+   sideways; padding holds a superscript's ink (the T of a transpose) inside the box, which
+   tests/test_html.py measures in chromium. */
+.eq .formula { display: flex; align-items: center; gap: 1.5rem; overflow-x: auto; padding: .6em .2em; }
+.eq .formula math[display=block] { font-size: 1.1em; margin: 0 auto; padding: .15em 0; }
+/* a font with the stretched variants of braces and brackets (the cases brace, tall parentheses) */
+math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Math TeX Gyre", "Cambria Math", math; }
+.eq .formula .tag { color: #555; white-space: nowrap; }
+.verdict { font-size: 13px; border-top: 1px solid #e6e6e6; margin-top: .3rem; padding-top: .3rem; }
+.verdict pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.verdict .label { font-weight: 600; }
+.verdict details { margin-top: .2rem; }
+.eq.proved, .eq.checked { border-color: #2e7d32; }
+.eq.proved .label, .eq.checked .label { color: #2e7d32; }
+.eq.erratum { border-color: #c77700; background: #fff8ec; }
+.eq.erratum .label { color: #a35f00; }
+.eq.fail { border-color: #c62828; background: #fdecec; }
+.eq.fail .label { color: #c62828; }
+.eq.definition .label, .eq.unchecked .label { color: #555; }
+.banner { padding: .5rem .8rem; border-radius: 4px; margin: 1rem 0; }
+.banner.ok { background: #e8f5e9; } .banner.bad { background: #fdecec; } .banner.warn { background: #fff8ec; }
+.tex { color: #c62828; }
+img { max-width: 100%; height: auto; display: block; margin: 1rem auto; }
+.pager { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; font-size: 14px;
+         margin: 1rem 0; }
+.pager > * { flex: 1 1 0; } .pager > :nth-child(2) { flex: 0 0 auto; white-space: nowrap; }
+.pager > :last-child { text-align: right; }
+table { border-collapse: collapse; } td, th { padding: .25rem .6rem; border-bottom: 1px solid #ddd; }
+td code { font-size: 13px; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+"""

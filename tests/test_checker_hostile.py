@@ -244,7 +244,7 @@ def test_a_proof_child_that_dies_leaves_its_claim_not_proved_and_the_run_goes_on
     finally:
         prove.PROOF_MEMORY = memory
     assert _statuses(report) == ["checked", "proved"], report.outcomes
-    assert "not proved (limit)" in report.outcomes[0].detail, report.outcomes[0].detail
+    assert "not proved (limit)" in report.outcomes[0].note, report.outcomes[0].note   # why it is not proved
 
 
 # ----------------------------------------------------------------------------- a safe site

@@ -383,7 +383,15 @@ def test_a_claim_beyond_the_proof_budget_is_evaluated_not_proved(tmp_path, monke
     monkeypatch.setattr(check, "PROOF_MAX_OPS", 2)
     over = check_document(path)
     assert [o.status for o in over.outcomes] == ["checked"]
-    assert re.fullmatch(r"not proved: \d+ operations exceed the proof budget of 2", over.outcomes[0].detail)
+    assert re.fullmatch(r"not proved: \d+ operations exceed the proof budget of 2", over.outcomes[0].note)
+
+
+def test_every_claim_evaluated_only_says_why_it_was_not_proved(reports):
+    """The README promises it: each claim that ends evaluated, not proved, gives its reason."""
+    checked = [(name, o) for name, r in reports.items() for o in r.outcomes if o.status == "checked"]
+    assert checked
+    for name, o in checked:
+        assert o.note.startswith("not proved"), (name, o.where.line, o.note)
 
 
 def test_the_cli_ends_with_a_total_line_and_hides_errata_details_unless_verbose(capsys):
