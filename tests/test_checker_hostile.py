@@ -430,3 +430,87 @@ def test_the_shipped_documents_say_which_proofs_hold_for_every_size(reports):
     assert "proved for every size" in scopes.values()
     bp = [e for e in as_json([reports["backprop.md"]])["documents"][0]["equations"] if e["status"] == "proved"]
     assert bp and all(e["proof_scope"] == "proved for every width and depth" for e in bp), bp
+
+
+class _Listener:
+    """A TCP listener on the loopback that counts connections: chromium's proxy, so any request a
+    page makes (an image, a font, a link followed) arrives here instead of leaving the machine."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.seen, self.stop = [], threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            conn.settimeout(1)
+            try:
+                self.seen.append(conn.recv(200).decode("latin-1").split("\r\n")[0])
+            except OSError:
+                self.seen.append("(connection)")
+            conn.close()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+def _open(page: Path, port: int, profile: Path) -> str:
+    return subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                           "--disable-default-apps", f"--user-data-dir={profile}",
+                           f"--proxy-server=http://127.0.0.1:{port}", "--proxy-bypass-list=<-loopback>",
+                           "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120).stdout
+
+
+PWN = "document.title='PWNED';document.documentElement.setAttribute('data-pwned','1')"
+
+
+@pytest.mark.skipif(not any(Path(d, "chromium").exists() for d in os.environ.get("PATH", "").split(":")),
+                    reason="chromium is not installed (apt-get install -y chromium)")
+def test_a_browser_opening_every_page_of_a_hostile_site_runs_nothing_and_sends_no_request(tmp_path):
+    """Every page of a site built from hostile documents (a scheme as a file name, an SVG with a
+    script, raw HTML, remote and protocol-relative images), opened in chromium with a proxy on the
+    loopback: no script ran (it would rename the page) and no request reached the proxy. The same
+    probe on a page that does run a script and fetch an image sees both (the test can fail)."""
+    from backproof.checker.html import write_html
+    docs = tmp_path / "docs"
+    (docs / "figures").mkdir(parents=True)
+    hostile = HOSTILE_PAGE.replace("alert", "(function(){" + PWN + "})") + (
+        "\n![remote](https://example.org/a.png) ![relative to the scheme](//example.org/b.png)\n"
+        f'\n<img src="https://example.org/c.png"> <script>{PWN}</script> ![svg](figures/evil.svg)\n')
+    (docs / "hostile.md").write_text(hostile)
+    (docs / "javascript:document.title='PWNED';x.md").write_text(SCALAR + TRUE)
+    (docs / "figures" / "evil.svg").write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><script>{PWN}</script></svg>')
+    site = tmp_path / "site"
+    write_html(check_documents([docs], prove=False), site)
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) >= 3 and not list(site.rglob("*.svg"))
+    proxy = _Listener()
+    try:
+        for page in pages:
+            dom = _open(page, proxy.sock.getsockname()[1], tmp_path / "profile")
+            assert "<math" in dom or page.name == "index.html", (page.name, dom[:300])
+            assert 'data-pwned="1"' not in dom and "<title>PWNED</title>" not in dom, page.name
+        # (chromium's own traffic, its updater and clock, reaches the proxy too: only the page's counts)
+        assert [r for r in proxy.seen if "example.org" in r] == [], proxy.seen
+        control = tmp_path / "control.html"
+        control.write_text(f'<html><body><script>{PWN}</script><img src="http://example.org/d.png"></body></html>')
+        dom = _open(control, proxy.sock.getsockname()[1], tmp_path / "profile")
+        assert 'data-pwned="1"' in dom, dom[:300]
+    finally:
+        proxy.close()
+    assert any("example.org" in r for r in proxy.seen), ("the control page's image should have reached the proxy",
+                                                         proxy.seen)
