@@ -378,8 +378,8 @@ def render_index(reports: list[DocReport], names: dict | None = None, titles: di
             "introduce symbols; every other equation is a claim evaluated to 50 digits on random networks "
             "and, where SymPy can, proved exactly; an erratum must be shown wrong by a counterexample.</p>"
             "<p>In reading order:</p>"
-            "<table><thead><tr><th></th><th>document</th><th>proved</th><th>evaluated only</th><th>errata</th>"
-            "<th>unchecked</th><th>definitions</th><th>failures</th><th>verdict</th></tr></thead><tbody>"
+            '<table class="index"><thead><tr><th></th><th>document</th><th>proved</th><th>evaluated only</th>'
+            "<th>errata</th><th>unchecked</th><th>definitions</th><th>failures</th><th>verdict</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>"
             f'<p class="banner {"ok" if all(r.ok for r in reports) else "bad"}">'
             f"{html.escape(total_line(reports))}</p>")

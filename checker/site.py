@@ -109,4 +109,8 @@ img { max-width: 100%; height: auto; display: block; margin: 1rem auto; }
 table { border-collapse: collapse; } td, th { padding: .25rem .6rem; border-bottom: 1px solid #ddd; }
 td code { font-size: 13px; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+/* the index fits an 800 px window without scrolling sideways: narrow counts, headers that wrap */
+table.index { width: 100%; } table.index th { font-size: 12px; vertical-align: bottom; }
+table.index td, table.index th { padding: .25rem .35rem; } table.index td { overflow-wrap: anywhere; }
+table.index td:nth-child(2) { min-width: 10rem; }
 """

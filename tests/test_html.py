@@ -267,3 +267,24 @@ def test_a_verdicts_reason_shows_powers_and_subscripts_not_raw_latex():
         "row j of w<sup>l+1</sup>, v<sup>2</sup>, r<sup>T</sup>, x<sub>ij</sub>"
     assert prose("c_input and a_output") == "c_input and a_output"            # names stay names
     assert prose("<script>x^{<b>}") == "&lt;script&gt;x<sup>&lt;b&gt;</sup>"   # still escaped
+
+
+WIDTH_PROBE = ("<script>document.body.insertAdjacentHTML('beforeend', '<pre id=\"width\">' + "
+               "document.documentElement.scrollWidth + ' ' + document.documentElement.clientWidth + '</pre>')</script>")
+
+
+@needs_browser
+def test_every_page_fits_an_800_pixel_window_without_scrolling_sideways(reports, tmp_path):
+    """Measured in chromium: the page is no wider than the window (a formula wider than its box
+    scrolls inside the box; the index's table wraps its headers)."""
+    write_html(list(reports.values()), tmp_path / "site")
+    wide = {}
+    for page in sorted((tmp_path / "site").glob("*.html")):
+        probe = tmp_path / "probe.html"
+        probe.write_text(page.read_text().replace("</body>", WIDTH_PROBE + "</body>"))
+        dom = _chromium("--window-size=800,900", "--dump-dom", probe.as_uri()).stdout
+        found = re.search(r'<pre id="width">(\d+) (\d+)</pre>', dom)
+        assert found, f"{page.name} did not load far enough to run the probe"
+        if int(found.group(1)) > int(found.group(2)):
+            wide[page.name] = found.groups()
+    assert wide == {}, wide
