@@ -195,3 +195,20 @@ def test_a_structure_too_deep_to_read_is_an_error_not_a_pass(tmp_path):
     assert report.error and "nested too deeply to be read" in report.error, report.error
     p.write_text(head + "".join("  " * i + "- item\n" for i in range(6)) + "\n$$\nt = t\n$$\n")
     assert check_document(p).error is None                      # a few levels are read as ever
+
+
+def test_a_readme_that_links_out_of_the_folder_is_never_read(tmp_path):
+    """The reading order comes from the folder's README.md; one that is a symbolic link to a file
+    outside is refused by the door, so its order (b before a) is never applied."""
+    from backproof.checker.html import reading_order
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("a.md", "b.md"):
+        shutil.copy(GOOD, folder / name)
+    (tmp_path / "outside.md").write_text("[b](b.md) [a](a.md)\n")
+    reports = [DocReport(str(folder / "a.md")), DocReport(str(folder / "b.md"))]
+    (folder / "README.md").write_text("[b](b.md) [a](a.md)\n")
+    assert [Path(r.path).name for r in reading_order(reports)] == ["b.md", "a.md"]   # inside: read
+    (folder / "README.md").unlink()
+    (folder / "README.md").symlink_to(tmp_path / "outside.md")
+    assert [Path(r.path).name for r in reading_order(reports)] == ["a.md", "b.md"]   # outside: never read
