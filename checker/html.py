@@ -24,7 +24,7 @@ from latex2mathml.converter import convert as _mathml
 
 from .document import MARKDOWN, MAX_DOCUMENT, read_front_matter, read_text
 from .errors import DocumentError, Location
-from .files import read_bytes
+from .files import Refused, publishable, read_bytes
 from .site import STYLE, copy_figures, page_names, site_url
 from .mathml import sanitize
 from .report import LABELS as WORDS
@@ -189,6 +189,8 @@ def render_document(report: DocReport, pages: dict | None = None, around=(None, 
               f"{html.escape(counts_text(c))}, {plural(c['FAIL'] + c['ERROR'], 'failure')}. "
               + (f"<br>ERROR {html.escape(capped(report.error))}" if report.error else "") + "</div>")
     banner += "".join(f'<div class="banner warn">{html.escape(w)}</div>' for w in report.warnings)
+    if _unpublished(report):
+        banner += f'<div class="banner warn">its text is not shown: it {html.escape(_unpublished(report))}</div>'
     body = _RENDERER.render(tokens, MARKDOWN.options, env) if tokens else ""
     nav = _pager(around)
     return _page(title, nav + banner + body + nav)
@@ -205,13 +207,23 @@ def _pager(around) -> str:
 
 
 def _text(report: DocReport) -> str:
-    """The document's text, if the checker read it (a refused link or an oversized file: nothing)."""
-    if report.refused:
+    """The document's text, if the checker read it and a page may show it (a refused link, an
+    oversized file, a file with a second hard link, whose other name may be outside: nothing)."""
+    if report.refused or _unpublished(report):
         return ""
     try:   # through the one door, as the checker read it
         return read_text(report.path)
     except DocumentError:
         return ""
+
+
+def _unpublished(report: DocReport) -> str:
+    """Why the document's text is not published, or "" (checker/files.py's rule for the site)."""
+    try:
+        publishable(report.path, MAX_DOCUMENT, Path(report.path).parent)
+    except Refused as e:
+        return e.strerror if "hard link" in e.strerror else ""
+    return ""
 
 
 def _title(tokens) -> str | None:
@@ -280,8 +292,9 @@ def _display(self, tokens, idx, options, env) -> str:
     cls, panel = _verdicts(mine)
     tex, tags = _tags(tok.content)
     tag = "".join(f'<span class="tag">({html.escape(t)})</span>' for t in tags)
-    return (f'<div class="eq {cls}" id="line-{first}"><div class="formula">{math(tex, True)}{tag}</div>{panel}'
-            "</div>\n")
+    anchors = "".join(f'<span id="line-{n}"></span>' for n in sorted({o.where.line for o in mine} - {first}))
+    return (f'<div class="eq {cls}" id="line-{first}">{anchors}<div class="formula">{math(tex, True)}{tag}</div>'
+            f"{panel}</div>\n")
 
 
 def _tags(tex: str) -> tuple[str, list[str]]:

@@ -212,3 +212,40 @@ def test_a_readme_that_links_out_of_the_folder_is_never_read(tmp_path):
     (folder / "README.md").unlink()
     (folder / "README.md").symlink_to(tmp_path / "outside.md")
     assert [Path(r.path).name for r in reading_order(reports)] == ["a.md", "b.md"]   # outside: never read
+
+
+def test_a_hard_linked_document_is_checked_but_its_text_never_published(tmp_path):
+    """A second hard link may be a file from outside the folder under another name: the checker
+    reads it (the verdicts are shown), the page does not show its text."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    outside = tmp_path / "private.md"
+    outside.write_text(GOOD.read_text().replace("# Activations", "# PRIVATE TEXT Activations"))
+    os.link(outside, folder / "linked.md")
+    out = tmp_path / "site"
+    reports = check_documents([folder])
+    assert reports[0].ok and reports[0].outcomes
+    write_html(reports, out)
+    page = (out / "linked.html").read_text()
+    assert "PRIVATE TEXT" not in page and "2 hard links" in page
+
+
+def test_the_document_line_and_the_total_line_count_an_error_alike(tmp_path):
+    from backproof.checker.report import render
+    p = tmp_path / "bad.md"
+    p.write_text("---\nchecker:\n  sizes: nonsense\n---\n$$\nt = t\n$$\n")
+    text = render([check_document(p)])
+    assert "0 failed, 1 error  FAILED" in text.splitlines()[-2] and text.splitlines()[-1].endswith("1 error  FAILED")
+
+
+def test_titles_are_shown_as_the_headings_are_and_code_pages_link_back(tmp_path, reports):
+    out = tmp_path / "site"
+    write_html(list(reports.values()), out)
+    index = (out / "index.html").read_text()
+    assert "delta^L" not in index and "$" not in re.sub(r"<[^>]*>", "", index)
+    assert "<msup><mi>δ</mi><mi>L</mi></msup>" in index                # the title's δ^L as MathML
+    bp2 = (out / "code-manual.network.bp2_hidden_error.html").read_text()
+    links = re.findall(r'href="\./([\w.-]+\.html)#line-(\d+)"', bp2)
+    assert links and all(f'id="line-{line}"' in (out / page).read_text() for page, line in links), links
+    title = re.search(r"<title>(.*?)</title>", (out / "activations-and-losses.html").read_text()).group(1)
+    assert "δ^L = a - y" in title and "$" not in title
