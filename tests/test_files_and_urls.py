@@ -249,3 +249,16 @@ def test_titles_are_shown_as_the_headings_are_and_code_pages_link_back(tmp_path,
     assert links and all(f'id="line-{line}"' in (out / page).read_text() for page, line in links), links
     title = re.search(r"<title>(.*?)</title>", (out / "activations-and-losses.html").read_text()).group(1)
     assert "δ^L = a - y" in title and "$" not in title
+
+
+def test_a_document_that_names_the_command_as_its_tie_runs_nothing(tmp_path):
+    """`implements __main__.main` once imported backproof/__main__.py, which ran the whole command:
+    a tie reaches only the functions of the backprop that have an adapter (checker/ties.py)."""
+    before = "backproof.__main__" in sys.modules
+    p = tmp_path / "tie.md"
+    p.write_text("---\nchecker:\n  sizes: [[3, 4]]\n  symbols:\n    t: {}\n---\n"
+                 "<!-- check: implements __main__.main -->\n$$\nt = t\n$$\n")
+    report = check_document(p)
+    assert report.outcomes[0].status == "FAIL" and "no tie adapter" in report.outcomes[0].detail
+    write_html([report], tmp_path / "site")
+    assert ("backproof.__main__" in sys.modules) == before
