@@ -625,7 +625,7 @@ def test_hostile_documents_are_located_one_line_errors_in_bounded_time(tmp_path)
         line = next((l for l in out.splitlines() if l.startswith(f"ERROR {tmp_path / name}{where}")), None)
         assert line is not None, (name, out[-3000:])
         assert words in out.split(line, 1)[1].splitlines()[1], name
-    assert f"ERROR {tmp_path / 'binary.md'}:5: not UTF-8 text" in out
+    assert f"ERROR {tmp_path / 'binary.md'}:5:1: not UTF-8 text" in out   # its line and column
     # a loop is reported at the definition that closes it (and again at each claim that uses it)
     loop = out.split(f"ERROR {tmp_path / 'loop.md'}:18:1: K = C + 1\n", 1)[1].splitlines()[0]
     assert loop.strip() == "circular definitions: K → C → K"
