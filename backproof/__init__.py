@@ -3,7 +3,7 @@
 The one import namespace. Each subpackage is one role, and imports flow one way (left to right):
 
     backproof.manual      the backprop under test: forward pass, BP1–BP4, activations, losses, SGD
-    backproof.reference   the oracles that judge it (autograd, symbolic, finite differences), the
+    backproof.reference   the oracles that judge it (autograd, symbolic, certified, finite differences), the
                           tolerances, the one comparison, the harness for anyone's backprop
     backproof.checker     the derivation checker: grammar, document format, meaning, evaluation,
                           checking, ties to manual/, report

@@ -238,3 +238,17 @@ def test_the_derivations_report_is_wrapped_between_words_to_the_terminal(columns
     assert "total: 1 document, 7 claims checked (0 proved, 7 evaluated only), 2 errata shown wrong" in joined
     piped, _ = _run_cli(relu, columns=columns)
     assert max(map(len, piped.decode().splitlines())) > 100   # redirected: whole lines, for grep
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly_with_status_0():
+    """`backproof check | head -1`: the pipe breaks inside rich's print or between two prints;
+    either way the status is the one the README documents, 0, and nothing is printed to stderr."""
+    import subprocess
+    import sys
+    for _ in range(3):
+        child = subprocess.Popen([sys.executable, "-m", "backproof", "check", "--count", "4", "--no-symbolic"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        child.stdout.readline()
+        child.stdout.close()
+        assert child.wait(timeout=120) == 0
+        assert child.stderr.read() == b""

@@ -78,7 +78,7 @@ def _print_table(reports: list[CaseReport], seed: int) -> None:
     the narrow one; either way every row keeps its #, sizes, dtype, each oracle's worst error and the
     verdict (long sizes fold onto more lines, never off the edge). Piped output without COLUMNS is
     laid out for 200 columns."""
-    from rich.console import Console
+    from .console import Console
     from rich.measure import Measurement
 
     console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from rich.console import Console
+from .console import Console
 from rich.table import Table
 
 from .progress import progress

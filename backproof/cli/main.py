@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--max-width", type=_positive_int, default=8, help="widest layer (default 8)")
     check.add_argument("--max-batch", type=_positive_int, default=6, help="largest batch (default 6)")
     check.add_argument("--no-symbolic", action="store_true",
-                       help="skip the symbolic (exact SymEngine) oracle, the slowest of the three")
+                       help="skip the symbolic (exact SymEngine) oracle, the slowest of the four")
     check.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ders = sub.add_parser("derivations", help="check the derivation documents' equations",
                           description="Check every displayed equation of the derivation documents "

@@ -18,7 +18,7 @@ class progress:
     def __enter__(self):
         if not self.enabled:
             return lambda: None
-        from rich.console import Console
+        from .console import Console
         from rich.progress import Progress
         self.bar = Progress(transient=True, console=Console(stderr=True))
         self.bar.start()
