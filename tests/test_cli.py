@@ -202,6 +202,10 @@ def test_sizes_the_oracles_cannot_finish_are_refused_before_anything_runs(capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "50,000,500,000 parameters" in err and "smaller --max-width" in err
     assert main(["check", "--max-width", "400", "--max-depth", "0", "--count", "1", "--no-symbolic"]) == 0
+    capsys.readouterr()
+    assert main(["check", "--max-batch", "1000000", "--count", "1"]) == 2     # every size option, the same way
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "48,000,000 activations" in err and "smaller --max-batch" in err
 
 
 def _run_on_a_terminal(args, columns: int) -> tuple[str, int]:

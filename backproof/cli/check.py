@@ -27,6 +27,9 @@ SYMBOLIC_MAX_PARAMS = 500
 # differences) take about 5 s on 300,000 parameters, and memory grows with it; far beyond, a
 # width of 100,000 asks for terabytes. Refused before anything runs, with the figure.
 MAX_PARAMETERS = 1_000_000
+# and the most activations one network's pass may hold, batch × every layer's width: --max-batch
+# 1000000 asked for gigabytes where --max-width was refused up front; every size option is guarded
+MAX_ACTIVATIONS = 1_000_000
 
 
 def worst_case_parameters(max_depth: int, max_width: int) -> int:
@@ -41,6 +44,11 @@ def run_check(args) -> int:
         raise ValueError(f"--max-width {args.max_width} with --max-depth {args.max_depth} allows networks of "
                          f"{worst:,} parameters; at most {MAX_PARAMETERS:,} are checked here (about 5 s per "
                          f"300,000): use a smaller --max-width or --max-depth")
+    activations = args.max_batch * (args.max_depth + 2) * args.max_width
+    if activations > MAX_ACTIVATIONS:
+        raise ValueError(f"--max-batch {args.max_batch} with --max-width {args.max_width} and --max-depth "
+                         f"{args.max_depth} allows passes of {activations:,} activations; at most "
+                         f"{MAX_ACTIVATIONS:,} are checked here: use a smaller --max-batch")
     rng = np.random.default_rng(args.seed)
     limits = Limits(depth=(0, args.max_depth), width=(1, args.max_width), batch=(1, args.max_batch))
     gpu = cuda_available()
