@@ -134,9 +134,9 @@ def _run_cli(args, columns=None, stderr_tty=False):
     return data, done.returncode
 
 
-@pytest.mark.parametrize("columns, depth", [(80, 4), (152, 8), (200, 20), (None, 20)])
+@pytest.mark.parametrize("columns, depth", [(60, 4), (80, 4), (152, 8), (200, 20), (None, 20)])
 def test_the_table_fits_and_every_row_keeps_its_number_sizes_dtype_and_verdict(columns, depth):
-    """At any width from 80 and any depth (None: piped, no COLUMNS), no line is wider than the
+    """At any width from 60 and any depth (None: piped, no COLUMNS), no line is wider than the
     console, and each of the networks has its number, sizes, dtype and verdict on its first line."""
     out, status = _run_cli(["check", "--count", "4", "--no-symbolic", "--max-depth", str(depth)], columns=columns)
     lines = out.decode().splitlines()

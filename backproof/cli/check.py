@@ -90,14 +90,16 @@ def _print_table(reports: list[CaseReport], seed: int) -> None:
     from rich.measure import Measurement
 
     console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
-    table = _table(reports, seed, wide=True)
-    natural = Measurement.get(console, console.options.update(width=10 ** 4, max_width=10 ** 4), table).maximum
-    wide = natural <= console.width
-    if not wide:
-        table = _table(reports, seed, wide=False)
+    for layout in ("wide", "narrow", "compact"):   # the first that fits; compact folds whatever it must
+        table = _table(reports, seed, layout)
+        natural = Measurement.get(console, console.options.update(width=10 ** 4, max_width=10 ** 4), table).maximum
+        if natural <= console.width:
+            break
     console.print(table)
-    if not wide:
-        console.print("(activations, losses and autograd's error per layer: a wider terminal, or --json)")
+    if layout != "wide":
+        console.print("(activations, losses and autograd's error per layer" +
+                      (", and each oracle's worst error" if layout == "compact" else "") +
+                      ": a wider terminal, or --json)")
     failed = [r for r in reports if not r.ok]
     vacuous = sum(r.nothing_checked for r in reports)
     console.print(f"every error is {MEASURE}, ≤ 1 passes: against autograd, certified and symbolic, allowed = "
@@ -114,13 +116,27 @@ def _print_table(reports: list[CaseReport], seed: int) -> None:
         console.print(r.failure_message(), markup=False)
 
 
-def _table(reports: list[CaseReport], seed: int, wide: bool):
+def _table(reports: list[CaseReport], seed: int, layout: str):
+    """"wide": activations, loss and autograd's error per layer too; "narrow": each oracle's worst
+    error; "compact" (about 50 columns): the worst error over every oracle. Every layout keeps the
+    #, the sizes, the dtype and the result."""
     from rich.table import Table
 
     table = Table(title=f"manual backprop vs oracles (seed {seed})", title_justify="left")
+    wide = layout == "wide"
     gpu = any(o.oracle.startswith("cuda") for r in reports for o in r.results)
     table.add_column("#", no_wrap=True, justify="right")
     table.add_column("sizes ×batch", overflow="fold", min_width=9)
+    if layout == "compact":
+        table.add_column("dtype", overflow="fold")
+        table.add_column("worst error", no_wrap=True)
+        table.add_column("result", no_wrap=True)
+    for i, r in enumerate(reports, 1) if layout == "compact" else ():
+        worst = max((o.max_error for o in r.results), default=0.0)
+        table.add_row(str(i), "-".join(map(str, r.case.net.sizes)) + f" ×{len(r.case.x)}", str(r.case.net.dtype),
+                      _error(worst), _RESULT[r.verdict])
+    if layout == "compact":
+        return table
     if wide:
         table.add_column("activations", overflow="fold")
         table.add_column("loss (reduction)", no_wrap=True)
@@ -144,10 +160,12 @@ def _table(reports: list[CaseReport], seed: int, wide: bool):
         row += [_error(by[o].max_error) if o in by else "-" for o in ("certified", "symbolic", "finite_differences")]
         if gpu:
             row.append(" ".join(_error(o.max_error) for o in r.results if o.oracle.startswith("cuda")) or "-")
-        row.append({"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]",
-                    "nothing checked": "[yellow]nothing checked[/]"}[r.verdict])
+        row.append(_RESULT[r.verdict])
         table.add_row(*row)
     return table
+
+
+_RESULT = {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]", "nothing checked": "[yellow]nothing checked[/]"}
 
 
 def _error(e: float) -> str:
