@@ -262,3 +262,26 @@ def test_a_document_that_names_the_command_as_its_tie_runs_nothing(tmp_path):
     assert report.outcomes[0].status == "FAIL" and "no tie adapter" in report.outcomes[0].detail
     write_html([report], tmp_path / "site")
     assert ("backproof.__main__" in sys.modules) == before
+
+
+def test_a_socket_and_huge_sparse_readme_and_figure_cost_nothing(tmp_path):
+    """A socket named like a document, and an 8 GB sparse README.md and figure beside a good
+    document: one located error for the socket, the README and the figure refused by their size
+    before a byte is read, and the site still written."""
+    import socket
+    import time
+    folder = tmp_path / "docs"
+    (folder / "figures").mkdir(parents=True)
+    shutil.copy(GOOD, folder / "good.md")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(folder / "sock.md"))
+        for big in (folder / "README.md", folder / "figures" / "huge.png"):
+            with open(big, "wb") as f:
+                f.truncate(8 << 30)
+        start = time.monotonic()
+        reports = {Path(r.path).name: r for r in check_documents([folder], prove=False)}
+        assert "a socket, not a regular file" in reports["sock.md"].error
+        assert reports["good.md"].ok
+        written = write_html(list(reports.values()), tmp_path / "site")
+        assert time.monotonic() - start < 60
+    assert not (tmp_path / "site" / "figures").exists() and any(p.name == "good.html" for p in written)
