@@ -843,3 +843,31 @@ checker:
     report = check_document(_doc(tmp_path, body, header))
     assert report.ok and [o.status for o in report.outcomes] == ["definition", "definition", "proved", "proved"], \
         report.outcomes
+
+
+def test_the_functions_any_stands_for_do_not_grow_with_the_records(monkeypatch):
+    """A smooth activation added to reference/records.py (swish, here at run time) is one more
+    function a document may name, but `any` keeps its fixed six: a document's `points` and every
+    seeded world stay as they were (issue 37: `points: 6` failed once the pool grew)."""
+    import importlib
+
+    import sympy as sp
+
+    import backproof.checker.functions as functions
+    from backproof.reference import records
+    before = list(functions.ANY)
+    sigmoid = records.ACTIVATIONS["sigmoid"]
+    swish = type(sigmoid)(**{**sigmoid.__dict__, "name": "swish_test",
+                             "exact": lambda m, z: [v / (1 + m.exp(-v)) for v in z]}) \
+        if hasattr(sigmoid, "__dict__") else None
+    if swish is None:
+        pytest.skip("records are not plain dataclasses")
+    monkeypatch.setitem(records.ACTIVATIONS, "swish_test", swish)
+    try:
+        reloaded = importlib.reload(functions)
+        assert list(reloaded.ANY) == before and "swish_test" in reloaded.CONCRETE
+        t = sp.Symbol("t")
+        assert sp.simplify(reloaded.concrete("swish_test", t) - t / (1 + sp.exp(-t))) == 0
+    finally:
+        monkeypatch.undo()
+        importlib.reload(functions)
