@@ -34,3 +34,34 @@ def test_readme_shows_the_total_line_the_shipped_documents_give(reports):
     (the counts of proved and evaluated claims change as the checker proves more)."""
     from backproof.checker.report import total_line
     assert total_line(list(reports.values())) in (ROOT / "README.md").read_text()
+
+
+def _outputs():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("readme_outputs", ROOT / "scripts" / "readme_outputs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readmes_fail_example_is_what_the_checker_prints():
+    """Exact 50-digit values and a line number: the same on every machine, compared whole
+    (`python scripts/readme_outputs.py --write` regenerates it)."""
+    outputs = _outputs()
+    readme = (ROOT / "README.md").read_text()
+    assert outputs.block(readme, "FAIL derivations/backprop.md").group(1) == outputs.fail_example()
+
+
+def test_the_readmes_check_table_is_what_the_command_prints_but_for_rounding():
+    """Every column, row, size, activation, loss, dtype and result of the quoted table is what
+    `backproof check --count 4` prints now; the error figures are rounding, machine by machine, so
+    only their count per cell is compared."""
+    import re
+    outputs = _outputs()
+    readme = (ROOT / "README.md").read_text()
+
+    def shape(table: str) -> str:   # figures as E, rules and padding of any width as one
+        return re.sub(r"([━─])+", r"\1", re.sub(r"\d(?:\.\d+)?e-\d\d|\d+\.\d\d", "E", table))
+    quoted = outputs.block(readme, "┏").group(1)
+    assert shape(quoted).replace(" ", "") == shape(outputs.check_table()).replace(" ", "")
+    assert quoted.count("│ pass") == 4 and "certified" in quoted.splitlines()[1]
