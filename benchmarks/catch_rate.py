@@ -11,7 +11,7 @@ float64 arrays too: the goal of 99% applies to the latter), and how far the corr
 certified oracle), in units of eps·M: the constant of reference/tolerances.py must exceed the first,
 and it prints what other constants would give. The measurement itself is reference/power.py.
 
---write saves the figures to docs/measurements.json, which the README's tolerance section and
+--write saves the figures to docs/measurements.json, which docs/tolerances.md and
 reference/tolerances.py quote; tests/test_docs.py checks that they agree and re-measures the first
 networks of the same draw.
 """

@@ -65,3 +65,23 @@ def test_the_readmes_check_table_is_what_the_command_prints_but_for_rounding():
     quoted = outputs.block(readme, "┏").group(1)
     assert shape(quoted).replace(" ", "") == shape(outputs.check_table()).replace(" ", "")
     assert quoted.count("│ pass") == 4 and "certified" in quoted.splitlines()[1]
+
+
+def test_the_readme_is_what_a_newcomer_needs():
+    """At most about 200 lines: what it is, the two commands, one example for each of the three
+    users, links; the measurements and the long tables live in docs/, and every link resolves."""
+    import re
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 200
+    for title in ("## Two commands", "## For a test suite", "## For a GPU", "## For a learner"):
+        assert title in text
+    for target in re.findall(r"\]\(([^)#]+)\)", text):
+        assert (ROOT / target).exists(), target
+
+
+def test_every_relative_link_in_docs_resolves():
+    import re
+    broken = [(p.name, t) for p in sorted((ROOT / "docs").glob("*.md"))
+              for t in re.findall(r"\]\(([^)#\s]+)\)", p.read_text())
+              if not t.startswith(("http:", "https:")) and not (p.parent / t).exists()]
+    assert broken == [], broken
