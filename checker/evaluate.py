@@ -21,7 +21,7 @@ import sympy as sp
 from backproof.reference.exact import DIGITS, Evaluator, Redirect, raw
 
 from .document import SLOT, Family, Model, layer_bound
-from .functions import ANY
+from .functions import ANY, concrete
 from .derivatives import chain_step
 from .errors import Budget, Located, OutOfRange, ShapeError, shown
 from .grammar import Node
@@ -478,7 +478,8 @@ class World:
             return t, self.ev(d.rhs, {}, {d.param: t})
         if self.functions[fname] == "undefined":
             return t, sp.Function(fname)(t)
-        return t, ANY[self.functions[fname]](t)
+        kind = self.functions[fname]   # one of `any`'s six, or an activation of the records named directly
+        return t, ANY[kind](t) if kind in ANY else concrete(kind, t)
 
     def _sum(self, n: Node, env, params):
         var, lo, hi, body = n.var, n.lo, n.hi, n.body

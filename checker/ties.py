@@ -68,11 +68,15 @@ class View:
         """manual's activation that the document's function stands for in this world; NotApplicable
         where a function declared `any` stands for one that manual/ does not have (the cubic)."""
         from backproof.manual.activations import ACTIVATIONS, get_activation
+
+        from .functions import ANY, same_activation
         impl = self.w.functions.get(fname)
         if impl in (None, "defined"):
             raise LookupError(f"function {fname} is not a named activation in this document")
-        if self.w.model.functions.get(fname) == "any" and impl not in ACTIVATIONS:
-            raise NotApplicable()
+        if self.w.model.functions.get(fname) == "any":
+            impl = same_activation(impl) if impl in ANY else impl
+            if impl not in ACTIVATIONS:
+                raise NotApplicable()
         return get_activation(impl)
 
     def _family(self, name: str):
