@@ -492,7 +492,7 @@ class Checker:
                 return (f"{target} raised {type(e).__name__}: {e} at {w.inst}, {show_assign(assign)}, "
                         f"point {w.point + 1}")
             applied += 1
-            problem = ties.compare(got, want, pick(w, sides[0], assign))
+            problem = ties.disagreement(got, want, pick(w, sides[0], assign))
             if problem:
                 return (f"{target} disagrees with the equation at {w.inst}, "
                         f"{show_assign(assign)}, point {w.point + 1}: {problem}")

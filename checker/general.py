@@ -35,7 +35,7 @@ import sympy as sp
 from .document import SLOT, layer_bound
 from .evaluate import BUILTIN_FUNCTIONS
 from .functions import CONCRETE, concrete
-from .layers import P, Q, compare, configurations, decide, layer_offset as _layer_offset
+from .layers import P, Q, always, configurations, decide, layer_offset as _layer_offset
 from .derivatives import chain_step
 from .errors import Unsupported
 from .rules import RULES
@@ -357,7 +357,7 @@ class General:
             if node.kind == "index" and node.name not in env:
                 env[node.name] = value
                 continue
-            equal = compare(self.ival(node, env), "==", value, self.ranges)
+            equal = always(self.ival(node, env), "==", value, self.ranges)
             if equal is None:
                 return None, False
             if not equal:
@@ -365,7 +365,7 @@ class General:
         for cond in d.conditions:
             vals = [self.ival(s, env) for s in cond.sides]
             for a, op, b in zip(vals, cond.ops, vals[1:]):
-                holds = compare(a, op, b, self.ranges)
+                holds = always(a, op, b, self.ranges)
                 if holds is None:
                     return None, False
                 if not holds:
@@ -678,7 +678,7 @@ def _prove_every_size(model, definitions, functions, sides, conds) -> Proof:
         for c in conds:
             vals = [g.ival(s, env) for s in c.sides]
             for a, op, b in zip(vals, c.ops, vals[1:]):
-                holds.append(compare(a, op, b, g.ranges))
+                holds.append(always(a, op, b, g.ranges))
                 if holds[-1] is None and op == "!=" and a.is_Symbol and b.is_Symbol:
                     g.unequal[sp.KroneckerDelta(a, b)] = sp.Integer(0)   # j ≠ k: their delta is 0
                     holds[-1] = True

@@ -47,7 +47,7 @@ def decide(e, op: str) -> bool | None:
     return equal if op == "==" else None if equal is None else not equal
 
 
-def compare(a, op: str, b, ranges: dict) -> bool | None:
+def always(a, op: str, b, ranges: dict) -> bool | None:
     """Whether `a op b` holds for every p, q ≥ 0 and every value of the indices in `ranges` (each
     from 1 to its size): True, False, or None when that depends on them. An index (with a number
     as its coefficient) is replaced by its least and greatest values: k ≤ n_l holds for k up to
@@ -61,7 +61,7 @@ def compare(a, op: str, b, ranges: dict) -> bool | None:
         least, most = (sp.Integer(1), ranges[s]) if c > 0 else (ranges[s], sp.Integer(1))
         low, high = sp.expand(low.xreplace({s: least})), sp.expand(high.xreplace({s: most}))
     if op in ("<", "<="):
-        holds = compare(a, {"<": ">=", "<=": ">"}[op], b, ranges)
+        holds = always(a, {"<": ">=", "<=": ">"}[op], b, ranges)
         return None if holds is None else not holds
     if op == ">=":
         return True if decide(low, ">=") else False if decide(high, "<") else None

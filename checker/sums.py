@@ -14,7 +14,7 @@ import itertools
 import sympy as sp
 
 from .errors import Unsupported
-from .layers import compare
+from .layers import always
 
 GENERAL_STEPS = 200_000        # deterministic work bound of one claim's proof (all configurations)
 MAX_POWER = 4                  # (Σ ...)^k is multiplied out only for k up to this
@@ -101,7 +101,7 @@ def resolve_deltas(term, ranges: dict):
     sizes = dict(bound)
     every = {**ranges, **sizes}
     for delta in (f for f in sp.Mul.make_args(factor) if isinstance(f, sp.KroneckerDelta)):
-        if compare(delta.args[0], "!=", delta.args[1], every):
+        if always(delta.args[0], "!=", delta.args[1], every):
             return c, bound, sp.Integer(0)
     changed = True
     while changed:

@@ -189,7 +189,7 @@ def resolve(target: str) -> Callable:
     return lambda view, at: adapter(fn, view, at, spec)
 
 
-def compare(got, want, pick: tuple = ()) -> str | None:
+def disagreement(got, want, pick: tuple = ()) -> str | None:
     """None when the function's float64 result matches the equation's value (mpmath)."""
     got = np.asarray(got, dtype=np.float64)
     if isinstance(want, list):

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from backproof.checker.derivatives import chain_step
-from backproof.checker.layers import P, Q, compare, decide, layer_offset, relative
+from backproof.checker.layers import P, Q, always, decide, layer_offset, relative
 from backproof.checker.meaning import IR
 from backproof.checker.sums import GENERAL_STEPS, left_over, split_size
 
@@ -73,11 +73,11 @@ def test_decide_is_certain_for_every_p_and_q_or_says_it_depends(e, op, want):
     assert decide(e, op) is want
 
 
-def test_compare_takes_each_index_over_its_whole_range():
-    assert compare(k, "<=", n, {k: n}) is True             # k ≤ n_1 for k up to n_1
-    assert compare(k, "==", n + 1, {k: n}) is False        # the bias column is never reached
-    assert compare(k, "<", n, {k: n}) is None              # k = n_1 is in range
-    assert compare(k, "==", j, {k: n, j: n}) is None
+def test_always_takes_each_index_over_its_whole_range():
+    assert always(k, "<=", n, {k: n}) is True             # k ≤ n_1 for k up to n_1
+    assert always(k, "==", n + 1, {k: n}) is False        # the bias column is never reached
+    assert always(k, "<", n, {k: n}) is None              # k = n_1 is in range
+    assert always(k, "==", j, {k: n, j: n}) is None
 
 
 def _layer(kind, *args):
