@@ -260,7 +260,7 @@ class Checker:
                                 None if failure is None else (describe(failure), not self.model.fixed))
         return outcome
 
-    def _against(self, sides, conds) -> tuple[list, Failure | None]:
+    def _against(self, sides, conds) -> tuple[tuple, Failure | None]:
         """The second line behind a proof for every width and depth, independent of the prover:
         the claim evaluated at one point of each size of checker/against.py (worlds kept for the
         whole document, so what one claim derives the next reuses). Returns (the sizes it was

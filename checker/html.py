@@ -24,7 +24,7 @@ from latex2mathml.converter import convert as _mathml
 
 from .document import MARKDOWN, MAX_DOCUMENT, read_front_matter, read_text
 from .errors import DocumentError, Location
-from .files import Refused, publishable, read_bytes
+from .files import Refused, check_path, read_bytes
 from .site import STYLE, copy_figures, page_names, site_url
 from .mathml import sanitize
 from .report import LABELS as WORDS
@@ -94,11 +94,9 @@ def render_code(target: str, uses: list = ()) -> str:
 
 
 def _back_links(uses) -> str:
-    if not uses:
-        return ""
     items = "".join(f'<li><a href="{site_url(page)}#line-{line}">{title_html(title)}, line {line}</a></li>'
                     for page, title, line in uses)
-    return f"<p>The equations tied to it:</p><ul>{items}</ul>"
+    return f"<p>The equations tied to it:</p><ul>{items}</ul>" if items else ""
 
 
 def reading_order(reports: list[DocReport]) -> list[DocReport]:
@@ -189,8 +187,9 @@ def render_document(report: DocReport, pages: dict | None = None, around=(None, 
               f"{html.escape(counts_text(c))}, {plural(c['FAIL'] + c['ERROR'], 'failure')}. "
               + (f"<br>ERROR {html.escape(capped(report.error))}" if report.error else "") + "</div>")
     banner += "".join(f'<div class="banner warn">{html.escape(w)}</div>' for w in report.warnings)
-    if _unpublished(report):
-        banner += f'<div class="banner warn">its text is not shown: it {html.escape(_unpublished(report))}</div>'
+    withheld = _unpublished(report)
+    if withheld:
+        banner += f'<div class="banner warn">its text is not shown: it {html.escape(withheld)}</div>'
     body = _RENDERER.render(tokens, MARKDOWN.options, env) if tokens else ""
     nav = _pager(around)
     return _page(title, nav + banner + body + nav)
@@ -218,12 +217,13 @@ def _text(report: DocReport) -> str:
 
 
 def _unpublished(report: DocReport) -> str:
-    """Why the document's text is not published, or "" (checker/files.py's rule for the site)."""
+    """Why the document's text is not published, or "": a second hard link (checker/files.py's
+    rule for the site; its status only, nothing read)."""
     try:
-        publishable(report.path, MAX_DOCUMENT, Path(report.path).parent)
-    except Refused as e:
-        return e.strerror if "hard link" in e.strerror else ""
-    return ""
+        links = check_path(report.path, MAX_DOCUMENT, Path(report.path).parent).st_nlink
+    except Refused:
+        return ""   # not read at all: the checker's error says why
+    return f"has {links} hard links (a second name may be a file from outside the folder)" if links > 1 else ""
 
 
 def _title(tokens) -> str | None:

@@ -7,6 +7,7 @@ import os
 
 import sympy as sp
 
+from .against import MAX_DEPTH
 from .errors import Unsupported
 from .report import EVERY_WIDTH, Outcome
 
@@ -90,7 +91,7 @@ def _settle(proof) -> None:
     if against is not None and against[1]:   # false at a size the document's own sizes did not show
         outcome.status = "FAIL"
         outcome.detail = (f"it holds at the document's sizes but not at {outcome.against[-1]}, one of the sizes "
-                          "chosen against coincidences (checker/against.py: depths 1 to 6, widths 1 and 2, "
+                          f"chosen against coincidences (checker/against.py: depths 1 to {MAX_DEPTH}, widths 1 and 2, "
                           f"none equal to a number the document writes)\n{against[0]}")
         return
     if reason:
@@ -109,10 +110,11 @@ def _settle(proof) -> None:
     elif answer != "unproved":
         outcome.detail = f"not proved: {answer} operations exceed the proof budget of {PROOF_MAX_OPS}"
     if outcome.status == "checked":   # evaluated only: the note always says why there is no proof
-        why = outcome.detail if outcome.detail.startswith("not proved") else (
-            "not proved: SymPy did not reduce side 1 minus side 2 to 0 at the first size (|x|, max, min and "
-            "cases are beyond it; an identity it misses is still evaluated at every size and point)")
-        outcome.detail = "" if why is outcome.detail else outcome.detail
+        if outcome.detail.startswith("not proved"):   # the reason moves from the detail to the note
+            why, outcome.detail = outcome.detail, ""
+        else:
+            why = ("not proved: SymPy did not reduce side 1 minus side 2 to 0 at the first size (|x|, max, "
+                   "min and cases are beyond it; an identity it misses is still evaluated at every size and point)")
         outcome.note = "; ".join(x for x in (why, outcome.note) if x)
 
 
