@@ -155,22 +155,21 @@ def _jacobian(fn, v: View, at: dict, spec):
     return fn(v.rows("z", v.L))[0]
 
 
+# The adapters for functions with their own arguments. Any other function of manual/activations.py
+# is an elementwise f or f' of t, and any other of manual/losses.py is a ∂C/∂a of (a, y): a new
+# activation or loss needs no entry here.
 ADAPTERS: dict[str, Callable] = {
     "backproof.manual.network.linear": _linear,
     "backproof.manual.network.bp1_output_error": _bp1,
     "backproof.manual.network.bp2_hidden_error": _bp2,
     "backproof.manual.network.bp3_bias_grad": _bp3,
     "backproof.manual.network.bp4_weight_grad": _bp4,
-    "backproof.manual.activations.sigmoid": _elementwise,
-    "backproof.manual.activations.sigmoid_prime": _elementwise,
-    "backproof.manual.activations.tanh_prime": _elementwise,
-    "backproof.manual.activations.softplus": _elementwise,
-    "backproof.manual.activations.relu": _elementwise,
-    "backproof.manual.activations.relu_prime": _elementwise,
     "backproof.manual.activations.leaky_relu": _leaky,
     "backproof.manual.activations.softmax_jacobian": _jacobian,
-    "backproof.manual.losses.half_sse_grad": _loss_grad,
-    "backproof.manual.losses.mse_grad": _loss_grad,
+}
+BY_MODULE: dict[str, Callable] = {
+    "backproof.manual.activations": _elementwise,
+    "backproof.manual.losses": _loss_grad,
 }
 
 
@@ -179,13 +178,14 @@ def resolve(target: str) -> Callable:
     name, _, spec = target.partition("[")
     spec = spec.rstrip("]") or None
     name = "backproof." + name  # documents name the function by its place in the design: manual.network.x
-    if name not in ADAPTERS:
-        raise LookupError(f"no tie adapter for {name!r}; known: {', '.join(sorted(ADAPTERS))}")
     module, _, attr = name.rpartition(".")
+    adapter = ADAPTERS.get(name) or BY_MODULE.get(module)
+    if adapter is None:
+        raise LookupError(f"no tie adapter for {name!r}; known: {', '.join(sorted(ADAPTERS))} and any "
+                          f"function of {' or '.join(sorted(BY_MODULE))}")
     fn = getattr(importlib.import_module(module), attr, None)
-    if fn is None:
+    if not callable(fn) or attr.startswith("_"):
         raise LookupError(f"{name} does not exist (renamed or removed from {module})")
-    adapter = ADAPTERS[name]
     return lambda view, at: adapter(fn, view, at, spec)
 
 

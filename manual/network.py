@@ -88,9 +88,9 @@ def l2_cost(net: "Network"):
 # ----------------------------------------------------------------------------- the two passes
 
 @dataclass(frozen=True)
-class Cache:
+class Forward:
     """Everything the forward pass computed: z[l] at z[l-1], a[l] at a[l] (a[0] = x), and the network
-    that computed it (backward() refuses the cache of another network)."""
+    that computed it (backward() refuses the Forward of another network)."""
 
     z: list[np.ndarray]
     a: list[np.ndarray]
@@ -108,7 +108,7 @@ class Gradients:
     db: list[np.ndarray]
 
 
-def feedforward(net: "Network", x: np.ndarray) -> Cache:
+def feedforward(net: "Network", x: np.ndarray) -> Forward:
     """The forward pass on an already checked x: a[0] = x, z[l] = a[l-1] @ W[l].T + b[l], a[l] = f_l(z[l]).
     An overflow raises FloatingPointError naming the first z[l] that is not finite."""
     z, a = [], [x]
@@ -117,10 +117,10 @@ def feedforward(net: "Network", x: np.ndarray) -> Cache:
             z.append(linear(a[-1], Wl, bl))
             check_finite_result(f"z[{l}]", z[-1])
             a.append(f.f(z[-1]))
-    return Cache(z, a, net)
+    return Forward(z, a, net)
 
 
-def cost(net: "Network", cache: Cache, y: np.ndarray) -> np.generic:
+def cost(net: "Network", cache: Forward, y: np.ndarray) -> np.generic:
     """C = Σ_n C_n or (1/n) Σ_n C_n for the batch the cache was computed from."""
     with np.errstate(over="ignore", invalid="ignore"):
         C = reduce(net.loss.per_example(cache.z[-1], cache.a[-1], y), net.reduction)
@@ -130,7 +130,7 @@ def cost(net: "Network", cache: Cache, y: np.ndarray) -> np.generic:
     return C
 
 
-def backpropagate(net: "Network", cache: Cache, y: np.ndarray) -> Gradients:
+def backpropagate(net: "Network", cache: Forward, y: np.ndarray) -> Gradients:
     """The backward pass on an already checked y: BP1 for delta[L], BP2 down to delta[1], then BP3
     and BP4 for every layer. Lists are padded at index 0 here so that layer l sits at index l, as in
     the equations; the Gradients hold layer l at l-1 (and no cost: `Network.gradients` adds it).
@@ -225,7 +225,7 @@ class Network:
         check_targets(self.loss, y)
         return y
 
-    def forward(self, x) -> Cache:
+    def forward(self, x) -> Forward:
         """The forward pass: a[0] = x, then z[l] = a[l-1] @ W[l].T + b[l] and a[l] = f_l(z[l]).
         x is copied, so a later change to the caller's array cannot change the gradients."""
         return feedforward(self, self.check_x(x).copy())
@@ -235,11 +235,11 @@ class Network:
         x, y = self.check_xy(x, y)
         return cost(self, feedforward(self, x), y)
 
-    def backward(self, cache: Cache, y) -> Gradients:
+    def backward(self, cache: Forward, y) -> Gradients:
         """The backward pass from this network's forward pass: C, every delta[l] (BP1, BP2),
         ∂C/∂b[l] (BP3) and ∂C/∂W[l] (BP4)."""
-        if not isinstance(cache, Cache):
-            raise TypeError(f"cache: expected the Cache that forward() returned, got {type(cache).__name__}")
+        if not isinstance(cache, Forward):
+            raise TypeError(f"cache: expected the Forward that forward() returned, got {type(cache).__name__}")
         if cache.net is not self:
             raise ValueError(f"cache: computed by another network ({cache.net!r}); pass the cache that "
                              "this network's forward() returned")

@@ -101,7 +101,7 @@ def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Pow
         net, x, y = case.net, case.x, case.y
         power.networks += 1
         reference = autograd_gradients(net, x, y)
-        M = gradient_magnitudes(net, x, y, reference)
+        magnitudes = gradient_magnitudes(net, x, y, reference)
         nonzero = [(q, l) for q in ("dW", "db") for l in range(len(net.W)) if np.any(getattr(reference, q)[l])]
         if not nonzero:
             power.vacuous += 1
@@ -110,7 +110,7 @@ def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Pow
         correct = {"manual": got, "textbook": textbook_gradients(net, x, y)}
         for name, g in correct.items():
             verdict = judge(net, x, y, Gradients(None, [], g.dW, g.db), quantities=("dW", "db"),
-                            magnitudes=M, reference=reference)
+                            magnitudes=magnitudes, reference=reference)
             if not verdict.ok:
                 power.false_alarms.append(f"{name}: {case.describe()}: {verdict.mismatches[0]}")
         q, l = nonzero[int(rng.integers(len(nonzero)))]
@@ -119,13 +119,13 @@ def measure(n: int, dtype: str, seed: int = 0, limits: Limits = Limits()) -> Pow
         dW, db = (wrong, got.db) if q == "dW" else (got.dW, wrong)
         exact = certified_gradients(net, x, y)[0]
         layers = range(len(net.W))
-        power.needed.append(max(_in_eps(g, exact, M, p, k) for g in correct.values() for p in ("dW", "db")
+        power.needed.append(max(_in_eps(g, exact, magnitudes, p, k) for g in correct.values() for p in ("dW", "db")
                                 for k in layers))
-        power.injected_size.append(_in_eps(Gradients(None, [], dW, db), exact, M, q, l))
-        power.autograd_own.append(max(_in_eps(reference, exact, M, p, k, np.float64) for p in ("dW", "db")
+        power.injected_size.append(_in_eps(Gradients(None, [], dW, db), exact, magnitudes, q, l))
+        power.autograd_own.append(max(_in_eps(reference, exact, magnitudes, p, k, np.float64) for p in ("dW", "db")
                                       for k in layers))
         power.injected += 1
-        if judge(net, x, y, Gradients(None, [], dW, db), quantities=("dW", "db"), magnitudes=M,
+        if judge(net, x, y, Gradients(None, [], dW, db), quantities=("dW", "db"), magnitudes=magnitudes,
                  reference=reference).ok:
             power.missed.append(f"{q}[{l + 1}] of {case.describe()}")
         else:

@@ -27,6 +27,7 @@ a user's backprop is never given a parameter behind its back.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
@@ -40,9 +41,6 @@ from backproof.manual.network import Network
 from .records import ACTIVATIONS, LOSSES, activation_record, loss_record
 
 KINK_MARGIN = 0.1
-HIDDEN_ACTIVATIONS = tuple(name for name, r in ACTIVATIONS.items() if r.hidden)
-OUTPUT_ACTIVATIONS = tuple(ACTIVATIONS)
-LOSS_NAMES = tuple(LOSSES)
 DTYPES = ("float64", "float32")
 
 
@@ -115,18 +113,28 @@ class Case:
                 f"reduction={self.net.reduction} batch={len(self.x)} dtype={self.net.dtype}")
 
 
-def draw_structure(c: Chooser, limits: Limits = Limits(), *, losses: Sequence = LOSS_NAMES,
+def hidden_activations() -> tuple[str, ...]:
+    """The records' activations a hidden layer may draw, read when drawn (a record added at run time
+    is drawn too)."""
+    return tuple(name for name, r in ACTIVATIONS.items() if r.hidden)
+
+
+def draw_structure(c: Chooser, limits: Limits = Limits(), *, losses: Sequence | None = None,
                    reductions: Sequence[str] = ("sum", "mean"), dtypes: Sequence[str] = DTYPES,
-                   hidden: Sequence = HIDDEN_ACTIVATIONS, outputs: Sequence = OUTPUT_ACTIVATIONS,
+                   hidden: Sequence | None = None, outputs: Sequence | None = None,
                    layers: Sequence | None = None, parameters: str = "drawn", targets: str = "both",
                    l2s: Sequence[float] = (0.0,), l2_biases: Sequence[bool] = (False,)) -> Structure:
     """Depth, widths, batch, activations (names or `Activation`s), loss (a name or a `Loss`),
     reduction and dtype, and the L2 term. `hidden` and `outputs` are what the hidden layers and the
     output layer draw from (a loss computed from an output's logits takes that output); `layers` fixes
-    one activation per layer, and so the depth. With `parameters="drawn"` (the default) a parametrized
+    one activation per layer, and so the depth. Left out, the losses, hidden and output activations
+    are every record's (reference/records.py), read now. With `parameters="drawn"` (the default) a parametrized
     activation given by name gets one of its record's drawn values; with "given", its default
     (harness: the caller names the parameters). A choice among one option draws nothing, so adding a
     setting leaves every other draw of a seed as it was."""
+    losses = tuple(LOSSES) if losses is None else losses
+    hidden = hidden_activations() if hidden is None else hidden
+    outputs = tuple(ACTIVATIONS) if outputs is None else outputs
     depth = c.integer(*limits.depth) if layers is None else len(layers) - 1
     loss = c.choice(losses)
     paired = loss_record(_loss_of(loss)).output
@@ -249,7 +257,12 @@ def _targets(rng: np.random.Generator, domain: str, shape: tuple, kind: str = "b
 
 class RandomChooser:
     """Choices from a seeded NumPy generator (the harness and the sweep: the same seed gives the
-    same cases from any caller)."""
+    same cases from any caller, on any machine).
+
+    A choice among options is made by name, not by position (rendezvous hashing): one draw k from
+    the generator, then the option whose name hashes highest with k. Adding an option (a new record)
+    changes a seed's choice only where the new option wins, and never what is drawn after it; the
+    options' order does not matter."""
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
@@ -258,10 +271,34 @@ class RandomChooser:
         return int(self.rng.integers(lo, hi + 1))
 
     def choice(self, options):
-        return options[int(self.rng.integers(len(options)))]
+        options = list(options)
+        if not options:
+            raise ValueError("choice: no options to choose from")
+        key = int(self.rng.integers(2 ** 63))
+        names = [option_name(o) for o in options]
+        if len(set(names)) != len(names):
+            raise ValueError(f"choice: the options' names must differ, got {names}")
+        return options[max(range(len(options)), key=lambda i: _rank(key, names[i]))]
 
     def value_seed(self):
         return int(self.rng.integers(2 ** 32))
+
+
+def option_name(option) -> str:
+    """The name an option is chosen by: a record's or `Activation`'s or `Loss`'s name (with its
+    parameters), a dtype's name, or the value's repr."""
+    if isinstance(option, str):
+        return option
+    if isinstance(option, (Activation, Loss)):
+        return str(option)
+    if isinstance(option, np.dtype) or (isinstance(option, type) and issubclass(option, np.generic)):
+        return np.dtype(option).name
+    return repr(option)
+
+
+def _rank(key: int, name: str) -> int:
+    digest = hashlib.blake2b(f"{key}:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
 
 
 def random_case(rng: np.random.Generator, limits: Limits = Limits(), **choices) -> Case:

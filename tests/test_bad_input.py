@@ -151,7 +151,7 @@ CASES = [
      'lr: expected a finite number > 0, got -1'),
     ("backward without a cache", lambda: net().backward(X, Y), TypeError,
 
-     'cache: expected the Cache that forward() returned, got ndarray'),
+     'cache: expected the Forward that forward() returned, got ndarray'),
     ("backward y of another batch", lambda: (lambda n: n.backward(n.forward(X), np.zeros((3, 1))))(net()), ValueError,
 
      'y: expected shape (4, 1), got (3, 1)'),
