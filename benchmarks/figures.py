@@ -81,7 +81,7 @@ def harness_seconds(rounds: int, networks: int = 200) -> float:
     code = (
         "import time\n"
         "from backproof.manual import Network\n"
-        "from backproof.reference.harness import check_backprop\n"
+        "from backproof.harness import check_backprop\n"
         "def mine(weights, biases, x, y):\n"
         "    g = Network(weights, biases, 'sigmoid', loss='half_sse', reduction='sum').gradients(x, y)\n"
         "    return g.dW, g.db\n"

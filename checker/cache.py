@@ -27,7 +27,7 @@ from pathlib import Path
 from .document import MAX_DOCUMENT
 from .files import Refused, read_bytes
 from .errors import Location
-from .report import DocReport, Outcome
+from .results import DocReport, Outcome
 
 FORMAT = 4   # 3: outcomes carry their proof's scope; 4: and its note (proofs for every width)
 LIBRARIES = ("sympy", "mpmath", "symengine", "numpy", "lark", "markdown-it-py", "mdit-py-plugins", "PyYAML")

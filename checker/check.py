@@ -31,7 +31,7 @@ from .grammar import LatexError, Node, parse
 from .meaning import Resolver, free_indices, free_refs
 from .general import prove_every_size
 from .prove import Prover
-from .report import DocReport, Failure, Outcome, describe, differ, one_line, settled, show_assign
+from .results import DocReport, Failure, Outcome, describe, differ, one_line, settled, show_assign
 
 # Every equation's parse, index enumeration and evaluation share one budget of steps (IR nodes
 # evaluated, entries touched by matrix operations, index values tried): deterministic, so a

@@ -27,8 +27,8 @@ from .errors import DocumentError, Location
 from .files import Refused, check_path, read_bytes
 from .site import STYLE, copy_figures, page_names, site_url
 from .mathml import sanitize
-from .report import LABELS as WORDS
-from .report import DocReport, Outcome, capped, counts_text, plural, total_line
+from .results import LABELS as WORDS
+from .results import DocReport, Outcome, capped, counts_text, plural, total_line
 
 # How each status is shown: (CSS class, label: the text report's word).
 CLASSES = {"definition": "definition", "proved": "proved", "checked": "checked", "expected-wrong": "erratum",

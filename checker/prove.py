@@ -9,7 +9,7 @@ import sympy as sp
 
 from .against import MAX_DEPTH
 from .errors import Unsupported
-from .report import EVERY_WIDTH, Outcome
+from .results import EVERY_WIDTH, Outcome
 
 # A proof is attempted only on differences of at most PROOF_MAX_OPS operations (sympy.count_ops,
 # definitions substituted): a deterministic budget, so the same document, seed and version give the

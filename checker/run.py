@@ -11,7 +11,7 @@ from .check import check_document
 from .document import work_estimate
 from .errors import Location, shown
 from .parallel import forked
-from .report import DocReport
+from .results import DocReport
 
 
 def check_documents(paths, *, prove: bool = True, seed: int | None = None, on_document=None,

@@ -14,7 +14,7 @@ import urllib.parse
 from pathlib import Path
 
 from .files import Refused, publishable
-from .report import DocReport
+from .results import DocReport
 
 MAX_FIGURE = 5_000_000      # bytes: the shipped network figure has about 60,000
 RASTER = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg", b"GIF87a": ".gif", b"GIF89a": ".gif"}

@@ -1,4 +1,5 @@
-"""backproof.reference: the oracles that judge a backward pass and the harness built on them.
+"""backproof.reference: the oracles that judge a backward pass (the harness that checks anyone's
+backprop with them is its own package, backproof.harness).
 
     autograd.py     PyTorch autograd (float64 on the CPU; CUDA tensors when a GPU is present)
     symbolic.py     exact derivatives of the cost written as one expression (no δ recurrence)
@@ -6,7 +7,5 @@
     tolerances.py   every tolerance, derived once per dtype and oracle
     compare.py      the one comparison (a tensor against a reference) and its messages
     strategies.py   the one architecture strategy (hypothesis and seeded sweeps)
-    harness.py      check_backprop: anyone's backprop, in any layout
     cuda.py         the CUDA comparison
-    pytest_plugin.py  the `assert_backprop` fixture
 """

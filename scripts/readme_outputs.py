@@ -48,7 +48,7 @@ def check_table() -> str:
 
 def fail_example() -> str:
     from backproof.checker.check import check_document
-    from backproof.checker.report import render
+    from backproof.checker.results import render
     text = (ROOT / "derivations" / "backprop.md").read_text()
     assert BP1 in text, "backprop.md no longer writes BP1 as the README's example expects"
     with tempfile.TemporaryDirectory() as tmp:

@@ -7,15 +7,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"backproof.manual": "manual", "backproof.reference": "reference", "backproof.checker": "checker",
+FOLDERS = {"backproof.manual": "manual", "backproof.reference": "reference", "backproof.harness": "harness",
+           "backproof.checker": "checker",
            "backproof.demos": "demos", "backproof.cli": "backproof/cli", "backproof": "backproof"}
 # what each package may import from the others: the data flows one way
 ALLOWED = {
     "backproof.manual": set(),
     "backproof.reference": {"backproof.manual"},
+    "backproof.harness": {"backproof.manual", "backproof.reference"},
     "backproof.checker": {"backproof.manual", "backproof.reference"},
     "backproof.demos": {"backproof.manual"},
-    "backproof.cli": {"backproof", "backproof.manual", "backproof.reference", "backproof.checker",
+    "backproof.cli": {"backproof", "backproof.manual", "backproof.reference", "backproof.harness", "backproof.checker",
                       "backproof.demos"},
     "backproof": {"backproof.cli"},   # __main__ runs the command line; __init__ imports nothing of ours
 }

@@ -366,7 +366,7 @@ def test_overflow_raises_our_error_and_no_numpy_warning():
 
 
 def test_numpy_scalars_are_accepted_by_check_backprop():
-    from backproof.reference.harness import check_backprop
+    from backproof.harness import check_backprop
 
     def manual_backprop(weights, biases, x, y):
         g = Network(weights, biases, "sigmoid", loss="half_sse", reduction="sum").gradients(x, y)

@@ -396,7 +396,7 @@ def test_each_verdict_says_what_its_proof_covers(tmp_path):
     """A proof on the world of proofs covers every size when nothing it rests on has a layer or a
     subscript; a proof with symbolic sizes (checker/general.py) covers every width and depth; any
     other is a proof at that one size (the others are evaluated)."""
-    from backproof.checker.report import as_json, render
+    from backproof.checker.results import as_json, render
     header = SCALAR.replace("    u: {}\n", "    u: {}\n    x: {sub: [\"n(0)\"]}\n")
     body = "\n$$\n(t + u)^2 = t^2 + 2 t u + u^2\n$$\n\n$$\n\\sum_i x_i^2 = x^T x\n$$\n"
     report = _check(tmp_path, body, header)
@@ -424,7 +424,7 @@ def test_each_verdict_says_what_its_proof_covers(tmp_path):
 
 
 def test_the_shipped_documents_say_which_proofs_hold_for_every_size(reports):
-    from backproof.checker.report import as_json
+    from backproof.checker.results import as_json
     scopes = {e["equation"]: e["proof_scope"] for e in as_json([reports["activations-and-losses.md"],
                                                               reports["backprop.md"]])["documents"][0]["equations"]}
     assert "proved for every size" in scopes.values()

@@ -332,7 +332,7 @@ def test_seed_moves_the_points_not_the_verdicts(capsys):
 def test_the_same_seed_gives_the_same_json_and_the_same_proofs(reports):
     """No wall clock decides a proof: the module's check and a second one agree entry by entry
     (on the documents with the most proofs; the module's check covers them all)."""
-    from backproof.checker.report import as_json
+    from backproof.checker.results import as_json
     some = [p for p in DOCS if p.name in ("backprop.md", "source-003.md", "source-004.md")]
     again = check_documents(some, jobs=1)   # the session's check ran the documents side by side
     assert as_json(again) == as_json([reports[p.name] for p in some])
@@ -707,7 +707,7 @@ def test_a_proof_attempt_that_raises_is_not_proved_and_prints_no_traceback(tmp_p
 def test_an_unchanged_document_is_read_back_from_the_cache_and_a_changed_one_is_checked(tmp_path, monkeypatch):
     import backproof.checker.run as run
     from backproof.checker import cache
-    from backproof.checker.report import as_json
+    from backproof.checker.results import as_json
     monkeypatch.setenv("BACKPROOF_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("BACKPROOF_NO_CACHE")
     a = _doc(tmp_path, "\n$$\nt + t = 2 t\n$$\n\n$$\nt t = t^2\n$$\n")

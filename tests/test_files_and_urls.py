@@ -17,7 +17,7 @@ from backproof.checker.check import check_document
 from backproof.checker.files import Refused, publishable, read_bytes
 from backproof.checker.html import render_code, write_html
 from backproof.checker.site import page_names, site_url
-from backproof.checker.report import DocReport
+from backproof.checker.results import DocReport
 from backproof.checker.run import check_documents, expand_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -231,7 +231,7 @@ def test_a_hard_linked_document_is_checked_but_its_text_never_published(tmp_path
 
 
 def test_the_document_line_and_the_total_line_count_an_error_alike(tmp_path):
-    from backproof.checker.report import render
+    from backproof.checker.results import render
     p = tmp_path / "bad.md"
     p.write_text("---\nchecker:\n  sizes: nonsense\n---\n$$\nt = t\n$$\n")
     text = render([check_document(p)])

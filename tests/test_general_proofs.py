@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from backproof.checker.check import Checker
-from backproof.checker.report import as_json, render
+from backproof.checker.results import as_json, render
 from backproof.checker.general import Unsupported, decide, P, Q, prove_every_size
 from backproof.checker.grammar import parse
 from backproof.checker.meaning import Resolver

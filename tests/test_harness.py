@@ -1,4 +1,4 @@
-"""The harness (reference/harness.py): anyone's backprop, in any layout, one call.
+"""The harness (harness/check.py): anyone's backprop, in any layout, one call.
 
 A user's backprop is written here as a student would (sigmoid layers, ½·SSE summed over the batch),
 with its own layout conversions (not the harness's), and with switchable bugs. Correct versions pass
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backproof.manual import Network, leaky_relu
-from backproof.reference.harness import assert_backprop, check_backprop
+from backproof.harness import assert_backprop, check_backprop
 
 LAYOUTS = [(layout, shape, bias) for layout in ("rows", "columns") for shape in ("out_in", "in_out")
            for bias in ("separate", "augmented", "augmented_first", "none")] + \
@@ -279,7 +279,7 @@ def test_the_same_seed_gives_the_same_search_from_any_caller(tmp_path):
         script.write_text(
             "import numpy as np\n"
             f"CONSTANTS = ({literal})\n"
-            "from backproof.reference.harness import check_backprop\n"
+            "from backproof.harness import check_backprop\n"
             "def wrong(weights, biases, x, y):\n"
             "    return [np.ones_like(w) for w in weights], [np.ones_like(b) for b in biases]\n"
             "print(check_backprop(wrong, max_examples=20, seed=7))\n")
@@ -288,17 +288,20 @@ def test_the_same_seed_gives_the_same_search_from_any_caller(tmp_path):
     assert outputs[0] and outputs[0] == outputs[1]
 
 
-def test_a_failure_is_shrunk_until_no_smaller_network_fails():
-    """Wrong only when some hidden layer has two or more units: the smallest failing network
-    has one hidden layer of width 2, with input and output width 1 and batch 1 (a network drawn with
-    those coincidences already; shrinking adds none)."""
+@pytest.mark.parametrize("seed", range(4))
+def test_a_failure_is_shrunk_to_within_twice_the_smallest_failing_network(seed):
+    """Wrong only when some hidden layer has two or more units: the smallest failing network is
+    [1, 2, 1] with batch 1 (widths plus batch: 5). Shrinking keeps widths and batch from coinciding
+    more than the drawn network did, so it may stop a little above; it must reach one hidden layer of
+    at least two units, within twice that smallest size."""
     def wrong(weights, biases, x, y):
         dW, db = student_backprop()(weights, biases, x, y)
         if any(w.shape[0] >= 2 for w in weights[:-1]):
             dW = [g * 1.01 for g in dW]
         return dW, db
-    ce = check_backprop(wrong, max_examples=200, seed=3).counterexample
-    assert ce.sizes[1] == 2 and sorted(ce.sizes + [ce.batch]) == [1, 2, 3, 4], str(ce)
+    ce = check_backprop(wrong, max_examples=200, seed=seed).counterexample
+    assert len(ce.sizes) == 3 and ce.sizes[1] >= 2, str(ce)
+    assert sum(ce.sizes) + ce.batch <= 2 * 5, str(ce)
 
 
 def test_the_report_shows_the_shapes_received_and_small_inputs_in_full():
@@ -309,15 +312,16 @@ def test_the_report_shows_the_shapes_received_and_small_inputs_in_full():
     report = check_backprop(wrong, max_examples=20, seed=0)
     text = str(report)
     ce = report.counterexample
-    assert ce.sizes == [2, 1] and ce.batch == 1, text     # [1, 1] would make the layouts look alike
-    assert "your function received: weights [(1, 2)], biases [(1,)], x (1, 2), y (1, 1)" in text
-    assert "dbiases[0]: expected shape (1,), got (1, 1) (the biases' layout: bias='row' is (1, n)" in text
+    assert sorted(ce.sizes) == [1, 2], text     # [1, 1] would make the layouts look alike
+    (k, m), n = ce.sizes, ce.batch
+    assert f"your function received: weights [({m}, {k})], biases [({m},)], x ({n}, {k}), y ({n}, {m})" in text
+    assert f"dbiases[0]: expected shape ({m},), got ({m}, 1) (the biases' layout: bias='row' is (1, n)" in text
     assert "\n  x = array([[" in text and "\n  weights[0] = array([[" in text
     assert "reproduce: check_backprop(..., seed=0)" in text
 
 
 def test_the_fixture_failure_carries_the_report():
-    from backproof.reference.harness import BackpropMismatch
+    from backproof.harness import BackpropMismatch
     with pytest.raises(BackpropMismatch) as raised:
         assert_backprop(student_backprop(bug="wrong sign"), max_examples=20, seed=0)
     assert raised.value.report.counterexample.x is not None
@@ -327,7 +331,7 @@ def test_the_fixture_failure_carries_the_report():
 def test_nothing_checked_is_never_a_pass():
     """A network whose every gradient is zero (a dead relu layer) checks nothing; a search that
     only meets such networks reports "nothing checked", and `ok` is False."""
-    from backproof.reference.harness import Report, _Spec
+    from backproof.harness.check import Report, _Spec
     from backproof.reference.strategies import Case
     net = Network([-np.ones((2, 2))], [-np.ones(2)], "relu", loss="half_sse", reduction="sum")
     case = Case(net, np.ones((3, 2)), np.zeros((3, 2)))

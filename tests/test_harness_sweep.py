@@ -8,7 +8,7 @@ probes per combination, about 3,000 checks in all.
 import numpy as np
 import pytest
 
-from backproof.reference.harness import check_backprop
+from backproof.harness import check_backprop
 from backproof.reference.records import ACTIVATIONS, LOSSES
 
 HIDDEN = [n for n, r in ACTIVATIONS.items() if r.hidden]

@@ -11,7 +11,7 @@ diagnosis.
 import numpy as np
 import pytest
 
-from backproof.reference.harness import check_backprop
+from backproof.harness import check_backprop
 
 
 def sig(z):

@@ -14,7 +14,7 @@ from backproof.manual import losses as manual_losses
 from backproof.manual.network import Gradients
 from backproof.reference import records
 from backproof.reference.compare import ORACLES, check_case, manual_backward
-from backproof.reference.harness import check_backprop
+from backproof.harness import check_backprop
 from backproof.reference.strategies import Limits, draw_structure, random_case, RandomChooser
 
 SEEDS = range(40)

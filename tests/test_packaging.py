@@ -68,7 +68,7 @@ def test_the_fixture_works_in_a_project_with_its_own_reference_module(tmp_path):
 
 
 def test_the_plugin_imports_nothing_heavy(tmp_path):
-    code = ("import sys, backproof.reference.pytest_plugin; "
+    code = ("import sys, backproof.harness.pytest_plugin; "
             "heavy = sorted(m for m in ('torch', 'hypothesis', 'sympy', 'numpy', 'backproof.manual') if m in sys.modules); "
             "print(heavy)")
     result = run(["-c", code], tmp_path)
@@ -83,7 +83,7 @@ def test_only_backproof_is_installed_at_the_top_level(tmp_path):
 
 
 def test_the_namespace_imports(tmp_path):
-    code = ("import backproof.manual, backproof.reference, backproof.reference.harness, backproof.checker.check, "
+    code = ("import backproof.manual, backproof.reference, backproof.harness, backproof.checker.check, "
             "backproof.demos.recipes, backproof.cli.main; print(backproof.manual.Network.__module__)")
     result = run(["-c", code], tmp_path)
     assert result.returncode == 0 and result.stdout.strip() == "backproof.manual.network", result.stderr

@@ -416,7 +416,7 @@ def test_the_rules_and_the_second_lines_sizes_reach_the_json_the_verbose_report_
     import json
 
     from backproof.checker.html import render_document
-    from backproof.checker.report import as_json, render
+    from backproof.checker.results import as_json, render
     report = reports["backprop.md"]
     doc = json.loads(json.dumps(as_json([report])))["documents"][0]
     proved = [e for e in doc["equations"] if e["proof_scope"] == "proved for every width and depth"]

@@ -32,7 +32,7 @@ def test_readme_usage_example_runs():
 def test_readme_shows_the_total_line_the_shipped_documents_give(reports):
     """The README quotes `backproof derivations`'s last line; it must be what the documents give now
     (the counts of proved and evaluated claims change as the checker proves more)."""
-    from backproof.checker.report import total_line
+    from backproof.checker.results import total_line
     assert total_line(list(reports.values())) in (ROOT / "README.md").read_text()
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from backproof.reference.harness import check_backprop
+from backproof.harness import check_backprop
 from backproof.reference.records import UNKNOWN_FUNCTION_BOUND, user_activation, user_loss
 
 

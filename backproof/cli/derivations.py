@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from backproof.checker.run import check_documents, expand_paths
-from backproof.checker.report import as_json, render
+from backproof.checker.results import as_json, render
 
 from .progress import progress
 

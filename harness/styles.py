@@ -1,5 +1,5 @@
 """How a user's backprop is written: the layout its parameters and data come in, how it is called, and
-how its gradients come out. The harness (reference/harness.py) converts everything to the canonical
+how its gradients come out. The harness (harness/check.py) converts everything to the canonical
 layout (W[l] (n_l, n_{l-1}), b[l] (n_l,), examples in rows) and back.
 
     Layout      the data ("rows", "columns", or "vector": one example as 1-D arrays), the weights'
@@ -9,7 +9,7 @@ layout (W[l] (n_l, n_{l-1}), b[l] (n_l,), examples in rows) and back.
                 layer or output layer first; a flat sequence (dW1, db1, dW2, ... or dW1, dW2, ..., db1,
                 ...); a dict ({"dW1": ..., "db1": ...}, "W1"/"b1", 0- or 1-based); or nothing, the
                 gradients then being attributes of a model object
-    (a model class, the harness builds for each network, is reference/models.py's)
+    (a model class, the harness builds for each network, is harness/models.py's)
 
 Anything not stated is recognised once, on a probe network whose widths and batch all differ (so that
 no two shapes coincide), and stated in the report.

@@ -1,12 +1,12 @@
 """The harness's report: what was checked, what is wrong in the user's terms, and how to reproduce it
-(reference/harness.py makes it)."""
+(harness/check.py makes it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compare import MEASURE
+from backproof.reference.compare import MEASURE
 
 PRINT_INPUTS_UP_TO = 60       # numbers: a counterexample this small is printed in full
 STATUSES = ("pass", "fail", "nothing checked")

@@ -14,14 +14,14 @@ def assert_backprop():
     """Check a backprop function against backproof's oracles on generated networks.
 
     Returns `run(backprop, **kwargs)`, which takes the arguments of
-    `backproof.reference.harness.check_backprop` (`activation`, `loss`, `reduction`, `layout`,
+    `backproof.harness.check_backprop` (`activation`, `loss`, `reduction`, `layout`,
     `weight_shape`, `bias`, `max_examples`, `seed`) and raises AssertionError with the smallest
     failing network when the backprop is wrong. `max_examples` defaults to the active hypothesis
     profile's, so `HYPOTHESIS_PROFILE=ci` or a conftest's profile is respected.
     """
     from hypothesis import settings
 
-    from backproof.reference.harness import assert_backprop as check
+    from backproof.harness import assert_backprop as check
 
     def run(backprop, **kwargs):
         __tracebackhide__ = True  # a failure points at the user's test line, not at this plugin

@@ -1,13 +1,13 @@
 """Check anyone's backprop, as they wrote it, and shrink a failure to the smallest network that shows it.
 
-    from backproof.reference.harness import check_backprop, assert_backprop
+    from backproof.harness import check_backprop, assert_backprop
 
     report = check_backprop(my_backprop, activation="relu", output="softmax", loss="softmax_ce",
                             reduction="mean", targets="labels")
     print(report)                  # pass, or the smallest failing network, what is wrong and why
     assert_backprop(my_backprop)   # the same, raising BackpropMismatch (an AssertionError) with that text
 
-What can be checked, with no adapter (reference/styles.py has the details):
+What can be checked, with no adapter (harness/styles.py has the details):
   * a function backprop(weights, biases, x, y) returning the gradients as a pair of lists (either
     order, either direction), a flat sequence, or a dict; or backprop(params, x, y) with params
     a dict {"W1": ..., "b1": ...} (params="dict");
@@ -35,7 +35,7 @@ sound float32 bound. A network whose every reference gradient is exactly zero ch
 counted apart, never as a pass. A failure is shrunk to a smaller network that fails the same way
 (a shape error stays a shape error, a factor of 2 a factor of 2), keeping the widths and the batch
 apart so that layouts stay tellable; every wrong tensor is listed, the one nearest the output, where
-errors start, first, and a neighbouring convention the gradients fit is named (reference/diagnosis.py).
+errors start, first, and a neighbouring convention the gradients fit is named (harness/diagnosis.py).
 """
 from __future__ import annotations
 
@@ -49,16 +49,16 @@ from backproof.manual.checks import check_dtype, check_int, check_real, check_se
 from backproof.manual.losses import REDUCTIONS, Loss
 from backproof.manual.network import Gradients, Network
 
-from .autograd import autograd_gradients, gradient_magnitudes
+from backproof.reference.autograd import autograd_gradients, gradient_magnitudes
 from .calling import Raised, Result, fitting, run, shape_hint, shapes_fit, user_frame
-from .compare import checks_nothing, judge, structural_problem
+from backproof.reference.compare import checks_nothing, judge, structural_problem
 from .diagnosis import diagnose
 from .models import Model, layout_from_shapes, recognize_model
-from .records import (UNKNOWN_FUNCTION_BOUND, UserActivation, UserLoss, loss_record, resolve_activations,
+from backproof.reference.records import (UNKNOWN_FUNCTION_BOUND, UserActivation, UserLoss, loss_record, resolve_activations,
                       resolve_loss)
 from .report import STATUSES, BackpropMismatch, Counterexample, Report, Wrong  # noqa: F401 (STATUSES: the public name)
 from .shrink import fill_case, probe_structure, shrink
-from .strategies import Case, Limits, RandomChooser, draw_structure, widened
+from backproof.reference.strategies import Case, Limits, RandomChooser, draw_structure, widened
 from .styles import BIASES, LAYOUTS, TARGETS, WEIGHT_SHAPES, Layout, Returns, Unrecognized
 
 
@@ -162,7 +162,7 @@ class _Spec:
             if value is not None and value not in allowed:
                 raise ValueError(f"{name}: expected one of {list(allowed)}, got {value!r}")
         if returns is not None and not isinstance(returns, Returns):
-            raise TypeError(f"returns: expected a backproof.reference.styles.Returns, got {describe_value(returns)}")
+            raise TypeError(f"returns: expected a backproof.harness.styles.Returns, got {describe_value(returns)}")
         if per_example not in (None, True, False):
             raise TypeError(f"per_example: expected True, False or None (recognised), got {per_example!r}")
         if method is not None and not model:

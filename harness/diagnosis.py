@@ -19,9 +19,9 @@ import torch
 from backproof.manual.losses import get_loss
 from backproof.manual.network import Gradients, Network
 
-from .autograd import autograd_gradients, reduce, torch_activation, torch_per_example_loss
-from .records import LOSSES, activation_record, loss_record
-from .tolerances import rtol_exact
+from backproof.reference.autograd import autograd_gradients, reduce, torch_activation, torch_per_example_loss
+from backproof.reference.records import LOSSES, activation_record, loss_record
+from backproof.reference.tolerances import rtol_exact
 
 MARGIN = 1e3   # a neighbour matches within MARGIN × the judge's tolerance of each entry
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .strategies import Case
+from backproof.reference.strategies import Case
 from .styles import Layout, Returns, Unrecognized, recognize
 
 # Frames in these folders are not the user's: an exception is located at the last frame outside them.
@@ -115,10 +115,12 @@ def shape_hint(g, shape: tuple, name: str, i: int, weights: list, biases: list, 
                 "∂C/∂b sums delta over the batch)")
     if got == tuple(reversed(shape)) and len(shape) == 2:
         return " (the transpose: weight_shape='in_out' is (n_(l-1), n_l), 'out_in' (n_l, n_(l-1)))"
+    if name == "dbiases" and {len(got), len(shape)} == {1, 2} and np.prod(got) == np.prod(shape):
+        # the bias's own numbers in another layout; checked before the weights, whose shape an (n, 1)
+        # bias has whenever the layer below is one unit wide
+        return " (the biases' layout: bias='row' is (1, n), 'separate' (n,) in rows and (n, 1) in columns)"
     if name == "dbiases" and got in weights:
         return " (a weight's shape: are the weights and biases swapped?)"
     if name == "dweights" and got in biases:
         return " (a bias's shape: are the weights and biases swapped?)"
-    if name == "dbiases" and len(got) == 1 and len(shape) == 2 or name == "dbiases" and len(got) == 2 and len(shape) == 1:
-        return " (the biases' layout: bias='row' is (1, n), 'separate' (n,) in rows and (n, 1) in columns)"
     return ""

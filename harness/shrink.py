@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from dataclasses import replace
 
-from .records import activation_record
+from backproof.reference.records import activation_record
 from .report import Counterexample
-from .strategies import Case, Limits, NearKink, Structure, fill
+from backproof.reference.strategies import Case, Limits, NearKink, Structure, fill
 
 SHRINK_SEEDS = 3              # value draws tried for each smaller network
 
