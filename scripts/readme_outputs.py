@@ -12,6 +12,8 @@ drift). Each is a fenced block of README.md, found by its first line:
   machine, compared whole).
 
 The derivations total line is compared in tests/test_readme.py with the shipped documents' own.
+docs/tutorial.md's printed outputs (a text block right after a Python block) are rewritten too, by
+running its Python blocks in order; tests/test_tutorial.py runs them and compares.
 """
 from __future__ import annotations
 
@@ -90,9 +92,32 @@ def replace(readme: str, start: str, body: str) -> str:
     return readme[:found.start(1)] + body + readme[found.end(1):]
 
 
+TUTORIAL = ROOT / "docs" / "tutorial.md"
+
+
+def tutorial(text: str) -> str:
+    """The tutorial with each printed output (a text block right after a Python block) replaced by
+    what that block prints now, the blocks run in order in one namespace."""
+    namespace: dict = {}
+    found = list(re.finditer(r"```(\w+)\n(.*?)```", text, re.S))
+    edits = []
+    for code, after in zip(found, found[1:]):
+        if code.group(1) != "python" or "def test_" in code.group(2):
+            continue
+        out = io.StringIO()
+        with redirect_stdout(out):
+            exec(compile(code.group(2), str(TUTORIAL), "exec"), namespace)
+        if after.group(1) == "text" and not text[code.end():after.start()].strip():
+            edits.append((after.start(2), after.end(2), out.getvalue()))
+    for start, end, body in reversed(edits):
+        text = text[:start] + body + text[end:]
+    return text
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="write the blocks into README.md")
+    parser.add_argument("--write", action="store_true",
+                        help="write the blocks into README.md and the tutorial's outputs into docs/tutorial.md")
     args = parser.parse_args()
     text = README.read_text()
     for start, body in blocks().items():
@@ -100,6 +125,7 @@ def main() -> int:
         text = replace(text, start, body)
     if args.write:
         README.write_text(text)
+        TUTORIAL.write_text(tutorial(TUTORIAL.read_text()))
     return 0
 
 

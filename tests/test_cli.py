@@ -10,7 +10,8 @@ from backproof.reference.compare import check_case
 from backproof.reference.strategies import Case
 
 
-def test_cli_default_run_passes_and_prints_a_table(capsys):
+def test_cli_default_run_passes_and_prints_a_table(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")   # a wide terminal: every header on one line
     assert cli.main(["--count", "5"]) == 0
     out = capsys.readouterr().out
     assert "autograd: error" in out and "symbolic" in out and "5 passed, 0 failed" in out
@@ -30,6 +31,7 @@ def test_cli_shows_the_cuda_column_when_a_gpu_is_present(monkeypatch, capsys):
     from backproof.reference.cuda import compare_with_cuda
     monkeypatch.setattr(check_cli, "cuda_available", lambda: True)
     monkeypatch.setattr(check_cli, "compare_with_cuda", lambda case: compare_with_cuda(case, device="cpu"))
+    monkeypatch.setenv("COLUMNS", "200")
     assert cli.main(["--count", "4", "--no-symbolic"]) == 0
     assert check_cli.CUDA_COLUMN.split()[0] in capsys.readouterr().out
 
