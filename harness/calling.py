@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from backproof.reference.strategies import Case
-from .styles import Layout, Returns, Unrecognized, recognize
+from .styles import Layout, Returns, Unrecognized, is_number, recognize
 
 # Frames in these folders are not the user's: an exception is located at the last frame outside them.
 OURS = tuple(str(Path(m.__file__).resolve().parent) for m in (np,)) + (str(Path(__file__).resolve().parent),)
@@ -22,6 +22,7 @@ class Result:
     dbiases: list
     returns: Returns | None
     raw: object = None           # what the (last) call returned
+    step_error: tuple | None = None   # (weights, biases): bounds on gradients read from a step, summed
 
 
 class Raised(Exception):
@@ -37,6 +38,7 @@ def run(spec, case: Case, dtype: np.dtype) -> Result:
     n = len(case.x)
     examples = [slice(i, i + 1) for i in range(n)] if spec.per_example else [slice(0, n)]
     total_w = total_b = None
+    errors = None
     returns = spec.returns
     for rows in examples:
         x, y = spec.layout.data(case.x[rows].astype(dtype)), spec.layout.targets(case.y[rows].astype(dtype))
@@ -45,11 +47,18 @@ def run(spec, case: Case, dtype: np.dtype) -> Result:
         except Exception as exc:  # noqa: BLE001 - a broken backprop is a finding, not a crash
             raise Raised(f"raised {type(exc).__name__}: {exc}", user_frame(exc)) from None
         with_biases = spec.layout.bias in ("separate", "row")
-        if result is None and spec.model is not None:
-            returns = Returns("attributes")
-            dweights, dbiases = spec.model.attributes(obj, len(net.W), with_biases)
+        if spec.model is not None and (result is None or is_number(result)):   # nothing, or only the loss
+            try:
+                dweights, dbiases = spec.model.attributes(obj, len(net.W), with_biases)
+                returns = Returns("attributes")
+            except Unrecognized:     # applied in place: read from the step the harness drove
+                dweights, dbiases = spec.model.stepped(obj, weights, biases)
+                returns = Returns("step")
+                bounds = spec.model.step_error(weights, biases, obj)
+                errors = bounds if errors is None else tuple([e + f for e, f in zip(es, fs)]
+                                                             for es, fs in zip(errors, bounds))
         else:
-            if returns is None or returns.form == "attributes":
+            if returns is None or returns.form in ("attributes", "step"):
                 returns = recognize(result, spec.layout, net.sizes)
             dweights, dbiases = returns.extract(result, len(net.W), with_biases)
         dweights, dbiases = list(dweights), list(dbiases)
@@ -65,7 +74,9 @@ def run(spec, case: Case, dtype: np.dtype) -> Result:
     if spec.per_example and net.reduction == "mean":
         total_w = [(g / dtype.type(n)).astype(dtype) if isinstance(g, np.ndarray) else g for g in total_w]
         total_b = [(g / dtype.type(n)).astype(dtype) if isinstance(g, np.ndarray) else g for g in total_b]
-    return Result(total_w, total_b, returns, result)
+    if errors is not None and spec.per_example and net.reduction == "mean":
+        errors = tuple([e / n for e in es] for es in errors)
+    return Result(total_w, total_b, returns, result, errors)
 
 
 def call(spec, weights: list, biases: list, x, y):
@@ -77,8 +88,8 @@ def call(spec, weights: list, biases: list, x, y):
     if spec.params == "dict":
         params = {f"W{i}": w for i, w in enumerate(copies[0], start=1)}
         params.update({f"b{i}": v for i, v in enumerate(copies[1], start=1)})
-        return spec.backprop(params, x, y), None
-    return spec.backprop(*copies, x, y), None
+        return spec.backprop(params, x, y, **spec.method_kwargs), None
+    return spec.backprop(*copies, x, y, **spec.method_kwargs), None
 
 
 def fitting(result: "Result", spec) -> Returns | None:

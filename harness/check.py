@@ -40,7 +40,8 @@ errors start, first, and a neighbouring convention the gradients fit is named (h
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field, replace
+import re
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -48,17 +49,19 @@ import numpy as np
 from backproof.manual.checks import check_dtype, check_int, check_real, check_seed, describe_value
 from backproof.manual.losses import REDUCTIONS, Loss
 from backproof.manual.network import Gradients, Network
-
 from backproof.reference.autograd import autograd_gradients, gradient_magnitudes
-from .calling import Raised, Result, fitting, run, shape_hint, shapes_fit, user_frame
 from backproof.reference.compare import checks_nothing, judge, structural_problem
-from .diagnosis import diagnose
-from .models import Model, layout_from_shapes, recognize_model
-from backproof.reference.records import (UNKNOWN_FUNCTION_BOUND, UserActivation, UserLoss, loss_record, resolve_activations,
-                      resolve_loss)
-from .report import STATUSES, BackpropMismatch, Counterexample, Report, Wrong  # noqa: F401 (STATUSES: the public name)
-from .shrink import fill_case, probe_structure, shrink
+from backproof.reference.records import (UNKNOWN_FUNCTION_BOUND, UserActivation, UserLoss, loss_record,
+                                         resolve_activations, resolve_loss)
 from backproof.reference.strategies import Case, Limits, RandomChooser, draw_structure, widened
+from backproof.reference.tolerances import rtol_exact
+
+from .calling import Raised, run, shape_hint
+from .diagnosis import diagnose
+from .models import Model
+from .recognise import counterexample_of, problem_report, recognise
+from .report import STATUSES, BackpropMismatch, Counterexample, Report, Wrong  # noqa: F401 (STATUSES: the public name)
+from .shrink import fill_case, shrink
 from .styles import BIASES, LAYOUTS, TARGETS, WEIGHT_SHAPES, Layout, Returns, Unrecognized
 
 
@@ -68,18 +71,19 @@ def check_backprop(backprop: Callable, *, activation="sigmoid", output=None, los
                    targets: str | None = None, l2: float = 0.0, l2_biases: bool = False,
                    layout: str | None = None, weight_shape: str | None = None, bias: str | None = None,
                    params: str = "lists", per_example: bool | None = None, returns: Returns | None = None,
-                   method: str | None = None, dtype="float64",
+                   method: str | None = None, method_kwargs: dict | None = None, init_kwargs: dict | None = None,
+                   dtype="float64",
                    depth: tuple[int, int] = Limits.depth, width: tuple[int, int] = Limits.width,
                    batch: tuple[int, int] = Limits.batch, input_scale: float = Limits.input_scale,
                    max_z: float = Limits.max_z, max_examples: int = 200, seed: int | None = None) -> Report:
     """Check `backprop` on up to `max_examples` generated networks; return a Report (`.ok`, `.status`,
     `str()`, `.counterexample`). See the module docstring for what `backprop` may be."""
     spec = _Spec.build(backprop, activation, output, loss, reduction, targets, l2, l2_biases, layout, weight_shape,
-                       bias, params, per_example, returns, method, dtype)
+                       bias, params, per_example, returns, method, dtype, method_kwargs, init_kwargs)
     limits = Limits(depth, width, batch, input_scale, max_z)
     max_examples = check_int("max_examples", max_examples, low=1)
     seed = int(np.random.SeedSequence().entropy % 2 ** 32) if check_seed("seed", seed) is None else int(seed)
-    failure = spec.probe(limits, seed)
+    failure = recognise(spec, limits, seed)
     settings = spec.settings(limits)
     if failure is not None:
         small = shrink(spec, spec.probe_case[0], spec.probe_case[1], limits, failure)
@@ -128,12 +132,14 @@ class _Spec:
     l2: float
     l2_biases: bool
     layout: Layout
-    stated_layout: bool
+    stated: dict                   # the layout's fields the caller stated: each fixes only itself
     params: str
     per_example: bool | None
     returns: Returns | None
     method: str | None
     dtype: str
+    method_kwargs: dict = field(default_factory=dict)
+    init_kwargs: dict = field(default_factory=dict)
     model: Model | None = None
     float64_logic: bool = False
     probe_case: tuple = ()         # (structure, value seed) of the probe network
@@ -142,7 +148,7 @@ class _Spec:
 
     @classmethod
     def build(cls, backprop, activation, output, loss, reduction, targets, l2, l2_biases, layout, weight_shape,
-              bias, params, per_example, returns, method, dtype) -> "_Spec":
+              bias, params, per_example, returns, method, dtype, method_kwargs=None, init_kwargs=None) -> "_Spec":
         if not callable(backprop):
             raise TypeError(f"backprop: expected a function backprop(weights, biases, x, y) or a model class, "
                             f"got {describe_value(backprop)}")
@@ -167,23 +173,30 @@ class _Spec:
             raise TypeError(f"per_example: expected True, False or None (recognised), got {per_example!r}")
         if method is not None and not model:
             raise ValueError("method: only a model class has methods to call; a function is called itself")
+        for name, value in (("method_kwargs", method_kwargs), ("init_kwargs", init_kwargs)):
+            if value is not None and not (isinstance(value, dict) and all(isinstance(k, str) for k in value)):
+                raise TypeError(f"{name}: expected a dict of keyword arguments, got {describe_value(value)}")
+        if init_kwargs and not model:
+            raise ValueError("init_kwargs: only a model class is constructed; a function is called itself")
         loss = resolve_loss(loss)
         acts, fixed = resolve_activations(activation, output)
         target_domain = loss_record(loss).targets
-        if targets is not None and target_domain != "simplex":
-            raise ValueError(f"targets: {loss.name}'s targets are {target_domain} values, not classes; "
-                             "targets= applies to softmax_ce")
-        targets = targets or ("one-hot" if target_domain == "simplex" else "one-hot")
+        if targets in ("one-hot", "soft") and target_domain != "simplex":
+            raise ValueError(f"targets: {loss.name}'s targets are {target_domain} values, not distributions; "
+                             "targets='one-hot' or 'soft' applies to a loss on a simplex (softmax_ce); "
+                             "targets='labels' to any loss (the code turns class indices into one-hot rows)")
+        targets = targets or "one-hot"
         if layout == "vector" and per_example is False:
             raise ValueError("layout: 'vector' is one example as 1-D arrays; it needs per_example=True (or None)")
         # the pairing of loss and output and softmax's place, as manual/ checks them (raises ValueError)
         Network([np.zeros((1, 1))] * len(acts), [np.zeros(1)] * len(acts), acts, loss=loss, reduction=reduction,
                 l2=l2, l2_biases=l2_biases)
         dtype = str(check_dtype("dtype", dtype))
-        stated = layout is not None or weight_shape is not None or bias is not None
+        stated = {k: v for k, v in (("layout", layout), ("weight_shape", weight_shape), ("bias", bias)) if v is not None}
         lay = Layout(layout or "rows", weight_shape or "out_in", bias or "separate", labels=targets == "labels")
         return cls(backprop, acts, fixed, loss, reduction, targets, float(check_real("l2", l2, low=0)), l2_biases,
-                   lay, stated, params, True if layout == "vector" else per_example, returns, method, dtype)
+                   lay, stated, params, True if layout == "vector" else per_example, returns, method, dtype,
+                   dict(method_kwargs or {}), dict(init_kwargs or {}))
 
     @property
     def choices(self) -> dict:
@@ -211,78 +224,6 @@ class _Spec:
             out["bound"] = UNKNOWN_FUNCTION_BOUND
         return out
 
-    # -- recognition, on a probe network whose shapes all differ
-
-    def probe(self, limits: Limits, seed: int) -> Counterexample | None:
-        """Recognise what was not stated, on a network whose widths and batch differ; a failure there
-        (the code raises, or returns something of no recognisable shape) is the report."""
-        structure = probe_structure(self, limits)
-        case = None
-        for s in range(50):
-            case = fill_case(structure, seed + s, limits, self)
-            if case is not None:
-                self.probe_case, self.probe_sizes = (structure, seed + s), case.net.sizes
-                break
-        if case is None:
-            raise ValueError("no probe network could be drawn off relu's kinks; widen the limits")
-        if inspect.isclass(self.backprop):
-            try:
-                self.model, weights, biases = recognize_model(self.backprop, case.net.sizes, self.method)
-            except Unrecognized as e:
-                return _problem(case, self, "model", str(e))
-            except Exception as exc:  # noqa: BLE001 - the user's constructor
-                return _problem(case, self, "model", f"building {self.backprop.__name__}({case.net.sizes}) raised "
-                                f"{type(exc).__name__}: {exc}", user_frame(exc))
-            if not self.stated_layout:
-                found = layout_from_shapes(weights, biases, case.net.sizes)
-                self.layout = replace(found, labels=self.layout.labels)
-                self.recognised.append(f"{self.backprop.__name__}: parameters as {self.model.params} "
-                                       f"({self.layout}), method {self.model.method}()")
-        attempts = [self.per_example] if self.per_example is not None else [False, True]
-        seen, fallback = None, None
-        for per_example in attempts:
-            if per_example is False and self.layout.layout == "vector":
-                continue
-            trial = replace(self, per_example=per_example)
-            try:
-                result = run(trial, case, np.dtype(self.dtype))
-            except Raised as e:
-                seen = seen or _problem(case, self, "backprop", e.message, e.where)
-                continue
-            except Unrecognized as e:
-                seen = seen or _problem(case, self, "returned", str(e))
-                continue
-            fits = result.returns is None or result.returns.fits and shapes_fit(result, self.layout, case)
-            if not fits:   # a batch that does not fit may be one example per call: try that first
-                fallback = fallback or (per_example, result)
-                continue
-            self._take(per_example, result, len(attempts) > 1, True)
-            break
-        else:
-            if fallback is None:
-                return seen
-            self._take(*fallback, False, False)
-        if self.dtype == "float32":   # does it take float64 too? then the logic is judged there
-            try:
-                run(self, case, np.dtype(np.float64))
-                self.float64_logic = True
-            except (Raised, Unrecognized):
-                self.recognised.append("did not take float64 arrays: the logic is judged in float32 only")
-        return None
-
-    def _take(self, per_example: bool, result: Result, recognised_per_example: bool, fits: bool) -> None:
-        self.per_example, self.returns = per_example, result.returns
-        if per_example and recognised_per_example:
-            self.recognised.append("called once per example (the batch did not fit)")
-        if result.returns is not None and result.returns.form != "attributes":
-            if fits:
-                self.recognised.append(f"returns {result.returns}")
-            else:
-                other = fitting(result, self)
-                self.recognised.append(f"returns taken as {result.returns}: " + (
-                    f"the shapes do not fit it; they fit {other}: leave `returns` out to have that recognised"
-                    if other else "no convention fits the shapes"))
-
     def layout_sizes(self, weights: list) -> list:
         """The widths [n_0, ..., n_L] of a network from the user's weights (to build a model of them)."""
         out_in = self.layout.weight_shape == "out_in"
@@ -295,76 +236,90 @@ class _Spec:
     def check(self, case: Case) -> Counterexample | str | None:
         """None when the backprop agrees with the oracles on `case`, "nothing checked" when every
         reference gradient is exactly zero (and the backprop's are too), else the Counterexample."""
-        found = self._check_in(case, np.dtype(self.dtype))
+        found = self.check_in(case, np.dtype(self.dtype))
         if found is None and self.float64_logic:
-            found = self._check_in(widened(case), np.dtype(np.float64))
+            found = self.check_in(widened(case), np.dtype(np.float64))
             if isinstance(found, Counterexample):
                 found.run_in, found.dtype = "float64", "float32"
         return found
 
-    def _check_in(self, case: Case, dtype: np.dtype):
+    def check_in(self, case: Case, dtype: np.dtype):
         net, x, y = case.net, case.x, case.y
         try:
             result = run(self, case, dtype)
         except Raised as e:
-            return _problem(case, self, "backprop", e.message, e.where)
+            return problem_report(case, self, "backprop", e.message, e.where)
         except Unrecognized as e:
-            return _problem(case, self, "returned", str(e))
+            return problem_report(case, self, "returned", str(e))
         weights_shapes, biases_shapes = self.layout.shapes(net.sizes)
         for name, got, shapes in (("dweights", result.dweights, weights_shapes), ("dbiases", result.dbiases, biases_shapes)):
             if len(got) != len(shapes):
                 empty = f" (empty: bias={self.layout.bias!r})" if not shapes else ""
-                return _problem(case, self, name, f"expected a list of {len(shapes)} arrays{empty}, got {describe_value(got)}",
+                return problem_report(case, self, name, f"expected a list of {len(shapes)} arrays{empty}, got {describe_value(got)}",
                                 kind="shape")
             for i, (g, shape) in enumerate(zip(got, shapes)):
                 problem = structural_problem(g, tuple(shape), dtype)
                 if problem:
                     hint = shape_hint(g, shape, name, i, weights_shapes, biases_shapes, len(x))
                     kind = next(k for k in ("shape", "dtype", "non-finite", "array") if k in problem)
-                    return _problem(case, self, f"{name}[{i}]", problem + hint, kind=kind)
+                    return problem_report(case, self, f"{name}[{i}]", problem + hint, kind=kind)
         dW, db = self.layout.to_canonical(result.dweights, result.dbiases, net.sizes)
         reference = autograd_gradients(net, x, y)
         quantities = ("dW", "db") if self.layout.bias != "none" else ("dW",)
         if checks_nothing(reference, dW, db, quantities):
             return "nothing checked"
         magnitudes = gradient_magnitudes(net, x, y, reference)
+        if result.step_error is not None:   # read from a step: its own rounding is part of the bound
+            magnitudes = self._with_step_error(net, len(x), magnitudes, result.step_error)
         verdict = judge(net, x, y, Gradients(None, [], dW, db), quantities=quantities, reference=reference,
                         magnitudes=magnitudes)
         if verdict.ok:
             return None
         return self._wrong(case, verdict.mismatches, dW, db, magnitudes, quantities)
 
+    def own_name(self, name: str) -> str:
+        """A gradient's name in the code's own terms where the code names its parameters: "dW1" for a
+        model's .W1 or params["W1"], "d(layers[0].weights)"; else as the harness calls it,
+        "dweights[0]" (the i-th of the weights list the function was given)."""
+        found = re.fullmatch(r"d(weights|biases)\[(\d+)\](.*)", name)
+        if found is None:
+            return name
+        i, which = int(found.group(2)), 0 if found.group(1) == "weights" else 1
+        if self.model is not None:
+            names = self.model.names_of(i + 1)
+        elif self.params == "dict":
+            names = [(f"W{k}", f"b{k}") for k in range(1, i + 2)]
+        else:
+            return name
+        own = names[i][which]
+        simple = re.fullmatch(r"[A-Za-z_]\w*(\[\d+\])?", own)
+        return ("d" + own if simple else f"d({own})") + found.group(3)
+
+    def _with_step_error(self, net, batch: int, magnitudes: Gradients, error: tuple) -> Gradients:
+        """The entries' bounds, each raised by the error of reading its gradient from a step over
+        the dtype's rtol, so that the allowed difference (rtol · bound) grows by that error exactly."""
+        rtol = rtol_exact(net.dtype, net.sizes, batch)
+        ew, eb = self.layout.to_canonical(*error, net.sizes)
+        return Gradients(magnitudes.cost, magnitudes.delta, [m + e / rtol for m, e in zip(magnitudes.dW, ew)],
+                         [m + e / rtol for m, e in zip(magnitudes.db, eb)])
+
     def _wrong(self, case: Case, mismatches: list, dW, db, magnitudes, quantities) -> Counterexample:
         values = [m for m in mismatches if not m.problem]
         if len(values) < len(mismatches):
             m = next(m for m in mismatches if m.problem)
-            return _problem(case, self, self.layout.name_of(m.quantity, m.layer, None, case.net.sizes)[0], m.problem)
+            return problem_report(case, self, self.own_name(self.layout.name_of(m.quantity, m.layer, None, case.net.sizes)[0]),
+                            m.problem)
         values.sort(key=lambda m: (-m.layer, m.quantity))      # nearest the output first
         wrong: dict[str, Wrong] = {}       # one per tensor of the user's (dW and db of a layer may be one)
         for m in values:
             name, index = self.layout.name_of(m.quantity, m.layer, m.index, case.net.sizes)
+            name = self.own_name(name)
             if name not in wrong or m.error > wrong[name].error:
                 wrong[name] = Wrong(name, index, m.got, m.expected, m.error, m.allowed)
         wrong = list(wrong.values())
         found = diagnose(case.net, case.x, case.y, dW, db, magnitudes, quantities,
                          tensors=[(m.quantity, m.layer) for m in values])
-        ce = _counterexample(case, self)
+        ce = counterexample_of(case, self)
         ce.wrong, ce.oracle, ce.parameter = wrong, values[0].decided_by or values[0].oracle, wrong[0].parameter
         ce.diagnosis, ce.kind = (found.message, found.key) if found else ("", "values")
         return ce
-
-
-def _problem(case: Case, spec: _Spec, parameter: str, problem: str, where: str = "", kind: str = "") -> Counterexample:
-    ce = _counterexample(case, spec)
-    ce.parameter, ce.problem, ce.raised_at = parameter, problem, where
-    ce.kind = kind or ("raised" if problem.startswith("raised") else parameter)
-    return ce
-
-
-def _counterexample(case: Case, spec: _Spec) -> Counterexample:
-    net = case.net
-    weights, biases = spec.layout.params(net.W, net.b)
-    x = spec.layout.data(case.x) if spec.layout.layout != "vector" else case.x[0]
-    y = spec.layout.targets(case.y) if spec.layout.layout != "vector" else spec.layout.targets(case.y[:1])
-    return Counterexample(net.sizes, [str(f) for f in net.activations], net.loss.name, net.reduction, len(case.x),
-                          str(net.dtype), l2=net.l2, weights=weights, biases=biases, x=x, y=y)

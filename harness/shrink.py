@@ -5,18 +5,27 @@ from __future__ import annotations
 import numpy as np
 from dataclasses import replace
 
-from backproof.reference.records import activation_record
-from .report import Counterexample
+from backproof.reference.records import activation_record, loss_record
 from backproof.reference.strategies import Case, Limits, NearKink, Structure, fill
+
+from .report import Counterexample
 
 SHRINK_SEEDS = 3              # value draws tried for each smaller network
 
 
 def fill_case(structure: Structure, value_seed: int, limits: Limits, spec) -> Case | None:
+    """The case of a structure and a value seed, or None where a bias-free relu layer lands on its kink.
+    With targets="labels" the targets are one-hot rows whatever the loss (the code is given their
+    class indices and makes the rows itself); drawn after the values, so those stay as they were."""
+    rng = np.random.default_rng(value_seed)
     try:
-        return fill(structure, np.random.default_rng(value_seed), limits, biases=spec.layout.bias != "none")
+        case = fill(structure, rng, limits, biases=spec.layout.bias != "none")
     except NearKink:
         return None
+    if spec.layout.labels and loss_record(case.net.loss).targets != "simplex":
+        n, k = case.y.shape
+        case.y = np.eye(k, dtype=case.y.dtype)[rng.integers(0, k, n)]
+    return case
 
 
 def probe_structure(spec, limits: Limits) -> Structure:

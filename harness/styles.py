@@ -118,18 +118,27 @@ class Returns:
     input_first: bool = True
     grouped: bool = False             # flat: dW1, dW2, ..., db1, db2, ... (else dW1, db1, dW2, ...)
     fits: bool = True                 # False: taken for its structure, the shapes did not tell
+    with_loss: bool = False           # (loss, gradients): a number first, then the gradients as above
 
     def __str__(self) -> str:
+        if self.with_loss:
+            return f"(loss, gradients), the gradients as {replace(self, with_loss=False)}"
         direction = "input layer first" if self.input_first else "output layer first"
         if self.form == "pair":
             return f"({'dweights, dbiases' if self.weights_first else 'dbiases, dweights'}), each list {direction}"
         if self.form == "flat":
             return ("dW1, dW2, ..., db1, db2, ..." if self.grouped else "dW1, db1, dW2, db2, ...") + f", {direction}"
+        if self.form == "step":
+            return "gradients applied in place, read from the step the harness drove"
         return f"a {self.form} of gradients" if self.form == "dict" else "gradients left as attributes of the model"
 
     def extract(self, result, n_layers: int, with_biases: bool) -> tuple[list, list]:
         """(dweights, dbiases), input layer first, from what the function returned; Unrecognized if
         it is not of this form."""
+        if self.with_loss:
+            if not (isinstance(result, (tuple, list)) and len(result) == 2 and is_number(result[0])):
+                raise Unrecognized(f"expected (loss, gradients), got {_describe(result)}")
+            result = result[1]
         if self.form == "pair":
             if not (isinstance(result, (tuple, list)) and len(result) == 2):
                 raise Unrecognized(f"expected a pair (dweights, dbiases), got {_describe(result)}")
@@ -154,7 +163,7 @@ class Returns:
             if not isinstance(result, dict):
                 raise Unrecognized(f"expected a dict of gradients, got {_describe(result)}")
             return from_dict(result, n_layers, with_biases, self.input_first)
-        raise Unrecognized("the gradients are read from the model's attributes")
+        raise Unrecognized("the gradients are read from the model's attributes or from its step")
 
     def _direct(self, items: list) -> list:
         return items if self.input_first else items[::-1]
@@ -164,6 +173,7 @@ CANDIDATES = (Returns("pair", True, True), Returns("pair", False, True), Returns
               Returns("pair", False, False), Returns("flat", grouped=False), Returns("flat", grouped=True),
               Returns("flat", input_first=False), Returns("flat", grouped=True, input_first=False),
               Returns("dict"))
+CANDIDATES += tuple(replace(c, with_loss=True) for c in CANDIDATES)
 KEY = re.compile(r"^(?:d|grad_?|nabla_?)?(w|weights?|b|bias(?:es)?)_?(\d+)$", re.IGNORECASE)
 
 
@@ -222,6 +232,13 @@ def recognize(result, layout: Layout, sizes: list, stated: Returns | None = None
             pass
     raise Unrecognized(f"expected dweights of shapes {weights} and dbiases of shapes {biases} ({layout}), "
                        f"got {seen}{hint}")
+
+
+def is_number(v) -> bool:
+    """A loss value: a Python or NumPy real number, or a 0-d array (never a bool)."""
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, np.ndarray) and v.ndim == 0
 
 
 def _shapes(arrays) -> list:

@@ -8,6 +8,7 @@ import pytest
 from backproof.manual import Network, leaky_relu, sgd
 from backproof.manual.activations import get_activation
 from backproof.manual.checks import check_int, check_real
+from names import KNOWN_ACTIVATIONS, UNKNOWN_ACTIVATION
 
 f64, f32 = np.float64, np.float32
 
@@ -70,9 +71,8 @@ CASES = [
      'sizes: expected a list of layer widths, got int'),
     ("float width", lambda: net(sizes=(2, 2.5, 1)), TypeError,
      'sizes[1]: expected an int >= 1, got float 2.5'),
-    ("unknown activation", lambda: net(activations="swish"), ValueError,
-     "activations[0]: unknown activation 'swish'; expected one of ['identity', 'leaky_relu', 'relu', "
-     "'sigmoid', 'softmax', 'softplus', 'tanh']"),
+    ("unknown activation", lambda: net(activations=UNKNOWN_ACTIVATION), ValueError,
+     f"activations[0]: unknown activation {UNKNOWN_ACTIVATION!r}; expected one of {KNOWN_ACTIVATIONS}"),
     ("activations not a list", lambda: net(activations=3), TypeError,
      "activations: expected a name or a list of 2 names, got int"),
     ("W not a list", lambda: Network(np.zeros((3, 2)), [np.zeros(3)], "sigmoid", loss="mse", reduction="sum"),
@@ -86,9 +86,8 @@ CASES = [
      TypeError, "W[2]: expected dtype float64 to match the parameters, got float32"),
     ("activation not a name", lambda: net(activations=[3, "sigmoid"]), TypeError,
      "activations[0]: expected an activation name or Activation, got int"),
-    ("get_activation by itself", lambda: get_activation("swish"), ValueError,
-     "activation: unknown activation 'swish'; expected one of ['identity', 'leaky_relu', 'relu', 'sigmoid', "
-     "'softmax', 'softplus', 'tanh']"),
+    ("get_activation by itself", lambda: get_activation(UNKNOWN_ACTIVATION), ValueError,
+     f"activation: unknown activation {UNKNOWN_ACTIVATION!r}; expected one of {KNOWN_ACTIVATIONS}"),
     ("loss not a name", lambda: net(loss=2), TypeError, "loss: expected a loss name, got int"),
     ("W and b of other lengths", lambda: Network([np.zeros((3, 2))], [], "sigmoid", loss="mse", reduction="sum"),
      ValueError, "W, b: expected one weight and one bias per layer (L >= 1), got 1 weights and 0 biases"),

@@ -9,6 +9,7 @@ import pytest
 
 from backproof.manual import Network, leaky_relu
 from backproof.harness import assert_backprop, check_backprop
+from names import UNKNOWN_ACTIVATION
 
 LAYOUTS = [(layout, shape, bias) for layout in ("rows", "columns") for shape in ("out_in", "in_out")
            for bias in ("separate", "augmented", "augmented_first", "none")] + \
@@ -168,9 +169,11 @@ def test_an_exception_is_located_in_the_users_code():
     (lambda: check_backprop(nielsen_style, layout="cols"), ValueError, "layout: expected one of"),
     (lambda: check_backprop(nielsen_style, weight_shape="oi"), ValueError, "weight_shape"),
     (lambda: check_backprop(nielsen_style, bias="folded"), ValueError, "bias: expected one of"),
-    (lambda: check_backprop(nielsen_style, activation="swish"), ValueError, "activation: unknown activation 'swish'"),
-    (lambda: check_backprop(nielsen_style, output="swish"), ValueError, "output: unknown activation 'swish'"),
-    (lambda: check_backprop(nielsen_style, targets="labels"), ValueError, "targets: half_sse's targets are real"),
+    (lambda: check_backprop(nielsen_style, activation=UNKNOWN_ACTIVATION), ValueError,
+     f"activation: unknown activation {UNKNOWN_ACTIVATION!r}"),
+    (lambda: check_backprop(nielsen_style, output=UNKNOWN_ACTIVATION), ValueError,
+     f"output: unknown activation {UNKNOWN_ACTIVATION!r}"),
+    (lambda: check_backprop(nielsen_style, targets="soft"), ValueError, "targets: half_sse's targets are real"),
     (lambda: check_backprop(nielsen_style, activation=["tanh", "sigmoid"], output="sigmoid"), ValueError,
      "output: with one activation per layer"),
     (lambda: check_backprop(nielsen_style, layout="vector", per_example=False), ValueError, "layout: 'vector'"),

@@ -15,18 +15,10 @@ from backproof.manual.network import Gradients
 from backproof.reference import records
 from backproof.reference.compare import ORACLES, check_case, manual_backward
 from backproof.harness import check_backprop
-from backproof.reference.strategies import Limits, draw_structure, random_case, RandomChooser
+from backproof.reference.strategies import Limits, RandomChooser, draw_structure, random_case
+from names import unused_name
 
 SEEDS = range(40)
-
-
-def unused_name(stem: str, *tables) -> str:
-    """`stem`, or `stem_2`, `stem_3`, ...: the first that no table holds."""
-    name, k = stem, 1
-    while any(name in t for t in tables):
-        k += 1
-        name = f"{stem}_{k}"
-    return name
 
 
 # manual/'s side, written by hand: swish and a log-cosh loss
