@@ -51,6 +51,30 @@ def main(argv: list[str] | None = None) -> int:
     ders.add_argument("--json", action="store_true", help="print JSON instead of the report")
     ders.add_argument("--html", metavar="DIR", help="also write each document as an HTML page with its "
                                                    "verdicts, and an index.html, into DIR")
+    cc = sub.add_parser("check-code", help="check the backprop in your .py file or notebook",
+                        description="Load a .py file (its top level, not its __main__ block) or a Jupyter "
+                                    "notebook's code cells, find its backprop (a function named like "
+                                    "backprop, or a class with a backprop/backward/loss/train method) and check "
+                                    "it on generated networks against the oracles, recognising its layout, "
+                                    "weight and bias shapes, return style and dtype. Exit status 0 when it "
+                                    "agrees, 1 when it is wrong, 2 when the file cannot be loaded.")
+    cc.add_argument("path", metavar="PATH", help="a .py file or a .ipynb notebook")
+    cc.add_argument("--name", help="the function or class to check (default: found by its name or methods)")
+    cc.add_argument("--activation", default="sigmoid", help="every layer's, or the hidden layers' with --output "
+                                                            "(default sigmoid)")
+    cc.add_argument("--output", help="the output layer's activation")
+    cc.add_argument("--loss", default="half_sse", help="half_sse (default), sse, mse, bce or softmax_ce")
+    cc.add_argument("--reduction", default="sum", choices=["sum", "mean"], help="over the batch (default sum)")
+    cc.add_argument("--targets", choices=["one-hot", "soft", "labels"], help="labels: y as class indices")
+    cc.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    cc.add_argument("--layout", choices=["rows", "columns", "vector"], help="state it (default: recognised)")
+    cc.add_argument("--weight-shape", choices=["out_in", "in_out"], help="state it (default: recognised)")
+    cc.add_argument("--bias", choices=["separate", "row", "augmented", "augmented_first", "none"],
+                    help="state it (default: recognised among separate and row)")
+    cc.add_argument("--max-examples", type=_positive_int, default=100, help="networks to check (default 100)")
+    cc.add_argument("--seed", type=_nonneg_int, default=0, help="seed of the networks (default 0)")
+    cc.add_argument("--timeout", type=_positive_float, default=30.0,
+                    help="seconds the file's top level may run when loaded (default 30)")
     ex = sub.add_parser("example", help="source 003's worked example, every number to 9 digits",
                         description="The 2-2-2 step-by-step example source 003 follows (Mazur's inputs, "
                                     "weights, biases, targets, learning rate 0.5), computed with BP1-BP4: "
@@ -125,6 +149,9 @@ def _run(args) -> int:
     if args.command == "derivations":
         from .derivations import run_derivations
         return run_derivations(args)
+    if args.command == "check-code":
+        from .check_code import run_check_code
+        return run_check_code(args)
     if args.command in ("example", "train", "descent", "surface", "source"):
         from . import demos
         return getattr(demos, f"run_{args.command}")(args)
