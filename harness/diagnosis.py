@@ -65,6 +65,9 @@ def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quan
             if reference.delta[l - 1].shape[0] == reference.delta[l - 1].shape[1] and equal(replace(reference, db=wrong_axis)):
                 return Diagnosis("bias axis", f"db[{l}] is delta summed over the layer's units (axis 1); "
                                               "∂C/∂b[l] sums delta over the examples (axis 0)")
+    found = _l2_factor(net, x, y, given, reference, equal, quantities)
+    if found is not None:
+        return found
     for key, message, kwargs in _variants(net):
         try:
             alt = variant_gradients(net, x, y, **kwargs)
@@ -73,6 +76,32 @@ def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quan
         if equal(alt):
             return Diagnosis(key, message)
     return None
+
+
+def _l2_factor(net: Network, x, y, given: dict, reference: Gradients, equal, quantities) -> Diagnosis | None:
+    """With an L2 term: the biases right (or not regularised) and every dW[l] off by the same multiple
+    of λ·W[l] — the term's derivative taken with another factor (reg·‖W‖² gives 2·reg·W), or left
+    out (c = 0)."""
+    if not net.l2:
+        return None
+    plain = variant_gradients(net, x, y, l2=0.0)
+    term = [net.l2 * np.asarray(Wl, np.float64) for Wl in net.W]
+    big = [np.abs(t) > 1e-3 * np.abs(t).max() for t in term]
+    ratios = np.concatenate([((np.asarray(g, np.float64) - p) / np.where(m, t, 1))[m]
+                             for g, p, t, m in zip(given["dW"], plain.dW, term, big)])
+    if not ratios.size:
+        return None
+    c = float(np.median(ratios))
+    if abs(c - 1) < 1e-6 or not np.isfinite(c):
+        return None
+    alt = replace(reference, dW=[p + c * t for p, t in zip(plain.dW, term)])
+    if not equal(alt):
+        return None
+    if abs(c) < 1e-9:
+        return Diagnosis("l2 missing", "the L2 term's gradient is missing from every ∂C/∂W: (λ/2)·‖W‖² adds λ·W; "
+                                       "the biases are right")
+    return Diagnosis("l2 factor", f"the L2 term's gradient is {c:.6g}× λ·W in every ∂C/∂W (the rest, and the "
+                                  f"biases, are right): (λ/2)·‖W‖² adds λ·W{' (reg·‖W‖² adds 2·reg·W: state l2=2·reg)' if abs(c - 2) < 1e-6 or abs(c - 0.5) < 1e-6 else ''}")
 
 
 def _scaled(g: Gradients, c: float) -> Gradients:
@@ -163,6 +192,10 @@ def _variants(net: Network) -> list[tuple[str, str, dict]]:
     if record.elementwise and unfused:
         out.append(("output f' at a", "the output layer's f′ was evaluated at a = f(z) instead of at z",
                     {"output": "at_a"}))
+        if len(net.W) > 1:
+            out.append(("f' at a", "f′ was evaluated at a = f(z) instead of at z in every layer (one helper like "
+                                   "σ(1 − σ) given σ(z) where it expects z, or the other way round?)",
+                        {"output": "at_a", "hidden": "at_a"}))
     return out
 
 
@@ -194,7 +227,7 @@ class _Activation(torch.autograd.Function):
 
 
 def variant_gradients(net: Network, x, y, *, loss: str | None = None, reduction: str | None = None,
-                      output: str = "normal", hidden: str = "normal") -> Gradients:
+                      output: str = "normal", hidden: str = "normal", l2: float | None = None) -> Gradients:
     """The network's gradients with another loss or reduction, or with its activations' backward
     changed (see _Activation), computed by torch in float64."""
     loss_obj = get_loss(loss) if loss else net.loss
@@ -217,8 +250,9 @@ def variant_gradients(net: Network, x, y, *, loss: str | None = None, reduction:
     else:
         per_example = torch_per_example_loss(loss_obj, zs[-1], a, yt)
     cost = reduce(per_example, reduction)
-    if net.l2:
-        cost = cost + net.l2 / 2 * sum((p * p).sum() for p in W + (b if net.l2_biases else []))
+    l2 = net.l2 if l2 is None else l2
+    if l2:
+        cost = cost + l2 / 2 * sum((p * p).sum() for p in W + (b if net.l2_biases else []))
     cost.backward()
     numpy = lambda t: t.detach().numpy()  # noqa: E731
     return Gradients(np.float64(cost.item()), [numpy(z.grad) for z in zs], [numpy(w.grad) for w in W],

@@ -12,8 +12,9 @@ drift). Each is a fenced block of README.md, found by its first line:
   machine, compared whole).
 
 The derivations total line is compared in tests/test_readme.py with the shipped documents' own.
-docs/tutorial.md's printed outputs (a text block right after a Python block) are rewritten too, by
-running its Python blocks in order; tests/test_tutorial.py runs them and compares.
+docs/tutorial.md's printed outputs (a text block right after a Python block, and a text block that
+starts with `$ backproof ...`) are rewritten too, by running its Python blocks in order and each
+command; tests/test_tutorial.py runs them and compares.
 """
 from __future__ import annotations
 
@@ -73,9 +74,28 @@ def fail_example() -> str:
     return "\n".join(block)
 
 
+CHECK_CODE = "$ backproof check-code docs/examples/my_net.py"
+
+
+def command_block(command_line: str) -> str:
+    """`$ backproof ARGS` and what it prints now (run in the repository root)."""
+    import shlex
+    from backproof.cli.main import main
+    argv = shlex.split(command_line)[2:]
+    out = io.StringIO()
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        with redirect_stdout(out):
+            main(argv)
+    finally:
+        os.chdir(here)
+    return command_line + "\n" + out.getvalue().rstrip("\n")
+
+
 def blocks() -> dict:
     """{the first characters of a README block: its text now}."""
-    return {"┏": check_table(), "FAIL derivations/backprop.md": fail_example()}
+    return {"┏": check_table(), "FAIL derivations/backprop.md": fail_example(), CHECK_CODE: command_block(CHECK_CODE)}
 
 
 def block(readme: str, start: str) -> re.Match:
@@ -109,7 +129,9 @@ def tutorial(text: str) -> str:
             exec(compile(code.group(2), str(TUTORIAL), "exec"), namespace)
         if after.group(1) == "text" and not text[code.end():after.start()].strip():
             edits.append((after.start(2), after.end(2), out.getvalue()))
-    for start, end, body in reversed(edits):
+    for m in re.finditer(r"```text\n(\$ backproof [^\n]*)\n.*?```", text, re.S):
+        edits.append((m.start(1), m.end(0) - 3, command_block(m.group(1)) + "\n"))
+    for start, end, body in sorted(edits, reverse=True):
         text = text[:start] + body + text[end:]
     return text
 

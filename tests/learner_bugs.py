@@ -21,7 +21,8 @@ def softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse", mean: bool = False):
+def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse", mean: bool = False,
+            l2: float = 0.0):
     def backprop(weights, biases, x, y):
         a, zs = [x], []
         for l, (W, b) in enumerate(zip(weights, biases)):
@@ -45,11 +46,13 @@ def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse"
             else:
                 delta = np.einsum("nij,ni->nj", out[:, :, None] * (np.eye(out.shape[1]) - out[:, None, :]), g)
         else:
-            delta = g if bug == "output f' omitted" else g * F[output][1](z)
+            delta = g if bug == "output f' omitted" else g * F[output][1](out if bug == "f' at a everywhere" else z)
         delta = delta / n
         dW, db = [None] * len(weights), [None] * len(weights)
         for l in range(len(weights) - 1, -1, -1):
             dW[l] = a[l].T @ delta if bug == "transposed dW" else delta.T @ a[l]
+            if l2:
+                dW[l] = dW[l] + (2 if bug == "l2 factor" else 1) * l2 * weights[l]
             db[l] = delta.sum(axis=1) if bug == "bias over the wrong axis" else delta.sum(axis=0)
             if l:
                 back = delta @ weights[l]
@@ -57,7 +60,7 @@ def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse"
                     delta = back
                 elif bug == "wrong layer's f'":
                     delta = back * F["tanh"][1](zs[l])      # z[l+1]'s, not z[l]'s
-                elif bug == "f' at a":
+                elif bug in ("f' at a", "f' at a everywhere"):
                     delta = back * F["tanh"][1](a[l])
                 else:
                     delta = back * F["tanh"][1](zs[l - 1])
@@ -81,6 +84,8 @@ BUGS = [
     ("softmax's Jacobian cut to its diagonal", "softmax diagonal", {"output": "softmax", "loss": "softmax_ce"},
      {"output": "softmax", "loss": "softmax_ce"}),
     ("the bias summed over the wrong axis", "bias over the wrong axis", {}, {}),
+    ("f′ taken at a instead of z in every layer", "f' at a everywhere", {}, {}),
+    ("the L2 term's gradient 2·λ·W (reg·‖W‖²) where (λ/2)·‖W‖² is stated", "l2 factor", {"l2": 0.1}, {"l2": 0.1}),
 ]
 
 

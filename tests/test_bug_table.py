@@ -19,7 +19,9 @@ def test_the_bug_table_is_measured():
                        ("the output layer's f′ missing", "output f' omitted"),
                        ("softmax's Jacobian cut to its diagonal", "softmax diagonal"),
                        ("the hidden layers' f′ missing", "hidden f' omitted"),
-                       ("BP2 with f′ taken at a instead of z", "hidden f' at a")):
+                       ("BP2 with f′ taken at a instead of z", "hidden f' at a"),
+                       ("f′ taken at a instead of z in every layer", "f' at a"),
+                       ("the L2 term's gradient 2·λ·W (reg·‖W‖²) where (λ/2)·‖W‖² is stated", "l2 factor")):
         assert by[what]["kind"] == kind, (what, by[what])
     assert "(the transpose" in by["∂C/∂W transposed (a_prev.T @ delta)"]["said"]
     assert "they fit (dbiases, dweights)" in by["(db, dW) returned where (dW, db) is stated"]["said"]

@@ -52,6 +52,12 @@ def test_the_readmes_fail_example_is_what_the_checker_prints():
     assert outputs.block(readme, "FAIL derivations/backprop.md").group(1) == outputs.fail_example()
 
 
+def test_the_readmes_check_code_example_is_what_the_command_prints():
+    outputs = _outputs()
+    readme = (ROOT / "README.md").read_text()
+    assert outputs.block(readme, outputs.CHECK_CODE).group(1) == outputs.command_block(outputs.CHECK_CODE)
+
+
 def test_the_readmes_check_table_is_what_the_command_prints_but_for_rounding():
     """Every column, row, size, activation, loss, dtype and result of the quoted table is what
     `backproof check --count 4` prints now; the error figures are rounding, machine by machine, so

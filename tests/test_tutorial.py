@@ -35,3 +35,15 @@ def test_the_tutorial_runs_and_prints_what_it_shows():
             assert out.getvalue() == shown, f"the tutorial shows:\n{shown}\nbut the code prints:\n{out.getvalue()}"
             checked += 1
     assert checked == 3
+
+
+def test_the_tutorials_commands_print_what_it_shows():
+    """Each `$ backproof ...` text block is what that command prints now."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("readme_outputs", TUTORIAL.parents[1] / "scripts" / "readme_outputs.py")
+    outputs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(outputs)
+    shown = re.findall(r"```text\n(\$ backproof [^\n]*)\n(.*?)```", TUTORIAL.read_text(), re.S)
+    assert shown, "the tutorial shows no command"
+    for command, text in shown:
+        assert command + "\n" + text.rstrip("\n") == outputs.command_block(command), command
