@@ -262,6 +262,9 @@ class _Spec:
                 if problem:
                     hint = shape_hint(g, shape, name, i, weights_shapes, biases_shapes, len(x))
                     kind = next(k for k in ("shape", "dtype", "non-finite", "array") if k in problem)
+                    if name == "dweights" and np.shape(g) == tuple(shape)[::-1]:
+                        kind = "transposed"   # the kind a square layer's transpose is diagnosed as: the
+                        # shrinker keeps a failure's kind, and must be free to reach square layers
                     return problem_report(case, self, f"{name}[{i}]", problem + hint, kind=kind)
         dW, db = self.layout.to_canonical(result.dweights, result.dbiases, net.sizes)
         reference = autograd_gradients(net, x, y)

@@ -52,6 +52,12 @@ def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quan
     for factor, key, message in _factors(net, len(x)):
         if equal(_scaled(reference, factor), factor):
             return Diagnosis(key, message)
+    square = [l for q, l in tensors or () if q == "dW" and reference.dW[l - 1].shape[0] == reference.dW[l - 1].shape[1]]
+    if len(square) > 1:   # every square ∂C/∂W transposed: one mistake, made in each layer
+        alt = replace(reference, dW=[d.T if k + 1 in square else d for k, d in enumerate(reference.dW)])
+        if equal(alt):
+            return Diagnosis("transposed", f"dW[{', '.join(map(str, sorted(square)))}] are transposed: ∂C/∂W[l] has "
+                                           "W[l]'s shape (n_l, n_(l-1)), delta.T @ a_prev, not a_prev.T @ delta")
     for q, l in tensors or ():
         if q == "dW" and reference.dW[l - 1].shape[0] == reference.dW[l - 1].shape[1]:
             alt = replace(reference, dW=[d.T if k == l - 1 else d for k, d in enumerate(reference.dW)])

@@ -35,9 +35,31 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def reports():
-    """The shipped derivation documents, checked once per test session: {file name: DocReport}."""
+def reports(tmp_path_factory):
+    """The shipped derivation documents, checked once per test run: {file name: DocReport}.
+
+    Under pytest-xdist every worker asks for them; the first checks them into a cache folder shared
+    by the run's workers (the checker's own cache, checker/cache.py, keyed by content), under a
+    lock, and the others read the reports back instead of checking again."""
+    import fcntl
+
     from backproof.checker.run import check_documents
     docs = sorted(p for p in (Path(__file__).resolve().parents[1] / "derivations").glob("*.md")
                   if p.name != "README.md")
-    return {p.name: r for p, r in zip(docs, check_documents(docs))}
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent            # the run's folder, above each worker's own
+    saved = {k: os.environ.get(k) for k in ("BACKPROOF_NO_CACHE", "BACKPROOF_CACHE_DIR")}
+    os.environ.pop("BACKPROOF_NO_CACHE", None)
+    os.environ["BACKPROOF_CACHE_DIR"] = str(shared / "derivations-cache")
+    try:
+        with open(shared / "derivations-cache.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            checked = check_documents(docs, cache=True)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return {p.name: r for p, r in zip(docs, checked)}

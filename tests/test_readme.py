@@ -11,7 +11,7 @@ def commands(text: str) -> list[str]:
 def test_readme_has_exactly_two_setup_commands():
     found = commands((ROOT / "README.md").read_text())
     assert len(found) == 2, found
-    assert found[0].endswith("&& backproof") and found[1].endswith("&& pytest"), found
+    assert found[0].endswith("&& backproof") and found[1].endswith("&& pytest -n auto"), found
 
 
 def test_ci_runs_the_readme_test_command():
