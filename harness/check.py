@@ -140,6 +140,7 @@ class _Spec:
     dtype: str
     method_kwargs: dict = field(default_factory=dict)
     init_kwargs: dict = field(default_factory=dict)
+    returned_keys: dict = field(default_factory=dict)   # the keys of gradients returned in a dict
     model: Model | None = None
     float64_logic: bool = False
     probe_case: tuple = ()         # (structure, value seed) of the probe network
@@ -281,13 +282,17 @@ class _Spec:
         return self._wrong(case, verdict.mismatches, dW, db, magnitudes, quantities)
 
     def own_name(self, name: str) -> str:
-        """A gradient's name in the code's own terms where the code names its parameters: "dW1" for a
-        model's .W1 or params["W1"], "d(layers[0].weights)"; else as the harness calls it,
+        """A gradient's name in the code's own terms where the code names it: the key it came back
+        under ("dW1", "grad_b2"), "dW1" for a model's .W1 or params["W1"], "d(layers[0].weights)";
+        else as the harness calls it,
         "dweights[0]" (the i-th of the weights list the function was given)."""
         found = re.fullmatch(r"d(weights|biases)\[(\d+)\](.*)", name)
         if found is None:
             return name
         i, which = int(found.group(2)), 0 if found.group(1) == "weights" else 1
+        key = self.returned_keys.get(("w" if which == 0 else "b", i))
+        if key is not None:          # returned in a dict: the dict's own key
+            return key + found.group(3)
         if self.model is not None:
             names = self.model.names_of(i + 1)
         elif self.params == "dict":

@@ -15,7 +15,7 @@ from .calling import Raised, Result, fitting, run, shapes_fit, user_frame
 from .models import STEP, layout_from_shapes, recognize_model
 from .report import Counterexample
 from .shrink import fill_case, probe_structure
-from .styles import LAYOUTS, WEIGHT_SHAPES, Layout, Unrecognized
+from .styles import KEY, LAYOUTS, WEIGHT_SHAPES, Layout, Unrecognized
 
 PROBED_BIASES = ("separate", "row")   # bias shapes tried when not stated (docs/harness.md)
 
@@ -128,6 +128,23 @@ def _float64_logic(spec, case: Case) -> None:
                                "the logic is judged in float32 only")
     return None
 
+def returned_keys(result: Result) -> dict:
+    """{("w" or "b", layer index from 0): the key} of gradients returned in a dict ({"dW1": ...}),
+    so that the report names each as the code does; {} for other forms."""
+    raw, returns = result.raw, result.returns
+    if returns is None or returns.form != "dict":
+        return {}
+    if returns.with_loss and isinstance(raw, (tuple, list)) and len(raw) == 2:
+        raw = raw[1]
+    found = {}
+    for key in raw if isinstance(raw, dict) else ():
+        m = KEY.match(str(key))
+        if m:
+            found[("w" if m.group(1).lower().startswith("w") else "b", int(m.group(2)))] = str(key)
+    base = min((k for _, k in found), default=0)
+    return {(kind, k - base): key for (kind, k), key in found.items()}
+
+
 def _take(spec, layout: Layout, per_example: bool, result: Result, recognised_per_example: bool,
           fits: bool) -> None:
     if layout != spec.layout or spec.model is not None:
@@ -135,6 +152,7 @@ def _take(spec, layout: Layout, per_example: bool, result: Result, recognised_pe
         if unstated:
             spec.recognised.append(", ".join(unstated))
     spec.layout, spec.per_example, spec.returns = layout, per_example, result.returns
+    spec.returned_keys = returned_keys(result)
     if per_example and recognised_per_example:
         spec.recognised.append("called once per example (the batch did not fit)")
     if result.returns is not None and result.returns.form == "step":

@@ -126,3 +126,12 @@ class Net:
 '''
     status, out, err = run(capsys, write(tmp_path, "net.py", "FACTOR = 1\n" + model), "--name", "Net")
     assert status == 0 and "checking class Net" in out and "in place" in out, out + err
+
+
+def test_json_says_the_same_as_data(tmp_path, capsys):
+    import json
+    path = write(tmp_path, "net.py", "FACTOR = 2\n" + BACKPROP)
+    status = main(["check-code", str(path), "--max-examples", "20", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 1 and data["ok"] is False and data["name"] == "backprop" and data["seed"] == 0
+    assert data["counterexample"]["kind"] == "factor 2" and "WRONG" in data["report"]

@@ -263,3 +263,13 @@ def test_a_two_layer_class_with_loss_and_grads_and_regularisation(seed):
                             max_examples=N, seed=seed)
     assert report.ok, str(report)
     assert "(loss, gradients)" in str(report)
+
+
+def test_gradients_returned_in_a_dict_are_named_by_its_keys():
+    def keyed(W, b, x, y):
+        dW, db = in_out(W, b, x, y)
+        dW[-1] = dW[-1] * 2
+        return {**{f"grad_W{i}": g for i, g in enumerate(dW)}, **{f"grad_b{i}": g for i, g in enumerate(db)}}
+    report = check_backprop(keyed, max_examples=N, seed=0)
+    L = len(report.counterexample.sizes) - 1
+    assert not report.ok and f"grad_W{L - 1} at" in str(report), str(report)

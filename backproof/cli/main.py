@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     cc.add_argument("--seed", type=_nonneg_int, default=0, help="seed of the networks (default 0)")
     cc.add_argument("--timeout", type=_positive_float, default=30.0,
                     help="seconds the file's top level may run when loaded (default 30)")
+    cc.add_argument("--json", action="store_true", help="print JSON instead of the report")
     ex = sub.add_parser("example", help="source 003's worked example, every number to 9 digits",
                         description="The 2-2-2 step-by-step example source 003 follows (Mazur's inputs, "
                                     "weights, biases, targets, learning rate 0.5), computed with BP1-BP4: "
