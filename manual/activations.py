@@ -23,24 +23,18 @@ def _one(z: np.ndarray) -> np.ndarray:
     return np.ones_like(z)
 
 
-_SIGMOID_TAIL = -8.0
-
-
 def sigmoid(z):
-    """σ(z) = 1 / (1 + e^{-z}) = ½ (1 + tanh(z/2)).
+    """σ(z) = 1 / (1 + e^{-z}), worked in one array (no temporaries).
 
-    tanh never overflows and is one vectorised pass (absolute error ≈ eps). Below z = −8 the
-    sum 1 + tanh(z/2) cancels and would lose relative accuracy, so there σ(z) = e^z / (1 + e^z)
-    (e^z < e^{-8}: no overflow either).
+    Accurate to about one rounding wherever σ is a normal number: 1 + e^{-z} has no cancellation
+    (e^{-z} > 0), and a reciprocal rounds once. Below z ≈ −709 (−88 in float32) e^{-z} overflows to
+    inf and σ is 0, where the true value is below the dtype's smallest normal number.
     """
-    a = np.multiply(z, 0.5)  # one array, worked in place: no temporaries
-    np.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
-    tail = z < _SIGMOID_TAIL
-    if tail.any():
-        e = np.exp(z[tail])
-        a[tail] = e / (1 + e)
+    a = np.negative(z)
+    with np.errstate(over="ignore"):
+        np.exp(a, out=a)
+    a += 1
+    np.reciprocal(a, out=a)
     return a
 
 

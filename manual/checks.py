@@ -37,12 +37,24 @@ def check_float_array(name: str, arr, shape: tuple, dtype=None) -> np.ndarray:
 
 def check_finite_result(name: str, arr) -> None:
     """A value the passes computed must be finite: FloatingPointError naming it and the first bad entry
-    (an overflow from inputs, weights or a learning rate too large for the dtype), not NumPy's warning."""
-    if not np.isfinite(arr).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0]) if np.ndim(arr) else ()
+    (an overflow from inputs, weights or a learning rate too large for the dtype), not NumPy's warning.
+
+    On a large array the test is one sum first: inf and nan propagate through any sum, so a finite
+    sum means every entry is finite (no temporary array); only a sum that is not finite (a bad entry,
+    or finite entries whose sum overflows) is looked at entry by entry."""
+    a = np.asarray(arr)
+    if a.size > FAST_FINITE and a.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(a.sum()):
+                return
+    if not np.isfinite(a).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0]) if a.ndim else ()
         at = f" at index {bad}" if bad else ""
-        raise FloatingPointError(f"{name}: not finite ({np.asarray(arr)[bad]}{at}); the inputs, weights or "
-                                 f"learning rate are too large for {np.asarray(arr).dtype}")
+        raise FloatingPointError(f"{name}: not finite ({a[bad]}{at}); the inputs, weights or "
+                                 f"learning rate are too large for {a.dtype}")
+
+
+FAST_FINITE = 4096   # entries above which the sum is tried first
 
 
 def check_int(name: str, value, *, low: int | None = None, high: int | None = None) -> int:

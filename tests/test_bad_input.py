@@ -397,3 +397,23 @@ def test_seeds_and_dtypes_are_checked_by_name(call, exc, message):
     with pytest.raises(exc) as raised:
         call()
     assert str(raised.value) == message
+
+
+def test_a_large_array_is_tested_entry_by_entry_only_when_its_sum_is_not_finite():
+    """The fast test (one sum) must never pass a bad entry, and a finite array whose sum overflows
+    must still pass."""
+    from backproof.manual.checks import FAST_FINITE, check_finite_result
+    for dtype in (np.float64, np.float32):
+        big = np.ones(FAST_FINITE + 1, dtype)
+        check_finite_result("x", big)
+        for bad in (np.nan, np.inf, -np.inf):
+            wrong = big.copy()
+            wrong[FAST_FINITE // 2] = bad
+            with pytest.raises(FloatingPointError, match=r"x: not finite"):
+                check_finite_result("x", wrong)
+        both = big.copy()
+        both[1], both[2] = np.inf, -np.inf            # their sum is nan: still caught
+        with pytest.raises(FloatingPointError, match=r"at index \(1,\)"):
+            check_finite_result("x", both)
+        huge = np.full(FAST_FINITE + 1, np.finfo(dtype).max / 2, dtype)   # finite, the sum overflows
+        check_finite_result("x", huge)
