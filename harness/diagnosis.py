@@ -74,6 +74,7 @@ def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quan
     found = _l2_factor(net, x, y, given, reference, equal, quantities)
     if found is not None:
         return found
+    tried = []
     for key, message, kwargs in _variants(net):
         try:
             alt = variant_gradients(net, x, y, **kwargs)
@@ -81,6 +82,31 @@ def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quan
             continue
         if equal(alt):
             return Diagnosis(key, message)
+        tried.append((key, message, kwargs, alt))
+    return _two_mistakes(net, x, y, tried, equal)
+
+
+def _two_mistakes(net: Network, x, y, tried: list, equal) -> Diagnosis | None:
+    """Two mistakes at once, each named: two neighbours that change different things (the output's
+    derivative and the hidden layers', a loss and a derivative), or one of them scaled by a factor
+    (the ½ dropped as well). Tried only where no single neighbour fits."""
+    for i, (k1, m1, kw1, _) in enumerate(tried):
+        for k2, m2, kw2, _ in tried[i + 1:]:
+            if set(kw1) & set(kw2):
+                continue
+            try:
+                alt = variant_gradients(net, x, y, **kw1, **kw2)
+            except ValueError:
+                continue
+            if equal(alt):
+                return Diagnosis(f"{k1} + {k2}", f"two mistakes: {m1}; and {m2}")
+    for factor, fkey, fmessage in _factors(net, len(x)):
+        for key, message, kwargs, alt in tried:
+            if "loss" in kwargs or "reduction" in kwargs:
+                continue      # a loss or reduction and a factor: the factors name those already
+            if equal(_scaled(alt, factor), factor):
+                return Diagnosis(f"{key} + {fkey}", f"two mistakes: {message}; and, on top of it, "
+                                                    f"{fmessage[0].lower()}{fmessage[1:]}")
     return None
 
 

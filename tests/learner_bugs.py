@@ -33,7 +33,7 @@ def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse"
         n = len(x) if mean and bug != "sum where mean" else 1
         r = (y - out) if bug == "sign" else (out - y)
         if loss == "half_sse":
-            g = (2 if bug == "factor 2" else 1) * r
+            g = (2 if bug in ("factor 2", "two: factor 2, hidden f' omitted") else 1) * r
         elif loss == "mse":
             g = 2 * r / (1 if bug == "factor n_L" else out.shape[1])
         else:          # softmax_ce, with a softmax output
@@ -46,7 +46,8 @@ def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse"
             else:
                 delta = np.einsum("nij,ni->nj", out[:, :, None] * (np.eye(out.shape[1]) - out[:, None, :]), g)
         else:
-            delta = g if bug == "output f' omitted" else g * F[output][1](out if bug == "f' at a everywhere" else z)
+            omitted = bug in ("output f' omitted", "two: output f' omitted, hidden f' at a")
+            delta = g if omitted else g * F[output][1](out if bug == "f' at a everywhere" else z)
         delta = delta / n
         dW, db = [None] * len(weights), [None] * len(weights)
         for l in range(len(weights) - 1, -1, -1):
@@ -56,11 +57,11 @@ def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse"
             db[l] = delta.sum(axis=1) if bug == "bias over the wrong axis" else delta.sum(axis=0)
             if l:
                 back = delta @ weights[l]
-                if bug == "hidden f' omitted":
+                if bug in ("hidden f' omitted", "two: factor 2, hidden f' omitted"):
                     delta = back
                 elif bug == "wrong layer's f'":
                     delta = back * F["tanh"][1](zs[l])      # z[l+1]'s, not z[l]'s
-                elif bug in ("f' at a", "f' at a everywhere"):
+                elif bug in ("f' at a", "f' at a everywhere", "two: output f' omitted, hidden f' at a"):
                     delta = back * F["tanh"][1](a[l])
                 else:
                     delta = back * F["tanh"][1](zs[l - 1])
@@ -86,6 +87,9 @@ BUGS = [
     ("the bias summed over the wrong axis", "bias over the wrong axis", {}, {}),
     ("f′ taken at a instead of z in every layer", "f' at a everywhere", {}, {}),
     ("the L2 term's gradient 2·λ·W (reg·‖W‖²) where (λ/2)·‖W‖² is stated", "l2 factor", {"l2": 0.1}, {"l2": 0.1}),
+    ("two at once: the output's f′ missing and the hidden f′ taken at a", "two: output f' omitted, hidden f' at a",
+     {}, {}),
+    ("two at once: the ½ dropped and the hidden f′ missing", "two: factor 2, hidden f' omitted", {}, {}),
 ]
 
 
