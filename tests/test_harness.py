@@ -427,3 +427,14 @@ def test_a_float32_only_function_is_judged_in_float32_and_says_so():
         return manual_like(weights, biases, x, y)
     report = check_backprop(only32, activation="tanh", dtype="float32", max_examples=30, seed=0)
     assert report.ok and "did not take float64 arrays: the logic is judged in float32 only" in str(report)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_transposed_dw_shrinks_to_a_small_network_on_every_seed(seed):
+    """∂C/∂W transposed is a shape error on most layers and a value error on square ones: judged as
+    one kind ("transposed") on both, so the shrinker is free to move through square layers and ends
+    small (widths and batch pairwise distinct where it can: at most 15 in all)."""
+    import learner_bugs
+    ce = check_backprop(learner_bugs.learner("transposed dW"), activation="tanh", max_examples=100,
+                        seed=seed).counterexample
+    assert ce.kind == "transposed" and sum(ce.sizes) + ce.batch <= 15, str(ce)
