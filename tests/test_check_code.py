@@ -8,28 +8,13 @@ import pytest
 
 from backproof.cli.main import main
 
-BACKPROP = '''
-import numpy as np
+from pathlib import Path
 
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-def backprop(W, b, x, y):
-    """W[l] of shape (in, out), biases (out,): z = a @ W + b."""
-    zs, acts = [], [x]
-    for Wl, bl in zip(W, b):
-        zs.append(acts[-1] @ Wl + bl)
-        acts.append(sigmoid(zs[-1]))
-    s = sigmoid(zs[-1])
-    delta = (acts[-1] - y) * s * (1 - s) * FACTOR
-    dW, db = [None] * len(W), [None] * len(W)
-    for l in reversed(range(len(W))):
-        dW[l], db[l] = acts[l].T @ delta, delta.sum(axis=0)
-        if l:
-            s = sigmoid(zs[l - 1])
-            delta = (delta @ W[l].T) * s * (1 - s)
-    return dW, db
-'''
+EXAMPLE = (Path(__file__).resolve().parents[1] / "docs" / "examples" / "my_net.py").read_text()
+RIGHT_DELTA = "delta = (acts[-1] - y) * s * (1 - s)\n"
+assert RIGHT_DELTA in EXAMPLE, "docs/examples/my_net.py no longer computes delta[L] as this test expects"
+# the example's backprop, with its output delta multiplied by FACTOR (1: right; 2: the ½ dropped)
+BACKPROP = EXAMPLE.replace(RIGHT_DELTA, RIGHT_DELTA.rstrip("\n") + " * FACTOR\n")
 
 
 def write(tmp_path, name: str, text: str):
