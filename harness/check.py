@@ -326,7 +326,8 @@ class _Spec:
                 wrong[name] = Wrong(name, index, m.got, m.expected, m.error, m.allowed)
         wrong = list(wrong.values())
         found = diagnose(case.net, case.x, case.y, dW, db, magnitudes, quantities,
-                         tensors=[(m.quantity, m.layer) for m in values])
+                         tensors=[(m.quantity, m.layer) for m in values],
+                         bias_column=self.layout.bias in ("augmented", "augmented_first"))
         ce = counterexample_of(case, self)
         ce.wrong, ce.oracle, ce.parameter = wrong, values[0].decided_by or values[0].oracle, wrong[0].parameter
         ce.diagnosis, ce.kind = (found.message, found.key) if found else ("", "values")

@@ -33,10 +33,11 @@ class Diagnosis:
 
 
 def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quantities=("dW", "db"),
-             tensors: list | None = None) -> Diagnosis | None:
+             tensors: list | None = None, bias_column: bool = False) -> Diagnosis | None:
     """The first neighbouring convention the given gradients (canonical dW[l], db[l]) equal, or None.
     `tensors` lists the wrong ones as (quantity, layer): a neighbour that only transposes or re-sums
-    one tensor is tried on those."""
+    one tensor is tried on those. `bias_column`: the code keeps each bias as a column of W (the
+    augmented layouts), so a wrong bias is named as that column."""
     reference = autograd_gradients(net, x, y)
     given = {"dW": dW, "db": db}
 
@@ -74,6 +75,14 @@ def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quan
     found = _l2_factor(net, x, y, given, reference, equal, quantities)
     if found is not None:
         return found
+    wrong = {(q, l) for q, l in tensors or ()}
+    if wrong and all(q == "db" for q, _ in wrong):   # BP4 right everywhere, BP3 wrong: the bias alone
+        layers = ", ".join(str(l) for l in sorted(l for _, l in wrong))
+        where = (f"the bias column of W[{layers}] (the constant-1 input's weights)" if bias_column
+                 else f"db[{layers}]")
+        return Diagnosis("bias only", f"every weight gradient is right and {where} is wrong: ∂C/∂b[l] is "
+                                      "Σ_n delta[l]_n, the same delta that BP4 multiplies by a[l-1]"
+                         + (", i.e. BP4 with a constant 1 for a[l-1]" if bias_column else ""))
     tried = []
     for key, message, kwargs in _variants(net):
         try:

@@ -273,3 +273,35 @@ def test_gradients_returned_in_a_dict_are_named_by_its_keys():
     report = check_backprop(keyed, max_examples=N, seed=0)
     L = len(report.counterexample.sizes) - 1
     assert not report.ok and f"grad_W{L - 1} at" in str(report), str(report)
+
+
+def augmented(W, x, y, bias_factor=1.0):
+    """Each bias is W's last column (a constant-1 input appended to every layer's input)."""
+    zs, acts = [], [x]
+    for Wl in W:
+        ones = np.ones((len(acts[-1]), 1))
+        zs.append(np.hstack([acts[-1], ones]) @ Wl.T)
+        acts.append(sig(zs[-1]))
+    delta = (acts[-1] - y) * dsig(zs[-1])
+    dW = [None] * len(W)
+    for l in reversed(range(len(W))):
+        dW[l] = np.hstack([delta.T @ acts[l], bias_factor * delta.sum(axis=0)[:, None]])
+        if l:
+            delta = (delta @ W[l][:, :-1]) * dsig(zs[l - 1])
+    return dW
+
+
+def test_a_wrong_bias_column_is_named_as_such():
+    right = check_backprop(lambda W, b, x, y: augmented(W, x, y), bias="augmented", max_examples=N, seed=0)
+    assert right.ok, str(right)
+    wrong = check_backprop(lambda W, b, x, y: augmented(W, x, y, bias_factor=3.0), bias="augmented",
+                           max_examples=N, seed=0)
+    assert not wrong.ok and "the bias column of W[" in wrong.counterexample.diagnosis, str(wrong)
+
+
+def test_biases_wrong_alone_are_named_as_such():
+    def half_biases(W, b, x, y):
+        dW, db = in_out(W, b, x, y)
+        return dW, [g / 2 for g in db]
+    report = check_backprop(half_biases, max_examples=N, seed=0)
+    assert not report.ok and report.counterexample.kind == "bias only", str(report)
