@@ -61,6 +61,24 @@ def autograd_gradients(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torc
                      dW=[numpy(Wl.grad) for Wl in W], db=[numpy(bl.grad) for bl in b])
 
 
+def magnitude_floor(net: Network, x: np.ndarray, reference: Gradients) -> Gradients:
+    """A floor under `gradient_magnitudes`' bound M, from autograd's deltas and one forward pass:
+    M_delta[l] ≥ |delta[l]|, M_dW[l] ≥ |delta[l]|.T @ |a[l-1]|, M_db[l] ≥ Σ_n |delta[l]_n| (each of
+    the bound's products has the value's own magnitude as one of its terms; tests/test_harness.py
+    (test_the_floor_lies_under_the_bound...) holds it on random networks). Cheap: a backward whose every entry is
+    within rtol of this floor passes whatever M is (compare.passes_at_its_own_size)."""
+    x64 = np.asarray(x, np.float64)
+    absa, a = [np.abs(x64)], torch.from_numpy(x64)
+    with torch.no_grad():
+        for Wl, bl, act in zip(net.W[:-1], net.b[:-1], net.activations[:-1]):
+            z = torch.nn.functional.linear(a, torch.from_numpy(np.asarray(Wl, np.float64)),
+                                           torch.from_numpy(np.asarray(bl, np.float64)))
+            a = torch_activation(act, z)
+            absa.append(np.abs(a.numpy()))
+    delta = [np.abs(d) for d in reference.delta]
+    return Gradients(0.0, delta, [d.T @ a for d, a in zip(delta, absa)], [d.sum(axis=0) for d in delta])
+
+
 def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray, reference: Gradients | None = None) -> Gradients:
     """A first-order running error bound of every entry of every backward quantity: the rounding
     error of entry i is at most about (roundings on its path)·eps·M_i, however much its terms cancel

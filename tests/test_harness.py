@@ -6,9 +6,12 @@ in every layout; each bug is caught with a shrunk counterexample; bad use is rep
 """
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from backproof.manual import Network, leaky_relu
 from backproof.harness import assert_backprop, check_backprop
+from backproof.manual import Network, leaky_relu
+from backproof.reference.strategies import cases
 from names import UNKNOWN_ACTIVATION
 
 LAYOUTS = [(layout, shape, bias) for layout in ("rows", "columns") for shape in ("out_in", "in_out")
@@ -438,3 +441,24 @@ def test_a_transposed_dw_shrinks_to_a_small_network_on_every_seed(seed):
     ce = check_backprop(learner_bugs.learner("transposed dW"), activation="tanh", max_examples=100,
                         seed=seed).counterexample
     assert ce.kind == "transposed" and sum(ce.sizes) + ce.batch <= 15, str(ce)
+
+
+@settings(max_examples=60)
+@given(cases(l2s=(0.0, 0.1)), st.sampled_from([0.0, 1e-9, 1e-6, 1e-3]))
+def test_the_floor_lies_under_the_bound_and_the_quick_pass_never_passes_what_judge_fails(case, size):
+    """The harness passes a network without computing the error bound when every entry is within
+    rtol of autograd.magnitude_floor; sound only if the floor is under the bound everywhere and the
+    quick pass implies judge's pass, on correct and on perturbed gradients alike."""
+    from backproof.manual.network import Gradients
+    from backproof.reference.autograd import autograd_gradients, gradient_magnitudes, magnitude_floor
+    from backproof.reference.compare import judge, passes_at_its_own_size
+    net, x, y = case.net, case.x, case.y
+    reference = autograd_gradients(net, x, y)
+    bound, floor = gradient_magnitudes(net, x, y, reference), magnitude_floor(net, x, reference)
+    for q in ("delta", "dW", "db"):
+        for f, m in zip(getattr(floor, q), getattr(bound, q)):
+            assert (f <= m).all(), (q, float((f - m).max()))
+    g = net.gradients(x, y)
+    given = Gradients(None, [], [(d * (1 + size)).astype(d.dtype) for d in g.dW], g.db)
+    if passes_at_its_own_size(net, x, given, reference, ("dW", "db")):
+        assert judge(net, x, y, given, quantities=("dW", "db"), reference=reference, magnitudes=bound).ok
