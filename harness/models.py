@@ -17,7 +17,7 @@ BIAS_NAMES = ("biases", "b", "bias", "B", "bs", "w0", "b0")
 METHODS = ("backprop", "backward", "gradients", "grad", "compute_gradients", "loss", "train_step", "update", "step",
            "train")
 # where a model takes its learning rate (an argument of the method or the constructor, or an attribute)
-LEARNING_RATES = ("lr", "learning_rate", "eta", "alpha", "step_size")
+LEARNING_RATES = ("lr", "learning_rate", "learningrate", "eta", "alpha", "step_size", "rate")
 # The step the harness drives when the gradients are applied, never returned: a power of two (so that
 # dividing the change by it is exact) large enough that the change dwarfs the parameter's own value.
 STEP = 1024.0
@@ -68,6 +68,8 @@ class Model:
             key = (lambda k: f"[{k!r}]") if self.params == "dict layers" else (lambda k: f".{k}")
             return [(f"{n['layers']}[{i}]{key(n['weights'])}", f"{n['layers']}[{i}]{key(n['biases'])}")
                     for i in range(n_layers)]
+        if self.params == "attributes":
+            return [(n["W"][i], n["b"][i] if n["b"] else f"b{i + 1}") for i in range(n_layers)]
         # numbered attributes (.W1) or keys of a dict (params["W1"]): the number is the code's own
         return [(n["W"].format(n["base"] + i), n["b"].format(n["base"] + i)) for i in range(n_layers)]
 
@@ -82,6 +84,11 @@ class Model:
                 setattr(layer, n["weights"], w)
                 if b is not None:
                     setattr(layer, n["biases"], b)
+        elif self.params == "attributes":
+            for i, w in enumerate(weights):
+                setattr(obj, n["W"][i], w)
+            for i, b in enumerate(biases):
+                setattr(obj, n["b"][i], b)
         elif self.params == "dict layers":
             for layer, w, b in zip(_keyed(getattr(obj, n["layers"]), n), weights, biases or [None] * len(weights)):
                 layer[n["weights"]] = w
@@ -108,6 +115,8 @@ class Model:
             layers = _weighted(getattr(obj, n["layers"]), n)
             return [getattr(x, n["weights"]) for x in layers], \
                 [getattr(x, n["biases"]) for x in layers if isinstance(getattr(x, n["biases"], None), np.ndarray)]
+        if self.params == "attributes":
+            return [getattr(obj, w) for w in n["W"]], [getattr(obj, b) for b in n["b"]]
         if self.params == "dict layers":
             layers = _keyed(getattr(obj, n["layers"]), n)
             return [x[n["weights"]] for x in layers], [x[n["biases"]] for x in layers if n["biases"] in x]
@@ -192,10 +201,11 @@ def recognize_model(make, sizes: list, method: str | None, kwargs: dict | None =
     lr_init = _argument(make, LEARNING_RATES, skip=1)
     obj = _build(make, sizes, {**init_kwargs, **({lr_init: STEP} if lr_init else {})})
     L = len(sizes) - 1
-    found = _find_params(obj, L)
+    found = _find_params(obj, L) or _by_shape(obj, sizes)
     if found is None:
         raise Unrecognized(f"could not find {L} weight arrays on {type(obj).__name__} (looked for .weights and "
-                           ".biases lists, .layers with .weights, .W1/.b1 attributes, a .params dict)")
+                           ".biases lists, .layers with .weights, .W1/.b1 attributes, a .params dict, and arrays "
+                           "of each layer's shape under any name)")
     params, names, weights, biases = found
     names["count"] = L
     if method is None:
@@ -308,3 +318,23 @@ def _find_params(obj, L: int):
                         return "dict", {"dict": attr, "W": pattern_w, "b": pattern_b, "base": base}, ws, \
                             [v for v in bs if isinstance(v, np.ndarray)]
     return None
+
+
+def _by_shape(obj, sizes: list):
+    """Parameters under any names (.wih, .who, .weights_ho): on a network whose widths all differ,
+    each layer's weight is the one array of its shape, (n_l, n_(l-1)) or its transpose, and its bias
+    the one of shape (n_l,), (n_l, 1) or (1, n_l) (all biases or none)."""
+    arrays = {k: v for k, v in vars(obj).items() if isinstance(v, np.ndarray)}
+    weights, biases = [], []
+    for k, m in zip(sizes, sizes[1:]):
+        match = [n for n, v in arrays.items() if v.shape in ((m, k), (k, m)) and n not in weights]
+        if len(match) != 1:
+            return None
+        weights.append(match[0])
+    for m in sizes[1:]:
+        match = [n for n, v in arrays.items() if v.shape in ((m,), (m, 1), (1, m)) and n not in weights + biases]
+        if len(match) != 1:
+            biases = []
+            break
+        biases.append(match[0])
+    return "attributes", {"W": weights, "b": biases}, [arrays[n] for n in weights], [arrays[n] for n in biases]

@@ -305,3 +305,45 @@ def test_biases_wrong_alone_are_named_as_such():
         return dW, [g / 2 for g in db]
     report = check_backprop(half_biases, max_examples=N, seed=0)
     assert not report.ok and report.counterexample.kind == "bias only", str(report)
+
+
+class ThreeLayerBook:
+    """Weights under their own names, no biases, one example per call as lists made into columns,
+    the learning rate a constructor argument, train() updating in place with (target − output):
+    the style of a well-known beginners' book, written here from scratch. `split_errors` is that
+    style's known slip: the output's raw error (t − o), not its delta, sent back to the hidden layer."""
+
+    split_errors = False
+
+    def __init__(self, n_input, n_hidden, n_output, learningrate):
+        rng = np.random.default_rng(0)
+        self.wih = rng.normal(0.0, n_hidden ** -0.5, (n_hidden, n_input))
+        self.who = rng.normal(0.0, n_output ** -0.5, (n_output, n_hidden))
+        self.lr = learningrate
+
+    def train(self, inputs_list, targets_list):
+        inputs = np.array(inputs_list, ndmin=2).T
+        targets = np.array(targets_list, ndmin=2).T
+        hidden = sig(self.wih @ inputs)
+        outputs = sig(self.who @ hidden)
+        output_errors = targets - outputs
+        output_delta = output_errors * outputs * (1 - outputs)
+        hidden_errors = self.who.T @ (output_errors if self.split_errors else output_delta)
+        self.who += self.lr * output_delta @ hidden.T
+        self.wih += self.lr * (hidden_errors * hidden * (1 - hidden)) @ inputs.T
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_book_style_class_with_named_arrays_and_no_biases(seed):
+    report = check_backprop(ThreeLayerBook, bias="none", depth=(1, 1), max_examples=N, seed=seed)
+    assert report.ok, str(report)
+    assert "ThreeLayerBook(learningrate=...)" in str(report)
+
+
+class SplitErrors(ThreeLayerBook):
+    split_errors = True
+
+
+def test_the_book_styles_split_errors_are_wrong_in_its_own_names():
+    report = check_backprop(SplitErrors, bias="none", depth=(1, 1), max_examples=N, seed=0)
+    assert not report.ok and report.counterexample.parameter == "dwih", str(report)
