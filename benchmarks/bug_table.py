@@ -2,7 +2,7 @@
 
     python benchmarks/bug_table.py [--write]
 
-Prints the table; --write puts it into docs/bugs.md between its markers, where tests/test_bug_table.py
+Prints the table; --write puts it into docs/bugs.md between its markers, where tests/harness/test_bug_table.py
 checks that it is what the harness says today.
 """
 from __future__ import annotations

@@ -12,7 +12,7 @@ certified oracle), in units of eps·M: the constant of reference/tolerances.py m
 and it prints what other constants would give. The measurement itself is reference/power.py.
 
 --write saves the figures to docs/measurements.json, which docs/tolerances.md and
-reference/tolerances.py quote; tests/test_docs.py checks that they agree and re-measures the first
+reference/tolerances.py quote; tests/project/test_docs.py checks that they agree and re-measures the first
 networks of the same draw.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from backproof.reference.power import INJECTED, measure  # noqa: E402
 from backproof.reference.tolerances import rtol_exact  # noqa: E402
 
 MEASUREMENTS = Path(__file__).resolve().parents[1] / "docs" / "measurements.json"
-FIRST = 20   # networks per dtype whose figures are kept one by one, for tests/test_docs.py
+FIRST = 20   # networks per dtype whose figures are kept one by one, for tests/project/test_docs.py
 
 
 def figures(n: int, dtype: str, seed: int) -> dict:

@@ -81,7 +81,7 @@ pre { background: #f6f6f8; padding: .5rem; overflow-x: auto; font-size: 13px; }
 .eq { margin: .8rem 0; padding: .4rem .6rem; border-left: 4px solid #ccc; background: #fafafa; }
 /* The formula has the full width, the verdict goes under it. A formula wider than the page scrolls
    sideways; padding holds a superscript's ink (the T of a transpose) inside the box, which
-   tests/test_html.py measures in chromium. */
+   tests/checker/test_html.py measures in chromium. */
 .eq .formula { display: flex; align-items: center; gap: 1.5rem; overflow-x: auto; padding: .6em .2em; }
 .eq .formula math[display=block] { font-size: 1.1em; margin: 0 auto; padding: .15em 0; }
 /* a font with the stretched variants of braces and brackets (the cases brace, tall parentheses) */

@@ -11,7 +11,7 @@ Here `weights[l][j, k]` is w_{j,k} between layer l and layer l+1, so it has shap
 written out per node so they read like the equations; each is one backward pass, with every δ
 computed from the weights BEFORE any weight changes.
 
-Why the source's class cannot run, and what its loops do (each is shown in tests/test_sources.py):
+Why the source's class cannot run, and what its loops do (each is shown in tests/demos/test_sources.py):
   * `np.ones(n_layers, n_nodes)` passes n_nodes as the dtype (TypeError);
   * `np.random.rand((a, b, c))` wants the sizes as separate arguments (TypeError);
   * `self.layers`, `self.a_hidden` and `self.c_input` are never created (AttributeError);

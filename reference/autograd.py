@@ -64,7 +64,7 @@ def autograd_gradients(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torc
 def magnitude_floor(net: Network, x: np.ndarray, reference: Gradients) -> Gradients:
     """A floor under `gradient_magnitudes`' bound M, from autograd's deltas and one forward pass:
     M_delta[l] ≥ |delta[l]|, M_dW[l] ≥ |delta[l]|.T @ |a[l-1]|, M_db[l] ≥ Σ_n |delta[l]_n| (each of
-    the bound's products has the value's own magnitude as one of its terms; tests/test_harness.py
+    the bound's products has the value's own magnitude as one of its terms; tests/harness/test_harness.py
     (test_the_floor_lies_under_the_bound...) holds it on random networks). Cheap: a backward whose every entry is
     within rtol of this floor passes whatever M is (compare.passes_at_its_own_size)."""
     x64 = np.asarray(x, np.float64)

@@ -16,11 +16,11 @@ cd "$(dirname "$0")/.."
 python3 -m pip install -q "mutmut==3.8.1"
 stage=build/mutation
 rm -rf "$stage" && mkdir -p "$stage"
-cp -r backproof manual reference harness checker demos tests derivations docs README.md .ci constraints.txt "$stage"/
+cp -r backproof manual reference harness checker demos tests derivations docs benchmarks scripts README.md LICENSE .ci constraints.txt "$stage"/
 for pkg in manual reference harness checker demos derivations; do cp -r "$pkg" "$stage/backproof/$pkg"; done
 sed -e '/^\[tool.setuptools.package-dir\]/,/^$/d' \
     -e 's|^source_paths = .*|source_paths = ["backproof/manual/"]|' \
-    -e 's|^also_copy = .*|also_copy = ["backproof/", "manual/", "reference/", "harness/", "checker/", "demos/", "tests/", "derivations/", "docs/", "README.md", ".ci/", "constraints.txt"]|' \
+    -e 's|^also_copy = .*|also_copy = ["backproof/", "manual/", "reference/", "harness/", "checker/", "demos/", "tests/", "derivations/", "docs/", "benchmarks/", "scripts/", "README.md", "LICENSE", ".ci/", "constraints.txt"]|' \
     pyproject.toml > "$stage/pyproject.toml"
 cd "$stage"
 # one thread per mutant process: the children run side by side, and mutmut's timeout is in CPU seconds

@@ -5,16 +5,16 @@ drift). Each is a fenced block of README.md, found by its first line:
     python scripts/readme_outputs.py --write   # and write them into README.md
 
 * the check table: `backproof check --count 4` at the default seed, 200 columns. Its error
-  figures are float rounding measured on this machine; tests/test_readme.py compares everything
+  figures are float rounding measured on this machine; tests/project/test_readme.py compares everything
   else (each row's sizes, activations, loss, dtype and result, and the columns) with a fresh run.
 * the FAIL example: backprop.md with BP1's minus written as a plus, checked as
   `backproof derivations derivations/backprop.md` would (exact 50-digit values: the same on every
   machine, compared whole).
 
-The derivations total line is compared in tests/test_readme.py with the shipped documents' own.
+The derivations total line is compared in tests/project/test_readme.py with the shipped documents' own.
 docs/tutorial.md's printed outputs (a text block right after a Python block, and a text block that
 starts with `$ backproof ...`) are rewritten too, by running its Python blocks in order and each
-command; tests/test_tutorial.py runs them and compares.
+command; tests/project/test_tutorial.py runs them and compares.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The bug table: common backprop mistakes, each written into one correct backprop, and what the
-harness reports for each (tests/test_bug_table.py checks docs/bugs.md against it;
+harness reports for each (tests/harness/test_bug_table.py checks docs/bugs.md against it;
 `python benchmarks/bug_table.py --write` writes the table).
 
 The correct backprop: rows, W (out, in), b (n,), tanh hidden layers, the output and loss given.

@@ -1,7 +1,7 @@
 """The README's two set-up commands exist, and CI runs the README's test command verbatim."""
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def commands(text: str) -> list[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = {"backproof.manual": "manual", "backproof.reference": "reference", "backproof.harness": "harness",
            "backproof.checker": "checker",
            "backproof.demos": "demos", "backproof.cli": "backproof/cli", "backproof": "backproof"}

@@ -211,7 +211,7 @@ def test_every_formula_box_holds_its_formula_on_every_page(reports, tmp_path):
 def test_pages_follow_the_reading_order_with_previous_and_next(reports, tmp_path):
     from backproof.checker.html import reading_order
     ordered = [Path(r.path).name for r in reading_order(list(reports.values()))]
-    readme = (Path(__file__).resolve().parents[1] / "derivations" / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "derivations" / "README.md").read_text()
     assert ordered == re.findall(r"^\| \[([\w-]+\.md)\]", readme, re.M)
     assert ordered[0] == "backprop.md" and ordered[-1] == "source-004.md"
     write_html(list(reports.values()), tmp_path)
@@ -244,7 +244,7 @@ def test_equation_numbers_are_set_apart_and_primes_and_words_are_typeset():
 def test_the_network_figure_is_drawn_by_the_project_and_shown_in_backprop(tmp_path, reports):
     import runpy
     import sys
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     shipped = root / "derivations" / "figures" / "network.png"
     assert shipped.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "](figures/network.png)" in \
         (root / "derivations" / "backprop.md").read_text()

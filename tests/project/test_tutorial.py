@@ -5,7 +5,7 @@ import io
 import re
 from pathlib import Path
 
-TUTORIAL = Path(__file__).resolve().parents[1] / "docs" / "tutorial.md"
+TUTORIAL = Path(__file__).resolve().parents[2] / "docs" / "tutorial.md"
 
 
 def blocks(text: str) -> list[tuple[str, str | None]]:

@@ -10,7 +10,7 @@ from backproof.cli.main import main
 
 from pathlib import Path
 
-EXAMPLE = (Path(__file__).resolve().parents[1] / "docs" / "examples" / "my_net.py").read_text()
+EXAMPLE = (Path(__file__).resolve().parents[2] / "docs" / "examples" / "my_net.py").read_text()
 RIGHT_DELTA = "delta = (acts[-1] - y) * s * (1 - s)\n"
 assert RIGHT_DELTA in EXAMPLE, "docs/examples/my_net.py no longer computes delta[L] as this test expects"
 # the example's backprop, with its output delta multiplied by FACTOR (1: right; 2: the ½ dropped)

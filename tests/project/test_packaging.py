@@ -100,7 +100,7 @@ def test_a_wheel_carries_the_documents_and_the_license_and_checks_them_from_anyw
     """Not editable: the wheel installed into a folder of its own (ahead of the checkout on the
     path), run from another folder, finds its documents, checks one and writes its page."""
     from pathlib import Path
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                             "-w", str(tmp_path / "wheel"), str(root)], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr[-2000:]

@@ -17,7 +17,7 @@ from backproof.checker.general import Unsupported, decide, P, Q, prove_every_siz
 from backproof.checker.grammar import parse
 from backproof.checker.meaning import Resolver
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BACKPROP = ROOT / "derivations" / "backprop.md"
 
 # one small size: these documents only give the definitions; the proof's sizes are symbols

@@ -11,7 +11,7 @@ import pytest
 from backproof.reference import tolerances
 from backproof.reference.power import measure
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MEASURED = json.loads((ROOT / "docs" / "measurements.json").read_text())
 F64, F32 = MEASURED["dtypes"]["float64"], MEASURED["dtypes"]["float32"]
 

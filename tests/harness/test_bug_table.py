@@ -4,7 +4,7 @@ from pathlib import Path
 
 import learner_bugs
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "bugs.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "bugs.md"
 
 
 def test_the_bug_table_is_measured():

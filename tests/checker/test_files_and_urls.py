@@ -20,7 +20,7 @@ from backproof.checker.site import page_names, site_url
 from backproof.checker.results import DocReport
 from backproof.checker.run import check_documents, expand_paths
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = ROOT / "derivations" / "activations-and-losses.md"
 PNG = ROOT / "derivations" / "figures" / "network.png"
 

@@ -18,7 +18,7 @@ from backproof.checker.run import check_documents
 from backproof.checker.document import DEFINING, ERRATA, read_document
 from backproof.checker.grammar import MAX_TOKENS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted(p for p in (ROOT / "derivations").glob("*.md") if p.name != "README.md")
 HEADER = """---
 checker:
