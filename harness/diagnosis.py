@@ -230,6 +230,11 @@ def _variants(net: Network) -> list[tuple[str, str, dict]]:
         out.append(("hidden f' at a", "f′ was evaluated at a = f(z) instead of at z in the hidden layers (a "
                                       "derivative written for the output, like σ(1 − σ), given σ(z) again?)",
                     {"hidden": "at_a"}))
+    if record.elementwise and unfused and len(net.W) > 1:
+        out.append(("error sent back without f'", "the error sent back to the hidden layers is ∂C/∂a[L] (a − y "
+                                                   "for a squared error) instead of delta[L] = ∂C/∂a[L] ⊙ f′(z[L]): "
+                                                   "the output layer's own gradients are right, BP2 must start "
+                                                   "from delta[L]", {"output": "split"}))
     if record.elementwise and unfused:
         out.append(("output f' at a", "the output layer's f′ was evaluated at a = f(z) instead of at z",
                     {"output": "at_a"}))
@@ -244,7 +249,8 @@ def _variants(net: Network) -> list[tuple[str, str, dict]]:
 
 class _Activation(torch.autograd.Function):
     """f forward, and a backward that is f's (mode "normal"), the identity ("omitted"), f′ taken at
-    a = f(z) ("at_a"), or a softmax's diagonal a(1 − a) ("diagonal")."""
+    a = f(z) ("at_a"), or a softmax's diagonal a(1 − a) ("diagonal"). (variant_gradients' "split",
+    for the output layer, is built from two of these.)"""
 
     @staticmethod
     def forward(ctx, z, fn, mode):
@@ -283,7 +289,16 @@ def variant_gradients(net: Network, x, y, *, loss: str | None = None, reduction:
         z.retain_grad()
         zs.append(z)
         mode = output if l == len(W) - 1 else hidden
-        a = _Activation.apply(z, lambda t, act=act: torch_activation(act, t), mode)
+        fn = lambda t, act=act: torch_activation(act, t)  # noqa: E731
+        if mode == "split":   # the layer's own gradients through f', the error sent below without it
+            below = torch.nn.functional.linear(a, Wl.detach(), bl.detach())
+            own = torch.nn.functional.linear(a.detach(), Wl, bl)
+            own.retain_grad()
+            zs[-1] = own
+            sent = _Activation.apply(below, fn, "omitted")
+            a = _Activation.apply(own, fn, "normal") + (sent - sent.detach())
+        else:
+            a = _Activation.apply(z, fn, mode)
     yt = torch.tensor(np.asarray(y, np.float64))
     on_output = loss_record(loss_obj).on_output
     if output != "normal" and on_output is not None:   # the loss on a, so that the output's backward is used

@@ -56,7 +56,8 @@ def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse"
                 dW[l] = dW[l] + (2 if bug == "l2 factor" else 1) * l2 * weights[l]
             db[l] = delta.sum(axis=1) if bug == "bias over the wrong axis" else delta.sum(axis=0)
             if l:
-                back = delta @ weights[l]
+                sent = g if bug == "error sent back without f'" and l == len(weights) - 1 else delta
+                back = sent @ weights[l]
                 if bug in ("hidden f' omitted", "two: factor 2, hidden f' omitted"):
                     delta = back
                 elif bug == "wrong layer's f'":
@@ -90,6 +91,7 @@ BUGS = [
     ("two at once: the output's f′ missing and the hidden f′ taken at a", "two: output f' omitted, hidden f' at a",
      {}, {}),
     ("two at once: the ½ dropped and the hidden f′ missing", "two: factor 2, hidden f' omitted", {}, {}),
+    ("the output's error sent back without its f′ (a − y into BP2)", "error sent back without f'", {}, {}),
 ]
 
 

@@ -24,7 +24,8 @@ def test_the_bug_table_is_measured():
                        ("the L2 term's gradient 2·λ·W (reg·‖W‖²) where (λ/2)·‖W‖² is stated", "l2 factor"),
                        ("two at once: the output's f′ missing and the hidden f′ taken at a",
                         "output f' omitted + hidden f' at a"),
-                       ("two at once: the ½ dropped and the hidden f′ missing", "loss sse (sum) + hidden f' omitted")):
+                       ("two at once: the ½ dropped and the hidden f′ missing", "loss sse (sum) + hidden f' omitted"),
+                       ("the output's error sent back without its f′ (a − y into BP2)", "error sent back without f'")):
         assert by[what]["kind"] == kind, (what, by[what])
     assert "(the transpose" in by["∂C/∂W transposed (a_prev.T @ delta)"]["said"]
     assert "they fit (dbiases, dweights)" in by["(db, dW) returned where (dW, db) is stated"]["said"]

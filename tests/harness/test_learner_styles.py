@@ -347,3 +347,4 @@ class SplitErrors(ThreeLayerBook):
 def test_the_book_styles_split_errors_are_wrong_in_its_own_names():
     report = check_backprop(SplitErrors, bias="none", depth=(1, 1), max_examples=N, seed=0)
     assert not report.ok and report.counterexample.parameter == "dwih", str(report)
+    assert report.counterexample.kind == "error sent back without f'", str(report)
