@@ -20,7 +20,6 @@ from .styles import KEY, LAYOUTS, WEIGHT_SHAPES, Layout, Unrecognized
 PROBED_BIASES = ("separate", "row")   # bias shapes tried when not stated (docs/harness.md)
 
 
-
 def recognise(spec, limits: Limits, seed: int) -> Counterexample | None:
     """Recognise what was not stated, on a network whose widths and batch differ; a failure there
     (the code raises, or returns something of no recognisable shape) is the report."""
@@ -41,8 +40,8 @@ def recognise(spec, limits: Limits, seed: int) -> Counterexample | None:
         except Unrecognized as e:
             return problem_report(case, spec, "model", str(e))
         except Exception as exc:  # noqa: BLE001 - the user's constructor
-            return problem_report(case, spec, "model", f"building {spec.backprop.__name__}({case.net.sizes}) raised "
-                            f"{type(exc).__name__}: {exc}", user_frame(exc))
+            return problem_report(case, spec, "model", f"building {spec.backprop.__name__}({case.net.sizes}) "
+                                  f"raised {type(exc).__name__}: {exc}", user_frame(exc))
         found = layout_from_shapes(weights, biases, case.net.sizes)
         spec.recognised.append(f"{spec.backprop.__name__}: parameters as {spec.model.params}, "
                                f"method {spec.model.method}()")
@@ -90,6 +89,7 @@ def recognise(spec, limits: Limits, seed: int) -> Counterexample | None:
                                    f"tried); shown with the first")
         return problem_report(case, spec, *first_problem[2:])
     return _float64_logic(spec, case)
+
 
 def layout_candidates(spec, found: Layout | None) -> list[Layout]:
     """The layouts to probe, most likely first: each field the caller stated is fixed, a model's
