@@ -11,7 +11,6 @@ from scipy import special
 
 from backproof.manual import activations as manual_activations
 from backproof.manual import losses as manual_losses
-from backproof.manual.network import Gradients
 from backproof.reference import records
 from backproof.reference.compare import ORACLES, check_case, manual_backward
 from backproof.harness import check_backprop
