@@ -20,6 +20,18 @@ def test_manual_equals_autograd(case):
     assert_case(case, oracles=("autograd",))
 
 
+@given(cases(l2s=(0.05, 0.5), l2_biases=(False, True)))
+def test_manual_with_an_l2_term_equals_autograd_and_finite_differences(case):
+    """(λ/2)·Σ‖W‖² (and the biases' with l2_biases) in the cost: λ·W added to BP4 (λ·b to BP3), and
+    the term in the cost itself. The default draws have no L2 term, so this is its own property
+    (the mutation run found the L2 path unchecked: replacing dW by λ·W alone survived)."""
+    assert_case(case, oracles=("autograd", "finite_differences"))
+    net, x, y = case.net, case.x, case.y
+    got, expected = net.gradients(x, y).cost, autograd_gradients(net, x, y).cost
+    rtol = rtol_exact(net.dtype, net.sizes, len(x))
+    assert abs(float(got) - expected) <= rtol * (abs(expected) + 1), (float(got), expected)
+
+
 @given(cases())
 def test_manual_equals_finite_differences(case):
     assert_case(case, oracles=("finite_differences",))
