@@ -417,3 +417,21 @@ def test_a_large_array_is_tested_entry_by_entry_only_when_its_sum_is_not_finite(
             check_finite_result("x", both)
         huge = np.full(FAST_FINITE + 1, np.finfo(dtype).max / 2, dtype)   # finite, the sum overflows
         check_finite_result("x", huge)
+
+
+def test_the_l2_settings_are_checked_kept_and_shown():
+    """A negative λ is refused; Network.init passes λ and l2_biases on; repr shows them (the mutation
+    run found these unchecked)."""
+    W, b = [np.ones((2, 3))], [np.zeros(2)]
+    with pytest.raises(ValueError, match=r"l2: expected"):
+        Network(W, b, "sigmoid", loss="half_sse", reduction="sum", l2=-0.1)
+    net = Network.init([3, 2], "sigmoid", loss="half_sse", reduction="sum", l2=0.25, l2_biases=True)
+    assert net.l2 == 0.25 and net.l2_biases is True
+    assert "l2=0.25, l2_biases=True" in repr(net)
+    plain = Network(W, b, "sigmoid", loss="half_sse", reduction="sum")
+    assert plain.l2_biases is False and "l2" not in repr(plain)
+
+
+def test_leaky_relu_says_it_has_a_kink():
+    from backproof.manual.activations import leaky_relu
+    assert leaky_relu(0.2).kink is True and leaky_relu().kink is True
