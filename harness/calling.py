@@ -52,9 +52,8 @@ def run(spec, case: Case, dtype: np.dtype) -> Result:
                 dweights, dbiases = spec.model.attributes(obj, len(net.W), with_biases)
                 returns = Returns("attributes")
             except Unrecognized:     # applied in place: read from the step the harness drove
-                dweights, dbiases = spec.model.stepped(obj, weights, biases)
+                (dweights, dbiases), bounds = spec.model.stepped(obj, weights, biases)
                 returns = Returns("step")
-                bounds = spec.model.step_error(weights, biases, obj)
                 errors = bounds if errors is None else tuple([e + f for e, f in zip(es, fs)]
                                                              for es, fs in zip(errors, bounds))
         else:

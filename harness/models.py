@@ -120,11 +120,10 @@ class Model:
         if self.params == "dict layers":
             layers = _keyed(getattr(obj, n["layers"]), n)
             return [x[n["weights"]] for x in layers], [x[n["biases"]] for x in layers if n["biases"] in x]
-        count = n_layers
         store = obj if self.params == "numbered" else getattr(obj, n["dict"])
         read = (lambda k: getattr(store, k, None)) if self.params == "numbered" else store.get
-        ws = [read(n["W"].format(n["base"] + i)) for i in range(count)]
-        bs = [read(n["b"].format(n["base"] + i)) for i in range(count)]
+        ws = [read(n["W"].format(n["base"] + i)) for i in range(n_layers)]
+        bs = [read(n["b"].format(n["base"] + i)) for i in range(n_layers)]
         return ws, [v for v in bs if isinstance(v, np.ndarray)]
 
     def call(self, obj, x, y):
@@ -137,9 +136,12 @@ class Model:
             return method(y, **kwargs)
         return method(x, y, **kwargs)
 
-    def stepped(self, obj, weights: list, biases: list) -> tuple[list, list]:
-        """The gradients of a step the model took in place with the harness's learning rate:
-        (before − after) / STEP for each parameter. Unrecognized where nothing moved."""
+    def stepped(self, obj, weights: list, biases: list) -> tuple[tuple[list, list], tuple[list, list]]:
+        """The gradients of a step the model took in place with the harness's learning rate,
+        (before − after) / STEP for each parameter, and a bound on each one's own error: the step
+        rounds W0 − lr·g to W1 (at most u·|W1|) and W0 − W1 rounds once more (u·|W0 − W1|), lr a
+        power of two divides exactly: ≤ eps·(|W0| + |W1|)/lr per entry, with u = eps/2.
+        Unrecognized where nothing moved."""
         if self.steps is None:
             raise Unrecognized(f"{self.method}() returned no gradients, and no learning rate was found to set "
                                f"(looked for {', '.join(LEARNING_RATES)} as an argument of {self.method}() or of "
@@ -148,7 +150,8 @@ class Model:
         if all(np.array_equal(a, b) for a, b in zip(after_w, weights)):
             raise Unrecognized(f"{self.method}() returned no gradients, left none on the model, and did not "
                                f"change the parameters with the learning rate set as {self.steps}")
-        return _recovered(weights, after_w), _recovered(biases, after_b)
+        return (_recovered(weights, after_w), _recovered(biases, after_b)), \
+            (_step_bound(weights, after_w), _step_bound(biases, after_b))
 
     def attributes(self, obj, n_layers: int, with_biases: bool) -> tuple[list, list]:
         """The gradients left on the model: beside each layer's parameters, or on the model itself."""
@@ -170,13 +173,6 @@ class Model:
             return from_dict(numbered, n_layers, with_biases, True)
         raise Unrecognized(f"{self.method}() returned nothing, and no gradients were found on the model "
                            "(looked for dweights/dbiases on each layer, nabla_w/nabla_b, grads[...], dW1/db1)")
-
-    def step_error(self, weights: list, biases: list, obj) -> tuple[list, list]:
-        """A bound on each recovered gradient's own error: the step rounds W0 − lr·g to W1 (at most
-        u·|W1|) and the harness's W0 − W1 rounds once more (u·|W0 − W1|), lr a power of two divides
-        exactly: ≤ eps·(|W0| + |W1|)/lr per entry, with u = eps/2."""
-        after_w, after_b = self.get(obj, len(weights))
-        return _step_bound(weights, after_w), _step_bound(biases, after_b)
 
 
 def _step_bound(before: list, after: list) -> list:
@@ -207,7 +203,6 @@ def recognize_model(make, sizes: list, method: str | None, kwargs: dict | None =
                            ".biases lists, .layers with .weights, .W1/.b1 attributes, a .params dict, and arrays "
                            "of each layer's shape under any name)")
     params, names, weights, biases = found
-    names["count"] = L
     if method is None:
         method = next((m for m in METHODS if callable(getattr(obj, m, None))), None)
         if method is None:
