@@ -130,6 +130,20 @@ def cost(net: "Network", cache: Forward, y: np.ndarray) -> np.generic:
     return C
 
 
+def backpropagate_errors(net: "Network", cache: Forward, y: np.ndarray) -> list[np.ndarray]:
+    """delta[l] = ∂C/∂z[l] for every layer, layer l at index l-1: BP1 for delta[L], then BP2 down to
+    delta[1]. Not checked for finiteness here (`backpropagate` names the first that is not finite)."""
+    L = len(net.W)
+    W, f, z, a = [None, *net.W], [None, *net.activations], [None, *cache.z], cache.a
+    scale = reduction_scale(net.reduction, y.shape[0], net.dtype)
+    delta = [None] * (L + 1)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by the caller, by layer, instead
+        delta[L] = bp1_output_error(z[L], a[L], y, f[L], net.loss, scale)
+        for l in range(L - 1, 0, -1):
+            delta[l] = bp2_hidden_error(delta[l + 1], W[l + 1], z[l], f[l])
+    return delta[1:]
+
+
 def backpropagate(net: "Network", cache: Forward, y: np.ndarray) -> Gradients:
     """The backward pass on an already checked y: BP1 for delta[L], BP2 down to delta[1], then BP3
     and BP4 for every layer. Lists are padded at index 0 here so that layer l sits at index l, as in
@@ -137,13 +151,9 @@ def backpropagate(net: "Network", cache: Forward, y: np.ndarray) -> Gradients:
     An overflow raises FloatingPointError naming a delta[l], ∂C/∂W[l] or ∂C/∂b[l] that is not
     finite (the first of layer 1's three, then layer 2's, ...)."""
     L = len(net.W)
-    W, f, z, a = [None, *net.W], [None, *net.activations], [None, *cache.z], cache.a
-    scale = reduction_scale(net.reduction, y.shape[0], net.dtype)
-    delta, dW, db = [None] * (L + 1), [None] * (L + 1), [None] * (L + 1)
+    W, a = [None, *net.W], cache.a
+    delta, dW, db = [None, *backpropagate_errors(net, cache, y)], [None] * (L + 1), [None] * (L + 1)
     with np.errstate(over="ignore", invalid="ignore"):  # reported below, by layer, instead
-        delta[L] = bp1_output_error(z[L], a[L], y, f[L], net.loss, scale)
-        for l in range(L - 1, 0, -1):
-            delta[l] = bp2_hidden_error(delta[l + 1], W[l + 1], z[l], f[l])
         for l in range(1, L + 1):
             dW[l] = bp4_weight_grad(delta[l], a[l - 1])
             db[l] = bp3_bias_grad(delta[l])

@@ -6,7 +6,8 @@ from typing import Callable
 import numpy as np
 
 from .checks import check_finite_result, check_int, check_real, check_seed
-from .network import Network, backpropagate, cost, feedforward
+from .network import (Network, backpropagate, backpropagate_errors, bp3_bias_grad, bp4_weight_grad, cost, feedforward,
+                      l2_grad)
 
 
 def sgd(net: Network, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int, lr: float,
@@ -44,8 +45,57 @@ def train_step(net: Network, x: np.ndarray, y: np.ndarray, lr) -> None:
 
     x and y must already be checked (`net.check_xy`; `sgd` does it once for the whole data set),
     and `lr` should be a positive scalar of the network's dtype. The cost is not computed.
+
+    BP3 and BP4 are linear in delta, so they are applied to lr·delta[l] (a batch-sized array) rather
+    than scaling ∂C/∂W[l] (at width 1024 an 8 MB array per layer) by lr afterwards: one pass over
+    it fewer. The L2 term's λ·W[l] is the factor 1 − lr·λ on W[l]. That every lr·∂C/∂W[l] is
+    finite is shown before the update by a bound (`weight_step_is_finite`), not by a pass over it;
+    where the bound cannot show it, the step computes every ∂C/∂θ in full and names the first
+    lr·∂C/∂θ that is not finite (`_train_step_checked`).
     """
-    grads = backpropagate(net, feedforward(net, x), y)
+    cache = feedforward(net, x)
+    l2 = net.dtype.type(net.l2)
+    with np.errstate(over="ignore"):   # an overflow here is caught below: the step is then checked in full
+        steps = [lr * d for d in backpropagate_errors(net, cache, y)]                  # lr·delta[l]
+        bias_steps = [bp3_bias_grad(s) + (lr * l2_grad(bl, l2) if net.l2_biases else 0)  # lr·∂C/∂b[l]
+                      for s, bl in zip(steps, net.b)]
+    if not all(weight_step_is_finite(s, a, lr * l2, Wl) for s, a, Wl in zip(steps, cache.a, net.W)) \
+            or not all(np.isfinite(db).all() for db in bias_steps):
+        return _train_step_checked(net, cache, y, lr)
+    for Wl, bl, s, a, db in zip(net.W, net.b, steps, cache.a, bias_steps):
+        if net.l2:
+            Wl *= 1 - lr * l2
+        Wl -= bp4_weight_grad(s, a)   # lr·delta[l].T @ a[l-1]
+        bl -= db
+
+
+def weight_step_is_finite(step, a_prev, lr_l2, W) -> bool:
+    """Whether every entry of lr·∂C/∂W[l] = step.T @ a_prev + lr·λ·W (step = lr·delta[l]) is shown
+    finite, with every partial sum that computes it, without computing it.
+
+    By Cauchy–Schwarz, |(step.T @ a_prev)_ij| = |Σ_n step_ni·a_nj| ≤ ‖step‖·‖a_prev‖ (Frobenius norms,
+    one BLAS dot each), and so is every partial sum. That plus lr·λ·‖W‖, under a quarter of the
+    dtype's largest number (room for the rounding of the norms and of the sums), shows every entry
+    finite. A norm that is not finite (an entry nan or inf, or a square that overflows) shows
+    nothing: False, and the step is checked in full."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = float(_norm(step)) * float(_norm(a_prev))
+        if lr_l2:
+            bound += float(lr_l2) * float(_norm(W))
+    return bool(np.isfinite(bound) and bound <= np.finfo(W.dtype).max / 4)
+
+
+def _norm(v):
+    """‖v‖, the Frobenius norm, as one BLAS dot (inf when a square overflows, nan when an entry is)."""
+    flat = v.ravel()
+    return np.sqrt(np.dot(flat, flat))
+
+
+def _train_step_checked(net: Network, cache, y, lr) -> None:
+    """The step with every ∂C/∂θ computed in full and checked (`train_step` when its bound cannot
+    show the update finite): raises FloatingPointError naming the first delta[l], ∂C/∂θ or lr·∂C/∂θ
+    that is not finite, before anything moves."""
+    grads = backpropagate(net, cache, y)
     with np.errstate(over="ignore"):  # lr > 0 is finite: lr·inf is inf, never the "invalid" inf·0
         for l, (dW, db) in enumerate(zip(grads.dW, grads.db), start=1):
             dW *= lr  # the step's own arrays, scaled in place
