@@ -57,7 +57,7 @@ from backproof.reference.strategies import Case, Limits, RandomChooser, draw_str
 from backproof.reference.tolerances import rtol_exact
 
 from .calling import Raised, run, shape_hint
-from .diagnosis import diagnose
+from .diagnosis import diagnose, diagnose_layers, kind_of
 from .models import Model
 from .recognise import counterexample_of, problem_report, recognise
 from .report import STATUSES, BackpropMismatch, Counterexample, Report, Wrong  # noqa: F401 (STATUSES: the public name)
@@ -253,6 +253,7 @@ class _Spec:
         except Unrecognized as e:
             return problem_report(case, self, "returned", str(e))
         weights_shapes, biases_shapes = self.layout.shapes(net.sizes)
+        first, kinds = None, set()
         for name, got, shapes in (("dweights", result.dweights, weights_shapes), ("dbiases", result.dbiases, biases_shapes)):
             if len(got) != len(shapes):
                 empty = f" (empty: bias={self.layout.bias!r})" if not shapes else ""
@@ -266,7 +267,14 @@ class _Spec:
                     if name == "dweights" and np.shape(g) == tuple(shape)[::-1]:
                         kind = "transposed"   # the kind a square layer's transpose is diagnosed as: the
                         # shrinker keeps a failure's kind, and must be free to reach square layers
-                    return problem_report(case, self, f"{name}[{i}]", problem + hint, kind=kind)
+                    kinds.add(kind)
+                    first = first or problem_report(case, self, f"{name}[{i}]", problem + hint, kind=kind)
+        if first is not None:
+            found = self._values_behind_shapes(case, result) if kinds <= {"shape", "transposed"} else None
+            if found is not None:   # the mistakes named (a transpose, a bias summed to one number, and
+                # those beside them) are the failure's kind, as when the same mistakes keep the shapes
+                first.diagnosis, first.kind = found.message, kind_of(found.kinds)
+            return first
         dW, db = self.layout.to_canonical(result.dweights, result.dbiases, net.sizes)
         reference = autograd_gradients(net, x, y)
         quantities = ("dW", "db") if self.layout.bias != "none" else ("dW",)
@@ -282,6 +290,24 @@ class _Spec:
         if verdict.ok:
             return None
         return self._wrong(case, verdict.mismatches, dW, db, magnitudes, quantities)
+
+    def _values_behind_shapes(self, case: Case, result):
+        """Where some tensors have the wrong shape, the mistakes the layer walk finds in all of them
+        (harness/layers.py reads a bias summed to one number or a transposed ∂C/∂W as such), so that a
+        shape error does not hide the mistakes beside it: a Diagnosis, or None where it finds none or
+        the layout keeps the biases inside W (their columns cannot be told apart then)."""
+        if self.layout.bias not in ("separate", "row", "none"):
+            return None
+        net, x, y = case.net, case.x, case.y
+        try:
+            dW, db = self.layout.to_canonical(result.dweights, result.dbiases, net.sizes)
+            dW, db = [np.asarray(d, np.float64) for d in dW], [np.asarray(d, np.float64) for d in db]
+        except (ValueError, TypeError, AttributeError):
+            return None
+        quantities = ("dW", "db") if self.layout.bias != "none" else ("dW",)
+        found = diagnose_layers(net, x, y, dW, db, gradient_magnitudes(net, x, y), quantities,
+                                name=lambda q, l: self.own_name(self.layout.name_of(q, l, None, net.sizes)[0]))
+        return found
 
     def own_name(self, name: str) -> str:
         """A gradient's name in the code's own terms where the code names it: the key it came back
@@ -329,8 +355,10 @@ class _Spec:
         wrong = list(wrong.values())
         found = diagnose(case.net, case.x, case.y, dW, db, magnitudes, quantities,
                          tensors=[(m.quantity, m.layer) for m in values],
-                         bias_column=self.layout.bias in ("augmented", "augmented_first"))
+                         bias_column=self.layout.bias in ("augmented", "augmented_first"),
+                         name=lambda q, l: self.own_name(self.layout.name_of(q, l, None, case.net.sizes)[0]))
         ce = counterexample_of(case, self)
-        ce.wrong, ce.oracle, ce.parameter = wrong, values[0].decided_by or values[0].oracle, wrong[0].parameter
-        ce.diagnosis, ce.kind = (found.message, found.key) if found else ("", "values")
+        ce.wrong, ce.oracle = wrong, values[0].decided_by or values[0].oracle
+        ce.parameter = found.root if found and found.root else wrong[0].parameter
+        ce.diagnosis, ce.kind = (found.message, kind_of(found.kinds)) if found else ("", "values")
         return ce

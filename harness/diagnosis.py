@@ -14,14 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import torch
 
-from backproof.manual.losses import get_loss
 from backproof.manual.network import Gradients, Network
 
-from backproof.reference.autograd import autograd_gradients, reduce, torch_activation, torch_per_example_loss
+from backproof.reference.autograd import autograd_gradients
 from backproof.reference.records import LOSSES, activation_record, loss_record
 from backproof.reference.tolerances import rtol_exact
+
+from .layers import summary, walk
+from .neighbours import variant_gradients
 
 MARGIN = 1e3   # a neighbour matches within MARGIN × the judge's tolerance of each entry
 
@@ -30,14 +31,61 @@ MARGIN = 1e3   # a neighbour matches within MARGIN × the judge's tolerance of e
 class Diagnosis:
     key: str        # what kind of mistake: "factor 2", "sign", "loss sse (sum)", "output f' omitted", ...
     message: str    # what to tell the user
+    root: str = ""  # the tensor where the first mistake is made, where the walk layer by layer named it
+
+    @property
+    def kinds(self) -> set[str]:
+        """The kinds of mistake named, whichever way they were found (one neighbour for the whole
+        network, two at once, or the walk layer by layer): the same mistakes, the same set."""
+        return set(self.key.split(" + "))
+
+
+def kind_of(*kinds: set[str] | str) -> str:
+    """A failure's kind, kept while shrinking: its kinds of problem and mistake, sorted, so that it
+    is judged the same way on every network."""
+    parts = set()
+    for k in kinds:
+        parts |= {k} if isinstance(k, str) else k
+    return " + ".join(sorted(parts))
 
 
 def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quantities=("dW", "db"),
-             tensors: list | None = None, bias_column: bool = False) -> Diagnosis | None:
-    """The first neighbouring convention the given gradients (canonical dW[l], db[l]) equal, or None.
-    `tensors` lists the wrong ones as (quantity, layer): a neighbour that only transposes or re-sums
-    one tensor is tried on those. `bias_column`: the code keeps each bias as a column of W (the
-    augmented layouts), so a wrong bias is named as that column."""
+             tensors: list | None = None, bias_column: bool = False, name=None) -> Diagnosis | None:
+    """The first neighbouring convention the given gradients (canonical dW[l], db[l]) equal; where
+    none does, the mistakes found layer by layer (harness/layers.py); or None. `tensors` lists the
+    wrong ones as (quantity, layer): a neighbour that only transposes or re-sums one tensor is tried
+    on those. `bias_column`: the code keeps each bias as a column of W (the augmented layouts), so a
+    wrong bias is named as that column. `name(quantity, layer)`: the code's own name of a tensor."""
+    found = _whole_network(net, x, y, dW, db, magnitudes, quantities, tensors, bias_column)
+    return found if found is not None else diagnose_layers(net, x, y, dW, db, magnitudes, quantities, name)
+
+
+def diagnose_layers(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quantities=("dW", "db"),
+                    name=None) -> Diagnosis | None:
+    """The mistakes found by walking the layers from the output down (harness/layers.py), each at the
+    layer where it is made. dW, db may hold a tensor of another shape (a bias summed to one number)."""
+    reference = autograd_gradients(net, x, y)
+    rtol = MARGIN * rtol_exact(net.dtype, net.sizes, len(x))
+
+    def close(q: str, l: int, g, c) -> bool:
+        m = getattr(magnitudes, q)[l - 1]
+        if np.shape(m) != np.shape(c):   # a tensor read in another shape: its magnitude in that shape
+            m = m.T if np.shape(m)[::-1] == np.shape(c) else np.full(np.shape(c), np.sum(m))
+        allowed = rtol * np.maximum(np.maximum(m, np.abs(c)), np.finfo(net.dtype).tiny)
+        return np.shape(g) == np.shape(c) and bool((np.abs(np.asarray(g, np.float64) - c) <= allowed).all())
+
+    given_db = [np.asarray(d, np.float64) for d in db] if "db" in quantities else [None] * len(net.W)
+    findings = walk(net, x, y, [np.asarray(d, np.float64) for d in dW], given_db, reference,
+                    _factors(net, len(x)), close)
+    found = summary(findings, name or (lambda q, l: f"{q}[{l}]"))
+    return Diagnosis(*found) if found else None
+
+
+def _whole_network(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quantities, tensors,
+                   bias_column: bool) -> Diagnosis | None:
+    """The first whole-network neighbour the given gradients equal: a factor, a transpose, a bias
+    summed over the wrong axis, the L2 term's factor, another loss or reduction, a chain-rule
+    factor omitted or misplaced in every layer, or two of these."""
     reference = autograd_gradients(net, x, y)
     given = {"dW": dW, "db": db}
 
@@ -243,73 +291,3 @@ def _variants(net: Network) -> list[tuple[str, str, dict]]:
                                    "σ(1 − σ) given σ(z) where it expects z, or the other way round?)",
                         {"output": "at_a", "hidden": "at_a"}))
     return out
-
-
-# ----------------------------------------------------------------------------- the neighbours
-
-class _Activation(torch.autograd.Function):
-    """f forward, and a backward that is f's (mode "normal"), the identity ("omitted"), f′ taken at
-    a = f(z) ("at_a"), or a softmax's diagonal a(1 − a) ("diagonal"). (variant_gradients' "split",
-    for the output layer, is built from two of these.)"""
-
-    @staticmethod
-    def forward(ctx, z, fn, mode):
-        a = fn(z)
-        ctx.save_for_backward(z, a)
-        ctx.fn, ctx.mode = fn, mode
-        return a
-
-    @staticmethod
-    def backward(ctx, g):
-        z, a = ctx.saved_tensors
-        if ctx.mode == "omitted":
-            return g, None, None
-        if ctx.mode == "diagonal":
-            return g * a * (1 - a), None, None
-        point = a if ctx.mode == "at_a" else z
-        with torch.enable_grad():
-            t = point.detach().requires_grad_(True)
-            (d,) = torch.autograd.grad(ctx.fn(t), t, g)
-        return d, None, None
-
-
-def variant_gradients(net: Network, x, y, *, loss: str | None = None, reduction: str | None = None,
-                      output: str = "normal", hidden: str = "normal", l2: float | None = None) -> Gradients:
-    """The network's gradients with another loss or reduction, or with its activations' backward
-    changed (see _Activation), computed by torch in float64."""
-    loss_obj = get_loss(loss) if loss else net.loss
-    if loss_record(loss_obj).output and loss_record(loss_obj).output != net.activations[-1].name:
-        raise ValueError("that loss is computed from another output's logits")
-    reduction = reduction or net.reduction
-    W = [torch.tensor(np.asarray(Wl, np.float64), requires_grad=True) for Wl in net.W]
-    b = [torch.tensor(np.asarray(bl, np.float64), requires_grad=True) for bl in net.b]
-    a, zs = torch.tensor(np.asarray(x, np.float64)), []
-    for l, (Wl, bl, act) in enumerate(zip(W, b, net.activations)):
-        z = torch.nn.functional.linear(a, Wl, bl)
-        z.retain_grad()
-        zs.append(z)
-        mode = output if l == len(W) - 1 else hidden
-        fn = lambda t, act=act: torch_activation(act, t)  # noqa: E731
-        if mode == "split":   # the layer's own gradients through f', the error sent below without it
-            below = torch.nn.functional.linear(a, Wl.detach(), bl.detach())
-            own = torch.nn.functional.linear(a.detach(), Wl, bl)
-            own.retain_grad()
-            zs[-1] = own
-            sent = _Activation.apply(below, fn, "omitted")
-            a = _Activation.apply(own, fn, "normal") + (sent - sent.detach())
-        else:
-            a = _Activation.apply(z, fn, mode)
-    yt = torch.tensor(np.asarray(y, np.float64))
-    on_output = loss_record(loss_obj).on_output
-    if output != "normal" and on_output is not None:   # the loss on a, so that the output's backward is used
-        per_example = on_output(a, yt)
-    else:
-        per_example = torch_per_example_loss(loss_obj, zs[-1], a, yt)
-    cost = reduce(per_example, reduction)
-    l2 = net.l2 if l2 is None else l2
-    if l2:
-        cost = cost + l2 / 2 * sum((p * p).sum() for p in W + (b if net.l2_biases else []))
-    cost.backward()
-    numpy = lambda t: t.detach().numpy()  # noqa: E731
-    return Gradients(np.float64(cost.item()), [numpy(z.grad) for z in zs], [numpy(w.grad) for w in W],
-                     [numpy(v.grad) for v in b])

@@ -21,6 +21,9 @@ def softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
+THREE = "three: output f' omitted, scalar bias, updated W in BP2"
+
+
 def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse", mean: bool = False,
             l2: float = 0.0):
     def backprop(weights, biases, x, y):
@@ -46,7 +49,7 @@ def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse"
             else:
                 delta = np.einsum("nij,ni->nj", out[:, :, None] * (np.eye(out.shape[1]) - out[:, None, :]), g)
         else:
-            omitted = bug in ("output f' omitted", "two: output f' omitted, hidden f' at a")
+            omitted = bug in ("output f' omitted", "two: output f' omitted, hidden f' at a", THREE)
             delta = g if omitted else g * F[output][1](out if bug == "f' at a everywhere" else z)
         delta = delta / n
         dW, db = [None] * len(weights), [None] * len(weights)
@@ -55,10 +58,14 @@ def learner(bug: str | None = None, output: str = "tanh", loss: str = "half_sse"
             if l2:
                 dW[l] = dW[l] + (2 if bug == "l2 factor" else 1) * l2 * weights[l]
             db[l] = delta.sum(axis=1) if bug == "bias over the wrong axis" else delta.sum(axis=0)
+            if bug == THREE:
+                db[l] = delta.sum()             # one number: summed over the units too
             if l:
                 sent = g if bug == "error sent back without f'" and l == len(weights) - 1 else delta
-                back = sent @ weights[l]
-                if bug in ("hidden f' omitted", "two: factor 2, hidden f' omitted"):
+                W_used = weights[l] - 0.5 * dW[l] if bug in ("updated W in BP2", THREE) else weights[l]
+                back = sent @ W_used
+                if bug in ("hidden f' omitted", "two: factor 2, hidden f' omitted") or \
+                        (bug == "f' omitted in the top hidden layer" and l == len(weights) - 1):
                     delta = back
                 elif bug == "wrong layer's f'":
                     delta = back * F["tanh"][1](zs[l])      # z[l+1]'s, not z[l]'s
@@ -92,6 +99,9 @@ BUGS = [
      {}, {}),
     ("two at once: the ½ dropped and the hidden f′ missing", "two: factor 2, hidden f' omitted", {}, {}),
     ("the output's error sent back without its f′ (a − y into BP2)", "error sent back without f'", {}, {}),
+    ("BP2 with W[l+1] after its update (W −= lr·dW before the delta below)", "updated W in BP2", {}, {}),
+    ("f′ missing in the top hidden layer only", "f' omitted in the top hidden layer", {}, {}),
+    ("three at once: the output's f′ missing, db summed to one number, BP2 with updated weights", THREE, {}, {}),
 ]
 
 
@@ -102,7 +112,8 @@ def measure(max_examples: int = 100, seed: int = 0) -> list[dict]:
         settings = {"activation": "tanh", **settings}
         report = check_backprop(learner(bug, **mine), max_examples=max_examples, seed=seed, **settings)
         ce = report.counterexample
-        said = (ce.diagnosis or ce.problem or "") if ce else "passes; " + "; ".join(report.recognised)
+        said = "; diagnosis: ".join(filter(None, [ce.problem, ce.diagnosis])) if ce else \
+            "passes; " + "; ".join(report.recognised)
         if ce:
             said += "".join(f"; {note}" for note in report.recognised if "leave `returns` out" in note)
         rows.append({"what": what, "caught": not report.ok, "root": ce.parameter if ce else "-",
@@ -113,6 +124,6 @@ def measure(max_examples: int = 100, seed: int = 0) -> list[dict]:
 def render(rows: list[dict]) -> str:
     lines = ["| mistake | caught | root named | the report says |", "| --- | --- | --- | --- |"]
     for r in rows:
-        said = r["said"] if len(r["said"]) <= 300 else r["said"][:297] + "..."
+        said = r["said"] if len(r["said"]) <= 600 else r["said"][:597] + "..."
         lines.append(f"| {r['what']} | {'yes' if r['caught'] else 'no'} | `{r['root']}` | {said.replace('|', '/')} |")
     return "\n".join(lines)

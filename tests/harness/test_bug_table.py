@@ -23,11 +23,16 @@ def test_the_bug_table_is_measured():
                        ("f′ taken at a instead of z in every layer", "f' at a"),
                        ("the L2 term's gradient 2·λ·W (reg·‖W‖²) where (λ/2)·‖W‖² is stated", "l2 factor"),
                        ("two at once: the output's f′ missing and the hidden f′ taken at a",
-                        "output f' omitted + hidden f' at a"),
-                       ("two at once: the ½ dropped and the hidden f′ missing", "loss sse (sum) + hidden f' omitted"),
-                       ("the output's error sent back without its f′ (a − y into BP2)", "error sent back without f'")):
+                        "hidden f' at a + output f' omitted"),
+                       ("two at once: the ½ dropped and the hidden f′ missing", "hidden f' omitted + loss sse (sum)"),
+                       ("the output's error sent back without its f′ (a − y into BP2)", "error sent back without f'"),
+                       ("BP2 with W[l+1] after its update (W −= lr·dW before the delta below)", "updated W"),
+                       ("f′ missing in the top hidden layer only", "hidden f' omitted"),
+                       ("three at once: the output's f′ missing, db summed to one number, BP2 with updated weights",
+                        "output f' omitted + scalar + updated W")):
         assert by[what]["kind"] == kind, (what, by[what])
     assert "(the transpose" in by["∂C/∂W transposed (a_prev.T @ delta)"]["said"]
     assert "they fit (dbiases, dweights)" in by["(db, dW) returned where (dW, db) is stated"]["said"]
     assert "summed over the layer's units" in by["the bias summed over the wrong axis"]["said"]
+    assert "the layer's units (axis 1)" in by["the bias summed over the wrong axis"]["said"]   # the values, read too
     assert by["BP2 with the next layer's f′"]["said"].startswith("raised ValueError")

@@ -1,0 +1,116 @@
+"""The layer walk (harness/layers.py): each mistake named at the layer where it is made, the layers
+below it named as wrong only through it, several mistakes each named, and nothing said of right
+gradients or of a first mistake no neighbour fits.
+
+The gradients here come from a small backprop written for these tests (tanh layers, ½·Σ(a−y)²
+summed), with a mistake switched on at the layers chosen."""
+import numpy as np
+import pytest
+
+from backproof.harness.diagnosis import diagnose_layers
+from backproof.manual import Network
+from backproof.reference.autograd import gradient_magnitudes
+from learner_bugs import THREE, learner
+from backproof.harness import check_backprop
+
+
+def gradients_with(net: Network, x, y, mistakes: dict) -> tuple[list, list]:
+    """dW[l], db[l] (index l-1) with mistakes[l] in BP2 at hidden layer l ("omitted", "at_a" or
+    ("updated", c)) or at the output (mistakes[L] = "omitted")."""
+    W, b, L = net.W, net.b, len(net.W)
+    a, z = [x], []
+    for Wl, bl in zip(W, b):
+        z.append(a[-1] @ Wl.T + bl)
+        a.append(np.tanh(z[-1]))
+    prime = lambda t: 1 - np.tanh(t) ** 2  # noqa: E731
+    delta = a[-1] - y
+    if mistakes.get(L) != "omitted":
+        delta = delta * prime(z[-1])
+    dW, db = [None] * L, [None] * L
+    for l in range(L, 0, -1):
+        dW[l - 1], db[l - 1] = delta.T @ a[l - 1], delta.sum(axis=0)
+        if l == 1:
+            break
+        mistake = mistakes.get(l - 1)
+        W_above = W[l - 1] - mistake[1] * dW[l - 1] if isinstance(mistake, tuple) else W[l - 1]
+        back = delta @ W_above
+        delta = back if mistake == "omitted" else back * prime(a[l - 1] if mistake == "at_a" else z[l - 2])
+    return dW, db
+
+
+def network(depth: int, seed: int = 0):
+    sizes = [3] + [4 + 2 * k for k in range(depth - 1)] + [2]   # widths pairwise distinct, none equal to the batch
+    net = Network.init(sizes, "tanh", loss="half_sse", reduction="sum", seed=seed)
+    rng = np.random.default_rng(seed)
+    return net, rng.standard_normal((3, sizes[0])), rng.standard_normal((3, sizes[-1]))
+
+
+def walk_of(net, x, y, mistakes):
+    dW, db = gradients_with(net, x, y, mistakes)
+    return diagnose_layers(net, x, y, dW, db, gradient_magnitudes(net, x, y))
+
+
+def test_right_gradients_say_nothing():
+    for depth in (1, 2, 4):
+        assert walk_of(*network(depth), {}) is None
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+def test_one_layer_s_mistake_is_named_there_and_the_layers_below_go_through_it(depth):
+    """f′ left out of BP2 at one hidden layer k only: the root is layer k, the layers below k are
+    wrong only through it, and nothing is said of the layers above."""
+    for k in range(1, depth):
+        found = walk_of(*network(depth, seed=k), {k: "omitted"})
+        assert found is not None and found.key == "hidden f' omitted", (k, found)
+        assert found.message.startswith(f"one mistake (root: layer {k}): layer {k}: f′ is missing from BP2")
+        below = list(range(k - 1, 0, -1))
+        if below:
+            assert f"{'layers' if len(below) > 1 else 'layer'} {', '.join(map(str, below))} " in found.message
+        else:
+            assert "wrong only through" not in found.message
+        assert found.root == f"dW[{k}]"
+
+
+def test_two_mistakes_at_two_layers_are_each_named_where_made():
+    net, x, y = network(4, seed=5)
+    found = walk_of(net, x, y, {3: "at_a", 1: "omitted"})
+    assert found.key == "hidden f' at a + hidden f' omitted"
+    assert found.message.startswith("2 mistakes, each where it is made (root: layer 3): layer 3: BP2's f′ is taken at a[3]")
+    assert "layer 1: f′ is missing from BP2" in found.message and "layer 2 is wrong only through" in found.message
+
+
+@pytest.mark.parametrize("c", [0.3, 1024.0])
+def test_updated_weights_in_bp2_name_the_code_s_learning_rate(c):
+    net, x, y = network(3, seed=2)
+    found = walk_of(net, x, y, {2: ("updated", c)})
+    assert found.key == "updated W", found
+    assert f"layer 2: BP2 uses W[3] after its update, W[3] − {c:.6g}·dW[3]" in found.message
+
+
+def test_the_output_s_mistake_is_the_root_of_everything_below():
+    net, x, y = network(3, seed=4)
+    found = walk_of(net, x, y, {3: "omitted", 1: "at_a"})
+    assert found.key == "hidden f' at a + output f' omitted"
+    assert "(root: layer 3): layer 3 (the output)" in found.message
+    assert "layer 2 is wrong only through the layers above" in found.message
+
+
+def test_a_first_mistake_no_neighbour_fits_is_not_dressed_up():
+    net, x, y = network(3, seed=6)
+    dW, db = gradients_with(net, x, y, {1: "omitted"})
+    dW[2] = dW[2] * np.random.default_rng(0).uniform(0.5, 1.5, dW[2].shape)   # noise at the output layer
+    assert diagnose_layers(net, x, y, dW, db, gradient_magnitudes(net, x, y)) is None
+
+
+def test_three_mistakes_and_a_shape_are_each_named_on_a_small_counterexample():
+    """The output's f′ missing, every db summed to one number (a shape problem), and BP2 using the
+    updated weights: the report names the shape and all three mistakes, and the shrinker, which
+    keeps that whole kind, reaches a network within twice the smallest one that shows all three
+    (two layers, one of them at least 2 wide: 4 units)."""
+    for seed in (0, 1, 2):
+        ce = check_backprop(learner(THREE), activation="tanh", seed=seed).counterexample
+        assert "expected" in ce.problem and "shape" in ce.problem
+        assert ce.kind == "output f' omitted + scalar + updated W", (seed, ce.kind)
+        for said in ("the output layer's f′ is missing", "is one number", "after its update"):
+            assert said in ce.diagnosis, (seed, said, ce.diagnosis)
+        assert len(ce.sizes) == 3 and sum(ce.sizes) <= 8, (seed, ce.sizes)
