@@ -74,22 +74,21 @@ def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray,
     two to six forward passes, so a network of 25,000 parameters takes 15 s in full."""
     x, y = (v.astype(np.float64) for v in net.check_xy(x, y))
     W, b = [Wl.astype(np.float64) for Wl in net.W], [bl.astype(np.float64) for bl in net.b]
-
-    def evaluate():
-        return _evaluate(net, W, b, x, y)
-
-    pattern0 = evaluate()[1]
+    inputs = _inputs(net, W, b, x)          # a[l-1] of each layer at θ: a step in layer l starts there
+    layer_of = {id(p): l for l, p in enumerate(W)} | {id(p): l for l, p in enumerate(b)}
+    pattern0 = _evaluate(net, W, b, inputs[0], y, 0)[1]
     h0 = fd_step(np.float64)
 
     def central(param: np.ndarray, idx, theta, h) -> float | None:
         """(C(θ+h) − C(θ−h)) / (2h), or None when a step changes a relu sign."""
+        start = layer_of[id(param)]
         plus, minus = param.dtype.type(theta + h), param.dtype.type(theta - h)
         param[idx] = plus
-        c_plus, p_plus = evaluate()
+        c_plus, p_plus = _evaluate(net, W, b, inputs[start], y, start)
         param[idx] = minus
-        c_minus, p_minus = evaluate()
+        c_minus, p_minus = _evaluate(net, W, b, inputs[start], y, start)
         param[idx] = theta
-        if not (_same(pattern0, p_plus) and _same(pattern0, p_minus)):
+        if not (_same(pattern0[start:], p_plus) and _same(pattern0[start:], p_minus)):
             return None
         return (c_plus - c_minus) / (float(plus) - float(minus))
 
@@ -132,16 +131,28 @@ def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray,
     return FiniteDifferences(**out)
 
 
-def _evaluate(net: Network, W: list, b: list, x, y) -> tuple[float, list[np.ndarray]]:
-    """One forward pass of our own (the records' NumPy forms) with the parameters W, b in place of the
-    network's: the cost, and the sign of z in every layer with a kink."""
-    a, pattern = x, []
+def _inputs(net: Network, W: list, b: list, x) -> list[np.ndarray]:
+    """a[l-1], the input of each layer l (index l-1), at the parameters W, b: a step in layer l's
+    parameters leaves every layer below it as it was, so its forward pass starts from there."""
+    a, out = x, []
     for Wl, bl, f in zip(W, b, net.activations):
+        out.append(a)
+        record = activation_record(f)
+        a = record.numpy(a @ Wl.T + bl, *record.params(f))
+    return out
+
+
+def _evaluate(net: Network, W: list, b: list, a, y, start: int = 0) -> tuple[float, list]:
+    """A forward pass of our own (the records' NumPy forms) from layer start + 1 (index `start`),
+    whose input is `a`, with the parameters W, b in place of the network's: the cost, and, for
+    each layer from there on, the sign of z where the layer has a kink (None where it has none).
+    The L2 term reads every layer's parameters."""
+    pattern = []
+    for Wl, bl, f in zip(W[start:], b[start:], net.activations[start:]):
         z = a @ Wl.T + bl
         record = activation_record(f)
         a = record.numpy(z, *record.params(f))
-        if f.kink:
-            pattern.append(z > 0)
+        pattern.append(z > 0 if f.kink else None)
     per_example = loss_record(net.loss).numpy(z, a, y)
     cost = per_example.sum() if net.reduction == "sum" else per_example.mean()
     if net.l2:
@@ -150,4 +161,4 @@ def _evaluate(net: Network, W: list, b: list, x, y) -> tuple[float, list[np.ndar
 
 
 def _same(p, q) -> bool:
-    return all(np.array_equal(u, v) for u, v in zip(p, q))
+    return len(p) == len(q) and all(u is v or np.array_equal(u, v) for u, v in zip(p, q))
