@@ -49,7 +49,7 @@ import numpy as np
 from backproof.manual.checks import check_dtype, check_int, check_real, check_seed, describe_value
 from backproof.manual.losses import REDUCTIONS, Loss
 from backproof.manual.network import Gradients, Network
-from backproof.reference.autograd import autograd_gradients, gradient_magnitudes
+from backproof.reference.autograd import autograd_pass, gradient_magnitudes
 from backproof.reference.compare import checks_nothing, judge, passes_at_its_own_size, structural_problem
 from backproof.reference.records import (UNKNOWN_FUNCTION_BOUND, UserActivation, UserLoss, loss_record,
                                          resolve_activations, resolve_loss)
@@ -276,12 +276,12 @@ class _Spec:
                 first.diagnosis, first.kind = found.message, kind_of(found.kinds)
             return first
         dW, db = self.layout.to_canonical(result.dweights, result.dbiases, net.sizes)
-        reference = autograd_gradients(net, x, y)
+        reference, inputs = autograd_pass(net, x, y)
         quantities = ("dW", "db") if self.layout.bias != "none" else ("dW",)
         if checks_nothing(reference, dW, db, quantities):
             return "nothing checked"
         given = Gradients(None, [], dW, db)
-        if result.step_error is None and passes_at_its_own_size(net, x, given, reference, quantities):
+        if result.step_error is None and passes_at_its_own_size(net, x, given, reference, quantities, inputs):
             return None        # within rtol of each entry's own size: judge would pass it (no bound needed)
         magnitudes = gradient_magnitudes(net, x, y, reference)
         if result.step_error is not None:   # read from a step: its own rounding is part of the bound

@@ -38,13 +38,21 @@ def reduce(per_example: torch.Tensor, reduction: str) -> torch.Tensor:
 def autograd_gradients(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torch.float64,
                        device: str | torch.device = "cpu") -> Gradients:
     """C, delta[l] = ∂C/∂z[l], ∂C/∂W[l] and ∂C/∂b[l] from torch autograd, as float64 NumPy arrays."""
+    return autograd_pass(net, x, y, dtype=dtype, device=device)[0]
+
+
+def autograd_pass(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torch.float64,
+                  device: str | torch.device = "cpu") -> tuple[Gradients, list[np.ndarray]]:
+    """`autograd_gradients`, and the forward pass's a[l-1], the input of each layer l (index l-1),
+    as float64 NumPy arrays (what magnitude_floor needs)."""
     def tensor(arr, grad=False):
         return torch.tensor(np.asarray(arr, dtype=np.float64), dtype=dtype, device=device, requires_grad=grad)
 
     W = [tensor(Wl, grad=True) for Wl in net.W]
     b = [tensor(bl, grad=True) for bl in net.b]
-    a, zs = tensor(x), []
+    a, zs, inputs = tensor(x), [], []
     for Wl, bl, act in zip(W, b, net.activations):
+        inputs.append(a)
         z = torch.nn.functional.linear(a, Wl, bl)  # a @ W.T + b, as torch.nn.Linear computes it
         z.retain_grad()
         zs.append(z)
@@ -57,24 +65,28 @@ def autograd_gradients(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torc
     def numpy(t):
         return t.detach().to("cpu", torch.float64).numpy()
 
-    return Gradients(cost=np.float64(cost.item()), delta=[numpy(z.grad) for z in zs],
-                     dW=[numpy(Wl.grad) for Wl in W], db=[numpy(bl.grad) for bl in b])
+    return (Gradients(cost=np.float64(cost.item()), delta=[numpy(z.grad) for z in zs],
+                      dW=[numpy(Wl.grad) for Wl in W], db=[numpy(bl.grad) for bl in b]),
+            [numpy(a) for a in inputs])
 
 
-def magnitude_floor(net: Network, x: np.ndarray, reference: Gradients) -> Gradients:
+def magnitude_floor(net: Network, x: np.ndarray, reference: Gradients, inputs: list | None = None) -> Gradients:
     """A floor under `gradient_magnitudes`' bound M, from autograd's deltas and one forward pass:
     M_delta[l] ≥ |delta[l]|, M_dW[l] ≥ |delta[l]|.T @ |a[l-1]|, M_db[l] ≥ Σ_n |delta[l]_n| (each of
     the bound's products has the value's own magnitude as one of its terms; tests/harness/test_harness.py
     (test_the_floor_lies_under_the_bound...) holds it on random networks). Cheap: a backward whose every entry is
     within rtol of this floor passes whatever M is (compare.passes_at_its_own_size)."""
-    x64 = np.asarray(x, np.float64)
-    absa, a = [np.abs(x64)], torch.from_numpy(x64)
-    with torch.no_grad():
-        for Wl, bl, act in zip(net.W[:-1], net.b[:-1], net.activations[:-1]):
-            z = torch.nn.functional.linear(a, torch.from_numpy(np.asarray(Wl, np.float64)),
-                                           torch.from_numpy(np.asarray(bl, np.float64)))
-            a = torch_activation(act, z)
-            absa.append(np.abs(a.numpy()))
+    if inputs is not None:
+        absa = [np.abs(a) for a in inputs]
+    else:
+        x64 = np.asarray(x, np.float64)
+        absa, a = [np.abs(x64)], torch.from_numpy(x64)
+        with torch.no_grad():
+            for Wl, bl, act in zip(net.W[:-1], net.b[:-1], net.activations[:-1]):
+                z = torch.nn.functional.linear(a, torch.from_numpy(np.asarray(Wl, np.float64)),
+                                               torch.from_numpy(np.asarray(bl, np.float64)))
+                a = torch_activation(act, z)
+                absa.append(np.abs(a.numpy()))
     delta = [np.abs(d) for d in reference.delta]
     return Gradients(0.0, delta, [d.T @ a for d, a in zip(delta, absa)], [d.sum(axis=0) for d in delta])
 

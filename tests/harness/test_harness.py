@@ -450,15 +450,38 @@ def test_the_floor_lies_under_the_bound_and_the_quick_pass_never_passes_what_jud
     rtol of autograd.magnitude_floor; sound only if the floor is under the bound everywhere and the
     quick pass implies judge's pass, on correct and on perturbed gradients alike."""
     from backproof.manual.network import Gradients
-    from backproof.reference.autograd import autograd_gradients, gradient_magnitudes, magnitude_floor
+    from backproof.reference.autograd import autograd_pass, gradient_magnitudes, magnitude_floor
     from backproof.reference.compare import judge, passes_at_its_own_size
     net, x, y = case.net, case.x, case.y
-    reference = autograd_gradients(net, x, y)
+    reference, inputs = autograd_pass(net, x, y)
     bound, floor = gradient_magnitudes(net, x, y, reference), magnitude_floor(net, x, reference)
+    from_inputs = magnitude_floor(net, x, reference, inputs)      # the harness's way: autograd's own inputs
+    for q in ("delta", "dW", "db"):
+        for f, h in zip(getattr(floor, q), getattr(from_inputs, q)):
+            np.testing.assert_array_equal(f, h)
     for q in ("delta", "dW", "db"):
         for f, m in zip(getattr(floor, q), getattr(bound, q)):
             assert (f <= m).all(), (q, float((f - m).max()))
     g = net.gradients(x, y)
     given = Gradients(None, [], [(d * (1 + size)).astype(d.dtype) for d in g.dW], g.db)
-    if passes_at_its_own_size(net, x, given, reference, ("dW", "db")):
+    if passes_at_its_own_size(net, x, given, reference, ("dW", "db"), inputs):
         assert judge(net, x, y, given, quantities=("dW", "db"), reference=reference, magnitudes=bound).ok
+
+
+def test_the_quick_pass_passes_right_gradients_and_nothing_else():
+    """passes_at_its_own_size: True for manual/'s own gradients of an ordinary network, False for a
+    1e-3 error in one entry, a nan, or a tensor of another shape (False says only: judge it)."""
+    from backproof.manual.network import Gradients
+    from backproof.reference.autograd import autograd_pass
+    from backproof.reference.compare import passes_at_its_own_size
+    net = Network.init([3, 5, 4, 2], "tanh", loss="half_sse", reduction="sum", seed=3)
+    x, y = np.random.default_rng(3).standard_normal((6, 3)), np.random.default_rng(4).standard_normal((6, 2))
+    reference, inputs = autograd_pass(net, x, y)
+    g = net.gradients(x, y)
+    assert passes_at_its_own_size(net, x, Gradients(None, [], g.dW, g.db), reference, ("dW", "db"), inputs)
+    for spoil in (lambda d: d.__setitem__((1, 2), d[1, 2] * (1 + 1e-3)), lambda d: d.__setitem__((0, 0), np.nan)):
+        dW = [d.copy() for d in g.dW]
+        spoil(dW[1])
+        assert not passes_at_its_own_size(net, x, Gradients(None, [], dW, g.db), reference, ("dW", "db"), inputs)
+    assert not passes_at_its_own_size(net, x, Gradients(None, [], [g.dW[0].T, *g.dW[1:]], g.db), reference,
+                                      ("dW", "db"), inputs)
