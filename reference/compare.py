@@ -245,15 +245,11 @@ def passes_at_its_own_size(net: Network, x, got: Gradients, reference: Gradients
     too, without M being computed (its costly part). False says nothing: judge it. `inputs`:
     autograd's a[l-1] of each layer, where the caller has them (`autograd_pass`)."""
     rtol, tiny = rtol_exact(net.dtype, net.sizes, len(x)), float(np.finfo(net.dtype).tiny)
-    floor = magnitude_floor(net, x, reference, inputs)
-    for q in quantities:
-        for g, r, f in zip(getattr(got, q), getattr(reference, q), getattr(floor, q)):
-            if np.shape(g) != r.shape:
-                return False
-            with np.errstate(over="ignore", invalid="ignore"):   # nan and inf compare False: judge them
-                if not (np.abs(np.asarray(g, np.float64) - r) <= rtol * np.maximum(np.maximum(f, np.abs(r)), tiny)).all():
-                    return False
-    return len(getattr(got, quantities[0])) == len(net.W)
+    floor, fits = magnitude_floor(net, x, reference, inputs), len(getattr(got, quantities[0])) == len(net.W)
+    with np.errstate(over="ignore", invalid="ignore"):   # nan and inf compare False: judge them
+        return fits and all(np.shape(g) == r.shape and (np.abs(np.asarray(g, np.float64) - r) <= rtol * np.maximum(
+            np.maximum(f, np.abs(r)), tiny)).all() for q in quantities
+            for g, r, f in zip(getattr(got, q), getattr(reference, q), getattr(floor, q)))
 
 
 def _has_exact_forms(net: Network) -> bool:
