@@ -245,7 +245,7 @@ def passes_at_its_own_size(net: Network, x, got: Gradients, reference: Gradients
     too, without M being computed (its costly part). False says nothing: judge it. `inputs`:
     autograd's a[l-1] of each layer, where the caller has them (`autograd_pass`)."""
     rtol, tiny = rtol_exact(net.dtype, net.sizes, len(x)), float(np.finfo(net.dtype).tiny)
-    floor, fits = magnitude_floor(net, x, reference, inputs), len(getattr(got, quantities[0])) == len(net.W)
+    floor, fits = magnitude_floor(net, x, reference, inputs), all(len(getattr(got, q)) == len(net.W) for q in quantities)
     with np.errstate(over="ignore", invalid="ignore"):   # nan and inf compare False: judge them
         return fits and all(np.shape(g) == r.shape and (np.abs(np.asarray(g, np.float64) - r) <= rtol * np.maximum(
             np.maximum(f, np.abs(r)), tiny)).all() for q in quantities

@@ -485,3 +485,4 @@ def test_the_quick_pass_passes_right_gradients_and_nothing_else():
         assert not passes_at_its_own_size(net, x, Gradients(None, [], dW, g.db), reference, ("dW", "db"), inputs)
     assert not passes_at_its_own_size(net, x, Gradients(None, [], [g.dW[0].T, *g.dW[1:]], g.db), reference,
                                       ("dW", "db"), inputs)
+    assert not passes_at_its_own_size(net, x, Gradients(None, [], g.dW, g.db[:-1]), reference, ("dW", "db"), inputs)
