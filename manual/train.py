@@ -78,7 +78,7 @@ def weight_step_is_finite(step, a_prev, lr_l2, W) -> bool:
     dtype's largest number (room for the rounding of the norms and of the sums), shows every entry
     finite. A norm that is not finite (an entry nan or inf, or a square that overflows) shows
     nothing: False, and the step is checked in full."""
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore"):   # a square that overflows is inf: the bound shows nothing then
         bound = float(_norm(step)) * float(_norm(a_prev))
         if lr_l2:
             bound += float(lr_l2) * float(_norm(W))

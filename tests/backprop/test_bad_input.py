@@ -435,3 +435,39 @@ def test_the_l2_settings_are_checked_kept_and_shown():
 def test_leaky_relu_says_it_has_a_kink():
     from backproof.manual.activations import leaky_relu
     assert leaky_relu(0.2).kink is True and leaky_relu().kink is True
+
+
+def test_a_step_the_bound_cannot_show_finite_is_taken_in_full():
+    """lr·delta of 1e200 with inputs of 1e-200: the norms behind the step's finiteness bound overflow
+    (1e400), so the bound shows nothing, yet every lr·∂C/∂W is about 1. The step computes every
+    gradient in full, finds them finite and takes it: W − lr·∂C/∂W, with no warning."""
+    from backproof.manual import backpropagate, feedforward, train_step
+    from backproof.manual.train import weight_step_is_finite
+    n = net(sizes=(50, 1), activations="identity")
+    x, y = n.check_xy(np.full((1, 50), 1e-200), np.full((1, 1), -1e200))
+    g = backpropagate(n, feedforward(n, x), y)     # the cost, ½·1e400, is not finite: not computed
+    assert not weight_step_is_finite(g.delta[0], x, 0.0, n.W[0])
+    before = [p.copy() for p in n.W + n.b]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train_step(n, x, y, f64(1.0))
+    assert 0.1 < np.abs(g.dW[0]).max() < 10
+    for p0, p1, d in zip(before, n.W + n.b, g.dW + g.db):
+        np.testing.assert_array_equal(p1, p0 - d)
+
+
+@pytest.mark.parametrize("where", ["W", "b"])
+def test_a_step_whose_l2_term_overflows_is_named_and_nothing_moves(where):
+    """lr·λ·θ overflows (θ = 1e308, λ = 1, lr = 4) while lr·delta and the products are small: the
+    step names lr·dC/dW[1] or lr·dC/db[1] (the L2 term is part of each) and moves nothing."""
+    from backproof.manual import Network, train_step
+    W, b = [np.full((1, 3), 0.5)], [np.zeros(1)]
+    (W if where == "W" else b)[0][0] = 1e308
+    n = Network(W, b, "identity", loss="half_sse", reduction="sum", l2=1.0, l2_biases=True)
+    x, y = n.check_xy(np.zeros((2, 3)), n.forward(np.zeros((2, 3))).a[-1])   # delta = 0: only the L2 term
+    before = [p.copy() for p in n.W + n.b]
+    with warnings.catch_warnings(), pytest.raises(FloatingPointError, match=rf"^lr·dC/d{where}\[1\]: not finite"):
+        warnings.simplefilter("error")
+        train_step(n, x, y, f64(4.0))
+    for p0, p1 in zip(before, n.W + n.b):
+        np.testing.assert_array_equal(p0, p1)

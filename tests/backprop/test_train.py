@@ -118,6 +118,7 @@ def test_the_finiteness_bound_shows_only_what_holds(dtype):
         spoiled[2, 1] = bad
         assert not weight_step_is_finite(step, spoiled, dtype(0), W)
     assert not weight_step_is_finite(step * big, a * dtype(2), dtype(0), W)           # true products: 2·max
+    assert not weight_step_is_finite(step * big, a * dtype(2), dtype(0.1), W)         # the same with an L2 term
     assert not weight_step_is_finite(step * (big / 4), a * (big / 4), dtype(0), W)    # finite products, bound too big
     assert not weight_step_is_finite(step, a, dtype(1), W * np.finfo(dtype).max)      # lr·λ·W: max·sqrt(6)
 
