@@ -54,6 +54,10 @@ def _child(fn, item, send) -> None:
 
 def quiet_on_interrupt() -> None:
     """In a forked child: Ctrl-C (sent to the whole process group) ends it at once and silently;
-    the parent, interrupted too, says so in one line (backproof/cli/main.py)."""
+    the parent, interrupted too, says so in one line (backproof/cli/main.py). Where the parent
+    ignores SIGINT (started in the background by a shell without job control, or under nohup), the
+    child ignores it too: otherwise a stray SIGINT would kill the children and leave the parent to
+    report their documents as failed."""
     import signal
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -174,7 +174,9 @@ def test_an_overflowing_learning_rate_is_one_line(capsys):
 @pytest.mark.parametrize("argv, wait", keep([(["derivations", "--no-cache"], 3.0), (["check", "--count", "400"], 3.0)]))
 def test_ctrl_c_is_one_line_and_exit_130(argv, wait):
     """SIGINT to the whole process group, as a terminal sends it: the forked document and proof
-    children end silently, the command says it was interrupted."""
+    children end silently, the command says it was interrupted. The command starts with SIGINT at
+    its default, as a terminal's foreground job does (a test run started in the background by a
+    shell without job control hands its children SIGINT ignored)."""
     import os
     import signal
     import subprocess
@@ -182,11 +184,40 @@ def test_ctrl_c_is_one_line_and_exit_130(argv, wait):
     import time
     p = subprocess.Popen([sys.executable, "-m", "backproof", *argv], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True, start_new_session=True,
-                         env={**os.environ, "BACKPROOF_NO_CACHE": "1"})
+                         env={**os.environ, "BACKPROOF_NO_CACHE": "1"},
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(wait)
     os.killpg(p.pid, signal.SIGINT)
     _, err = p.communicate(timeout=120)
     assert p.returncode == 130 and err.strip() == f"backproof {argv[0]}: interrupted", err[-2000:]
+
+
+def test_an_ignored_interrupt_is_ignored_by_the_forked_children_too():
+    """Started with SIGINT ignored (a background job of a shell without job control, nohup), the
+    command and its forked document children all ignore a SIGINT sent to the group while the
+    children run: the check ends as it would without it (a child that died of it was reported as a
+    failed document, exit 1)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import backproof.cli.derivations as d
+    docs = [str(d.DERIVATIONS / name) for name in ("relu.md", "backprop.md")]
+    p = subprocess.Popen([sys.executable, "-m", "backproof", "derivations", "--no-cache", "--no-prove", *docs],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         env={**os.environ, "BACKPROOF_NO_CACHE": "1"},
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    children = f"/proc/{p.pid}/task/{p.pid}/children"
+    deadline = time.monotonic() + 60
+    while p.poll() is None and time.monotonic() < deadline and not open(children).read().strip():
+        time.sleep(0.01)
+    sent = p.poll() is None
+    if sent:
+        os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert sent, "the command ended before its children could be interrupted"
+    assert p.returncode == 0 and "died" not in err, err[-2000:]
 
 
 def test_a_closed_pipe_ends_quietly():
