@@ -166,8 +166,9 @@ def _updated_weights(l: int, above, W, dW, prime_z, a, close: Close):
     c = float(np.vdot(u - given, v) / np.vdot(v, v))
     if not np.isfinite(c) or c == 0 or not close("dW", l, given, u - c * v):
         return None
-    return ("updated W", f"layer {l}: BP2 uses W[{l + 1}] after its update, W[{l + 1}] − {c:.6g}·dW[{l + 1}]: "
-                         "compute every delta before changing any weight", P - c * Q)
+    return ("updated W", f"layer {l}: BP2 uses W[{l + 1}] after its update, W[{l + 1}] − {c:.6g}·dW[{l + 1}] "
+                         f"({c:.6g}: the learning rate of that step): compute every delta before changing any "
+                         "weight", P - c * Q)
 
 
 def _read_layer(l: int, delta, a_prev, dW, db, close: Close) -> list[Finding] | None:

@@ -8,6 +8,7 @@ per example or batch), each stated argument fixing only itself."""
 import numpy as np
 import pytest
 
+from selection import keep
 from backproof.harness import check_backprop
 
 SEEDS = (0, 1, 2)
@@ -247,6 +248,40 @@ def test_an_in_place_step_with_a_bug_is_wrong_in_the_models_own_names():
     assert not report.ok
     L = len(report.counterexample.sizes) - 1
     assert f"dW{L}" in str(report), str(report)
+
+
+class StepsAsItGoes:
+    """Lists .weights (out, in) and .biases; train(x, y) walks down the layers and steps each one in
+    place as soon as its gradient is known, so the delta sent below uses the updated weights."""
+
+    def __init__(self, sizes, eta=0.5):
+        rng = np.random.default_rng(1)
+        self.weights = [rng.standard_normal((m, k)) for k, m in zip(sizes, sizes[1:])]
+        self.biases = [np.zeros(m) for m in sizes[1:]]
+        self.eta = eta
+
+    def train(self, x, y):
+        s = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
+        a, zs = [x], []
+        for W, b in zip(self.weights, self.biases):
+            zs.append(a[-1] @ W.T + b)
+            a.append(s(zs[-1]))
+        delta = (a[-1] - y) * s(zs[-1]) * (1 - s(zs[-1]))
+        for l in range(len(self.weights) - 1, -1, -1):
+            self.weights[l] -= self.eta * (delta.T @ a[l])
+            self.biases[l] -= self.eta * delta.sum(axis=0)
+            if l:
+                delta = (delta @ self.weights[l]) * s(zs[l - 1]) * (1 - s(zs[l - 1]))
+
+
+@pytest.mark.parametrize("seed", keep(SEEDS))
+def test_a_model_that_steps_each_layer_before_the_delta_below_is_diagnosed(seed):
+    """The step the harness drives (learning rate 1024, read from the change) shows the mistake:
+    the delta below was computed from W[l+1] − 1024·dW[l+1], and the report says so at that layer."""
+    report = check_backprop(StepsAsItGoes, max_examples=N, seed=seed)
+    ce = report.counterexample
+    assert not report.ok and "updated W" in ce.kind.split(" + "), str(report)
+    assert "BP2 uses W[" in ce.diagnosis and "− 1024·dW[" in ce.diagnosis and "learning rate" in ce.diagnosis
 
 
 def test_dict_layers_and_a_constructor_argument_passed_through():
