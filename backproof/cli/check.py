@@ -112,7 +112,8 @@ def _print_table(reports: list[CaseReport], seed: int) -> None:
     console.print(f"every error is {MEASURE}, ≤ 1 passes: against autograd, certified and symbolic, allowed = "
                   f"rtol·max(bound, |expected|) per entry, rtol {rtol_exact(np.float64):.2g} (float64) or "
                   f"{rtol_exact(np.float32):.2g} (float32) for sums of up to 16 terms over 5 layers, more beyond; "
-                  "against finite differences, their own tolerance (reference/tolerances.py); \"-\": not run "
+                  "against finite differences, their own error (reference/tolerances.py) plus the same "
+                  "rtol·bound; \"-\": not run "
                   f"(symbolic: over {SYMBOLIC_MAX_PARAMS} parameters; certified: a softmax over more than "
                   f"{CERTIFIED_MAX_ROW_UNITS} units)")
     notes = sorted({o.note for r in reports for o in r.results if o.note})
