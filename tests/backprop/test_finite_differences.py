@@ -77,8 +77,8 @@ def test_a_deep_float32_backprop_is_allowed_its_own_rounding():
     cancel and its float32 result is up to 0.4% off the exact derivative, within its bound rtol·M:
     the finite-difference oracle passes it. A tolerance sized to the cost alone failed the first
     network of each of these seeds (and the slow sweep's [1, 24, 1, 1, 2, 3, 10, 4])."""
-    for seed in (0, 1, 3, 4):
+    for seed in (0, 1):
         rng = np.random.default_rng(seed)
-        for _ in range(4):
+        for _ in range(2):
             case = random_case(rng, Limits(depth=(5, 7), width=(1, 12), batch=(1, 3)), dtypes=("float32",))
             assert check_case(case, oracles=("finite_differences",)).ok, case.describe()
