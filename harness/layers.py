@@ -58,16 +58,19 @@ def walk(net: Network, x, y, dW: list, db: list, reference: Gradients, factors: 
     L = len(net.W)
     z, a, prime_z, prime_a = _forward(net, x)
     W = [np.asarray(Wl, np.float64) for Wl in net.W]
+    l2_terms = [(net.l2 * Wl, net.l2 * np.asarray(bl, np.float64) if net.l2_biases else 0.0)   # λ·W, λ·b
+                for Wl, bl in zip(W, net.b)]
     findings: list[Finding] = []
     above, sent_alternatives, right_so_far = None, [], True
     for l in range(L, 0, -1):
         if l == L:
             candidates = _bp1_candidates(net, x, y, reference, factors)
         else:
-            candidates = _bp2_candidates(l, above, sent_alternatives, W, dW, prime_z, prime_a, a, close, right_so_far)
+            candidates = _bp2_candidates(l, above, sent_alternatives, W, dW, prime_z, prime_a, a, close,
+                                         l2_terms[l - 1][0])
         chosen = None
         for key, message, delta in candidates:
-            reading = _read_layer(l, delta, a[l - 1], dW[l - 1], db[l - 1], close)
+            reading = _read_layer(l, delta, a[l - 1], dW[l - 1], db[l - 1], close, l2_terms[l - 1])
             if reading is not None:
                 chosen = (key, message, delta, reading)
                 break
@@ -133,7 +136,7 @@ def _bp1_candidates(net, x, y, reference: Gradients, factors: list) -> list[tupl
 
 
 def _bp2_candidates(l: int, above, sent_alternatives, W, dW, prime_z, prime_a, a, close: Close,
-                    right_so_far: bool) -> list[tuple]:
+                    l2_dW=0.0) -> list[tuple]:
     """delta[l] as the code may have computed it from the delta found at layer l+1."""
     back = above @ W[l]                      # W[l] holds layer l+1's weights (0-based list)
     out = [("right", "", back * prime_z[l]),
@@ -141,7 +144,7 @@ def _bp2_candidates(l: int, above, sent_alternatives, W, dW, prime_z, prime_a, a
                                  f"⊙ f′(z[{l}])", back),
            ("hidden f' at a", f"layer {l}: BP2's f′ is taken at a[{l}] = f(z[{l}]) instead of at z[{l}]",
             back * prime_a[l])]
-    updated = _updated_weights(l, above, W, dW, prime_z, a, close)
+    updated = _updated_weights(l, above, W, dW, prime_z, a, close, l2_dW)
     if updated is not None:
         out.append(updated)
     for key, message, alt in sent_alternatives:
@@ -152,7 +155,7 @@ def _bp2_candidates(l: int, above, sent_alternatives, W, dW, prime_z, prime_a, a
     return out
 
 
-def _updated_weights(l: int, above, W, dW, prime_z, a, close: Close):
+def _updated_weights(l: int, above, W, dW, prime_z, a, close: Close, l2_dW=0.0):
     """delta[l] from W[l+1] after its update, W[l+1] − c·dW[l+1] with the code's own learning rate c,
     fitted from the given dW[l]: delta(c) = P − c·Q with P the right BP2 and Q the same through
     dW[l+1], so the given dW[l] = P.T @ a[l-1] − c·Q.T @ a[l-1] determines c."""
@@ -160,7 +163,7 @@ def _updated_weights(l: int, above, W, dW, prime_z, a, close: Close):
     if given_above is None or given is None or np.shape(given_above) != W[l].shape:
         return None
     P, Q = (above @ W[l]) * prime_z[l], (above @ given_above) * prime_z[l]
-    u, v = P.T @ a[l - 1], Q.T @ a[l - 1]
+    u, v = P.T @ a[l - 1] + l2_dW, Q.T @ a[l - 1]
     if np.shape(given) != u.shape or not np.any(v):
         return None
     c = float(np.vdot(u - given, v) / np.vdot(v, v))
@@ -171,12 +174,13 @@ def _updated_weights(l: int, above, W, dW, prime_z, a, close: Close):
                          "weight", P - c * Q)
 
 
-def _read_layer(l: int, delta, a_prev, dW, db, close: Close) -> list[Finding] | None:
+def _read_layer(l: int, delta, a_prev, dW, db, close: Close, l2_terms=(0.0, 0.0)) -> list[Finding] | None:
     """The layer's tensors against one candidate delta: None when the given dW (or, without dW, db)
-    does not fit it; else what each tensor is."""
+    does not fit it; else what each tensor is. `l2_terms`: the L2 term's λ·W[l] and λ·b[l] (or 0),
+    added to BP4 and BP3."""
     out = []
     if dW is not None:
-        right = delta.T @ a_prev
+        right = delta.T @ a_prev + l2_terms[0]
         if np.shape(dW) == right.shape and close("dW", l, dW, right):
             out.append(Finding(l, "dW", "right"))
         elif np.shape(dW) == right.T.shape and close("dW", l, dW, right.T):
@@ -185,15 +189,15 @@ def _read_layer(l: int, delta, a_prev, dW, db, close: Close) -> list[Finding] | 
         else:
             return None
     if db is not None:
-        finding = _read_bias(l, delta, db, close)
+        finding = _read_bias(l, delta, db, close, l2_terms[1])
         if finding is None and dW is None:
             return None
         out.append(finding or Finding(l, "db", "unexplained", f"{{name}} fits no sum of delta[{l}]"))
     return out
 
 
-def _read_bias(l: int, delta, db, close: Close) -> Finding | None:
-    right = delta.sum(axis=0)
+def _read_bias(l: int, delta, db, close: Close, l2_term=0.0) -> Finding | None:
+    right = delta.sum(axis=0) + l2_term
     if np.shape(db) == right.shape and close("db", l, db, right):
         return Finding(l, "db", "right")
     if np.shape(db) == (delta.shape[0],) and close("db", l, db, delta.sum(axis=1)):

@@ -17,7 +17,8 @@ from backproof.harness import check_backprop
 
 def gradients_with(net: Network, x, y, mistakes: dict) -> tuple[list, list]:
     """dW[l], db[l] (index l-1) with mistakes[l] in BP2 at hidden layer l ("omitted", "at_a" or
-    ("updated", c)) or at the output (mistakes[L] = "omitted")."""
+    ("updated", c): W[l+1] − c·dW[l+1] used) or at the output (mistakes[L] = "omitted"); with the
+    network's L2 term in each gradient."""
     W, b, L = net.W, net.b, len(net.W)
     a, z = [x], []
     for Wl, bl in zip(W, b):
@@ -29,7 +30,8 @@ def gradients_with(net: Network, x, y, mistakes: dict) -> tuple[list, list]:
         delta = delta * prime(z[-1])
     dW, db = [None] * L, [None] * L
     for l in range(L, 0, -1):
-        dW[l - 1], db[l - 1] = delta.T @ a[l - 1], delta.sum(axis=0)
+        dW[l - 1] = delta.T @ a[l - 1] + net.l2 * W[l - 1]          # with the L2 term's λ·W, if any
+        db[l - 1] = delta.sum(axis=0) + (net.l2 * b[l - 1] if net.l2_biases else 0)
         if l == 1:
             break
         mistake = mistakes.get(l - 1)
@@ -39,9 +41,9 @@ def gradients_with(net: Network, x, y, mistakes: dict) -> tuple[list, list]:
     return dW, db
 
 
-def network(depth: int, seed: int = 0):
+def network(depth: int, seed: int = 0, l2: float = 0.0):
     sizes = [3] + [4 + 2 * k for k in range(depth - 1)] + [2]   # widths pairwise distinct, none equal to the batch
-    net = Network.init(sizes, "tanh", loss="half_sse", reduction="sum", seed=seed)
+    net = Network.init(sizes, "tanh", loss="half_sse", reduction="sum", seed=seed, l2=l2, l2_biases=bool(l2))
     rng = np.random.default_rng(seed)
     return net, rng.standard_normal((3, sizes[0])), rng.standard_normal((3, sizes[-1]))
 
@@ -94,6 +96,16 @@ def test_the_output_s_mistake_is_the_root_of_everything_below():
     assert found.key == "hidden f' at a + output f' omitted"
     assert "(root: layer 3): layer 3 (the output)" in found.message
     assert "layer 2 is wrong only through the layers above" in found.message
+
+
+@pytest.mark.parametrize("mistake, key", [("omitted", "hidden f' omitted"), (("updated", 0.3), "updated W")])
+def test_with_an_l2_term_the_layers_are_read_with_it(mistake, key):
+    """With (λ/2)·(‖W‖² + ‖b‖²) in the cost, BP4 and BP3 carry λ·W and λ·b: the walk reads each layer
+    with them, and names a mistake in one hidden layer there."""
+    net, x, y = network(3, seed=7, l2=0.2)
+    found = walk_of(net, x, y, {2: mistake})
+    assert found is not None and found.key == key, found
+    assert "(root: layer 2)" in found.message and "layer 1 is wrong only through" in found.message
 
 
 def test_a_first_mistake_no_neighbour_fits_is_not_dressed_up():
