@@ -70,8 +70,9 @@ def sampled(shape: tuple, max_entries: int | None) -> np.ndarray:
 def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray,
                                 max_entries: int | None = None) -> FiniteDifferences:
     """∂C/∂W[l] and ∂C/∂b[l] by central differences, with their truncation-error estimates; with
-    `max_entries`, of at most that many entries of each tensor (`sampled`): each difference costs
-    two to six forward passes, so a network of 25,000 parameters takes 15 s in full."""
+    `max_entries`, of at most that many entries of each tensor (`sampled`): each entry costs one
+    forward pass of six stacked copies (θ ± h, ± 2h, ± 4h) from its own layer up, and one of two
+    copies for each halving of h."""
     x, y = (v.astype(np.float64) for v in net.check_xy(x, y))
     W, b = [Wl.astype(np.float64) for Wl in net.W], [bl.astype(np.float64) for bl in net.b]
     forms = _forms(net)
@@ -80,18 +81,18 @@ def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray,
     pattern0 = _evaluate(net, forms, W, b, inputs[0], y, 0)[1]
     h0 = fd_step(np.float64)
 
-    def central(param: np.ndarray, idx, theta, h) -> float | None:
-        """(C(θ+h) − C(θ−h)) / (2h), or None when a step changes a relu sign."""
+    def centrals(param: np.ndarray, idx, theta, hs) -> list[float | None]:
+        """(C(θ+h) − C(θ−h)) / (2h) for each h, or None where a step changes a relu sign: the
+        2·len(hs) costs in one forward pass of stacked copies of the network (`_costs`)."""
         start = layer_of[id(param)]
-        plus, minus = param.dtype.type(theta + h), param.dtype.type(theta - h)
-        param[idx] = plus
-        c_plus, p_plus = _evaluate(net, forms, W, b, inputs[start], y, start)
-        param[idx] = minus
-        c_minus, p_minus = _evaluate(net, forms, W, b, inputs[start], y, start)
-        param[idx] = theta
-        if not (_same(pattern0[start:], p_plus) and _same(pattern0[start:], p_minus)):
-            return None
-        return (c_plus - c_minus) / (float(plus) - float(minus))
+        steps = [param.dtype.type(theta + s * h) for h in hs for s in (1, -1)]
+        costs = _costs(net, forms, W, b, inputs[start], y, start, param, idx, steps)
+        out = []
+        for k in range(len(hs)):
+            (c_plus, p_plus), (c_minus, p_minus) = costs[2 * k], costs[2 * k + 1]
+            same = _same(pattern0[start:], p_plus) and _same(pattern0[start:], p_minus)
+            out.append((c_plus - c_minus) / (float(steps[2 * k]) - float(steps[2 * k + 1])) if same else None)
+        return out
 
     def derivative(param: np.ndarray, idx) -> tuple[float, float]:
         """D(h) and its truncation estimate |D(2h) − D(h)| / 3, at the first h (halving from the
@@ -101,7 +102,7 @@ def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray,
         least spread is used, with the spread itself, max(|D(2h) − D(h)|, |D(4h) − D(2h)|), as the estimate."""
         theta = param[idx]
         h = h0 * max(1.0, abs(float(theta)))
-        d = {s: central(param, idx, theta, s * h) for s in (1, 2, 4)}
+        d = dict(zip((1, 2, 4), centrals(param, idx, theta, (h, 2 * h, 4 * h))))
         best = None
         for _ in range(_MAX_HALVINGS):
             if None not in d.values():
@@ -115,7 +116,7 @@ def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray,
             h /= 2
             if param.dtype.type(theta + h) == theta:  # the step is below the dtype's resolution
                 break
-            d = {1: central(param, idx, theta, h), 2: d[1], 4: d[2]}
+            d = {1: centrals(param, idx, theta, (h,))[0], 2: d[1], 4: d[2]}
         if best is None:
             raise ValueError(f"finite differences: every step down to h={h:.3g} crosses a relu kink here")
         return best
@@ -167,6 +168,39 @@ def _evaluate(net: Network, forms: list, W: list, b: list, a, y, start: int = 0)
     if net.l2:
         cost += net.l2 / 2 * sum((p * p).sum() for p in W + (b if net.l2_biases else []))
     return float(cost), pattern
+
+
+def _costs(net: Network, forms: list, W: list, b: list, a, y, start: int, param: np.ndarray, idx,
+           values: list) -> list[tuple[float, list]]:
+    """`_evaluate` with one entry of `param` (a weight or bias of layer start + 1) set to each of
+    `values` in turn, as one forward pass: the copies of that layer are stacked, and the batch of
+    every copy goes through the layers above it as one batch. (cost, kink signs) for each value."""
+    k, n = len(values), a.shape[0]
+    Wl, bl = W[start], b[start]
+    if param is Wl:
+        stacked = np.repeat(Wl[None], k, axis=0)
+        stacked[(slice(None), *idx)] = values
+        z = np.matmul(a, stacked.transpose(0, 2, 1)) + bl
+    else:
+        stacked = np.repeat(bl[None], k, axis=0)
+        stacked[(slice(None), *idx)] = values
+        z = (a @ Wl.T)[None] + stacked[:, None, :]
+    z = z.reshape(k * n, -1)
+    patterns = []
+    for layer, (f, kink) in enumerate(forms[start:]):
+        if layer:
+            z = a @ W[start + layer].T + b[start + layer]
+        a = f(z)
+        patterns.append(z.reshape(k, n, -1) > 0 if kink else None)
+    per_example = loss_record(net.loss).numpy(z, a, np.tile(y, (k, 1))).reshape(k, n)
+    costs = per_example.sum(axis=1) if net.reduction == "sum" else per_example.sum(axis=1) / n
+    if net.l2:
+        params = W + (b if net.l2_biases else [])
+        theta = float(param[idx])
+        rest = sum(float((p * p).sum()) for p in params) - theta * theta if any(p is param for p in params) else None
+        costs = [c + net.l2 / 2 * (sum(float((p * p).sum()) for p in params) if rest is None else rest + v * v)
+                 for c, v in zip(costs, map(float, values))]
+    return [(float(c), [p if p is None else p[i] for p in patterns]) for i, c in enumerate(costs)]
 
 
 def _same(p, q) -> bool:
