@@ -281,7 +281,7 @@ class _Spec:
         if checks_nothing(reference, dW, db, quantities):
             return "nothing checked"
         given = Gradients(None, [], dW, db)
-        if result.step_error is None and passes_at_its_own_size(net, x, given, reference, quantities, inputs):
+        if result.step_error is None and passes_at_its_own_size(net, x, given, reference, inputs, quantities):
             return None        # within rtol of each entry's own size: judge would pass it (no bound needed)
         magnitudes = gradient_magnitudes(net, x, y, reference)
         if result.step_error is not None:   # read from a step: its own rounding is part of the bound

@@ -56,23 +56,31 @@ def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quan
     wrong ones as (quantity, layer): a neighbour that only transposes or re-sums one tensor is tried
     on those. `bias_column`: the code keeps each bias as a column of W (the augmented layouts), so a
     wrong bias is named as that column. `name(quantity, layer)`: the code's own name of a tensor."""
-    found = _whole_network(net, x, y, dW, db, magnitudes, quantities, tensors, bias_column)
-    return found if found is not None else diagnose_layers(net, x, y, dW, db, magnitudes, quantities, name)
+    reference = autograd_gradients(net, x, y)
+    found = _whole_network(net, x, y, dW, db, magnitudes, quantities, tensors, bias_column, reference)
+    return found if found is not None else diagnose_layers(net, x, y, dW, db, magnitudes, quantities, name, reference)
+
+
+def _within(net: Network, batch: int, given, candidate, magnitude) -> bool:
+    """given equals candidate entry by entry within MARGIN × the judge's tolerance, rtol·max(M, |c|),
+    with M the entry's bound (shapes must agree)."""
+    rtol = MARGIN * rtol_exact(net.dtype, net.sizes, batch)
+    allowed = rtol * np.maximum(np.maximum(magnitude, np.abs(candidate)), np.finfo(net.dtype).tiny)
+    return np.shape(given) == np.shape(candidate) and bool((np.abs(np.asarray(given, np.float64) - candidate)
+                                                            <= allowed).all())
 
 
 def diagnose_layers(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quantities=("dW", "db"),
-                    name=None) -> Diagnosis | None:
+                    name=None, reference: Gradients | None = None) -> Diagnosis | None:
     """The mistakes found by walking the layers from the output down (harness/layers.py), each at the
     layer where it is made. dW, db may hold a tensor of another shape (a bias summed to one number)."""
-    reference = autograd_gradients(net, x, y)
-    rtol = MARGIN * rtol_exact(net.dtype, net.sizes, len(x))
+    reference = autograd_gradients(net, x, y) if reference is None else reference
 
     def close(q: str, l: int, g, c) -> bool:
         m = getattr(magnitudes, q)[l - 1]
         if np.shape(m) != np.shape(c):   # a tensor read in another shape: its magnitude in that shape
             m = m.T if np.shape(m)[::-1] == np.shape(c) else np.full(np.shape(c), np.sum(m))
-        allowed = rtol * np.maximum(np.maximum(m, np.abs(c)), np.finfo(net.dtype).tiny)
-        return np.shape(g) == np.shape(c) and bool((np.abs(np.asarray(g, np.float64) - c) <= allowed).all())
+        return _within(net, len(x), g, c, m)
 
     given_db = [np.asarray(d, np.float64) for d in db] if "db" in quantities else [None] * len(net.W)
     findings = walk(net, x, y, [np.asarray(d, np.float64) for d in dW], given_db, reference,
@@ -82,21 +90,15 @@ def diagnose_layers(net: Network, x, y, dW: list, db: list, magnitudes: Gradient
 
 
 def _whole_network(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quantities, tensors,
-                   bias_column: bool) -> Diagnosis | None:
+                   bias_column: bool, reference: Gradients) -> Diagnosis | None:
     """The first whole-network neighbour the given gradients equal: a factor, a transpose, a bias
     summed over the wrong axis, the L2 term's factor, another loss or reduction, a chain-rule
     factor omitted or misplaced in every layer, or two of these."""
-    reference = autograd_gradients(net, x, y)
     given = {"dW": dW, "db": db}
 
     def equal(alt: Gradients, scale: float = 1.0) -> bool:
-        rtol = MARGIN * rtol_exact(net.dtype, net.sizes, len(x))
-        for q in quantities:
-            for g, a, m in zip(given[q], getattr(alt, q), getattr(magnitudes, q)):
-                allowed = rtol * np.maximum(np.maximum(m * abs(scale), np.abs(a)), np.finfo(net.dtype).tiny)
-                if not (np.shape(g) == np.shape(a) and (np.abs(np.asarray(g, np.float64) - a) <= allowed).all()):
-                    return False
-        return True
+        return all(_within(net, len(x), g, a, m * abs(scale)) for q in quantities
+                   for g, a, m in zip(given[q], getattr(alt, q), getattr(magnitudes, q)))
 
     for factor, key, message in _factors(net, len(x)):
         if equal(_scaled(reference, factor), factor):

@@ -70,25 +70,15 @@ def autograd_pass(net: Network, x: np.ndarray, y: np.ndarray, *, dtype=torch.flo
             [numpy(a) for a in inputs])
 
 
-def magnitude_floor(net: Network, x: np.ndarray, reference: Gradients, inputs: list | None = None) -> Gradients:
-    """A floor under `gradient_magnitudes`' bound M, from autograd's deltas and one forward pass:
-    M_delta[l] ≥ |delta[l]|, M_dW[l] ≥ |delta[l]|.T @ |a[l-1]|, M_db[l] ≥ Σ_n |delta[l]_n| (each of
-    the bound's products has the value's own magnitude as one of its terms; tests/harness/test_harness.py
-    (test_the_floor_lies_under_the_bound...) holds it on random networks). Cheap: a backward whose every entry is
-    within rtol of this floor passes whatever M is (compare.passes_at_its_own_size)."""
-    if inputs is not None:
-        absa = [np.abs(a) for a in inputs]
-    else:
-        x64 = np.asarray(x, np.float64)
-        absa, a = [np.abs(x64)], torch.from_numpy(x64)
-        with torch.no_grad():
-            for Wl, bl, act in zip(net.W[:-1], net.b[:-1], net.activations[:-1]):
-                z = torch.nn.functional.linear(a, torch.from_numpy(np.asarray(Wl, np.float64)),
-                                               torch.from_numpy(np.asarray(bl, np.float64)))
-                a = torch_activation(act, z)
-                absa.append(np.abs(a.numpy()))
+def magnitude_floor(reference: Gradients, inputs: list) -> Gradients:
+    """A floor under `gradient_magnitudes`' bound M, from autograd's deltas and the inputs a[l-1] of
+    its own forward pass (`autograd_pass`): M_delta[l] ≥ |delta[l]|, M_dW[l] ≥ |delta[l]|.T @ |a[l-1]|,
+    M_db[l] ≥ Σ_n |delta[l]_n| (each of the bound's products has the value's own magnitude as one of
+    its terms; tests/harness/test_harness.py (test_the_floor_lies_under_the_bound...) holds it on
+    random networks). Cheap: a backward whose every entry is within rtol of this floor passes
+    whatever M is (compare.passes_at_its_own_size)."""
     delta = [np.abs(d) for d in reference.delta]
-    return Gradients(0.0, delta, [d.T @ a for d, a in zip(delta, absa)], [d.sum(axis=0) for d in delta])
+    return Gradients(0.0, delta, [d.T @ np.abs(a) for d, a in zip(delta, inputs)], [d.sum(axis=0) for d in delta])
 
 
 def gradient_magnitudes(net: Network, x: np.ndarray, y: np.ndarray, reference: Gradients | None = None) -> Gradients:

@@ -237,19 +237,21 @@ def judge(net: Network, x, y, got: Gradients, *, quantities=QUANTITIES, magnitud
     return result
 
 
-def passes_at_its_own_size(net: Network, x, got: Gradients, reference: Gradients, quantities=QUANTITIES,
-                           inputs: list | None = None) -> bool:
-    """True when every entry of `got` is within rtol(dtype)·max(F, |expected|, tiny) of float64
-    autograd's, F being autograd.magnitude_floor (a floor under the bound M): `judge` allows
-    rtol·max(M, |expected|, tiny) with the same rtol and M ≥ F, so such a backward passes `judge`
-    too, without M being computed (its costly part). False says nothing: judge it. `inputs`:
-    autograd's a[l-1] of each layer, where the caller has them (`autograd_pass`)."""
-    rtol, tiny = rtol_exact(net.dtype, net.sizes, len(x)), float(np.finfo(net.dtype).tiny)
-    floor, fits = magnitude_floor(net, x, reference, inputs), all(len(getattr(got, q)) == len(net.W) for q in quantities)
+def passes_at_its_own_size(net: Network, x, got: Gradients, reference: Gradients, inputs: list,
+                           quantities=QUANTITIES) -> bool:
+    """Every entry of `got` within rtol·max(F, |expected|, tiny) of autograd's, F = magnitude_floor
+    ≤ M (`reference`, `inputs` from `autograd_pass`): `judge` allows rtol·max(M, |expected|, tiny),
+    so this passes `judge` too, without M computed (its costly part). False says nothing: judge it."""
+    rtol, tiny, floor = rtol_exact(net.dtype, net.sizes, len(x)), float(np.finfo(net.dtype).tiny), magnitude_floor(reference, inputs)
+    if not all(len(getattr(got, q)) == len(net.W) for q in quantities):
+        return False
     with np.errstate(over="ignore", invalid="ignore"):   # nan and inf compare False: judge them
-        return fits and all(np.shape(g) == r.shape and (np.abs(np.asarray(g, np.float64) - r) <= rtol * np.maximum(
-            np.maximum(f, np.abs(r)), tiny)).all() for q in quantities
-            for g, r, f in zip(getattr(got, q), getattr(reference, q), getattr(floor, q)))
+        for q in quantities:
+            for g, r, f in zip(getattr(got, q), getattr(reference, q), getattr(floor, q)):
+                allowed = rtol * np.maximum(np.maximum(f, np.abs(r)), tiny)
+                if np.shape(g) != r.shape or not (np.abs(np.asarray(g, np.float64) - r) <= allowed).all():
+                    return False
+    return True
 
 
 def _has_exact_forms(net: Network) -> bool:

@@ -76,9 +76,8 @@ def finite_difference_gradients(net: Network, x: np.ndarray, y: np.ndarray,
     x, y = (v.astype(np.float64) for v in net.check_xy(x, y))
     W, b = [Wl.astype(np.float64) for Wl in net.W], [bl.astype(np.float64) for bl in net.b]
     forms = _forms(net)
-    inputs = _inputs(forms, W, b, x)        # a[l-1] of each layer at θ: a step in layer l starts there
+    inputs, pattern0 = _at_theta(forms, W, b, x)   # a step in layer l starts at its input a[l-1]
     layer_of = {id(p): l for l, p in enumerate(W)} | {id(p): l for l, p in enumerate(b)}
-    pattern0 = _evaluate(net, forms, W, b, inputs[0], y, 0)[1]
     h0 = fd_step(np.float64)
 
     def centrals(param: np.ndarray, idx, theta, hs) -> list[float | None]:
@@ -143,38 +142,27 @@ def _forms(net: Network) -> list[tuple]:
     return out
 
 
-def _inputs(forms: list, W: list, b: list, x) -> list[np.ndarray]:
-    """a[l-1], the input of each layer l (index l-1), at the parameters W, b: a step in layer l's
-    parameters leaves every layer below it as it was, so its forward pass starts from there."""
-    a, out = x, []
-    for Wl, bl, (f, _) in zip(W, b, forms):
-        out.append(a)
-        a = f(a @ Wl.T + bl)
-    return out
-
-
-def _evaluate(net: Network, forms: list, W: list, b: list, a, y, start: int = 0) -> tuple[float, list]:
-    """A forward pass of our own (the records' NumPy forms) from layer start + 1 (index `start`),
-    whose input is `a`, with the parameters W, b in place of the network's: the cost, and, for
-    each layer from there on, the sign of z where the layer has a kink (None where it has none).
-    The L2 term reads every layer's parameters."""
-    pattern = []
-    for Wl, bl, (f, kink) in zip(W[start:], b[start:], forms[start:]):
+def _at_theta(forms: list, W: list, b: list, x) -> tuple[list[np.ndarray], list]:
+    """The forward pass at the parameters W, b: a[l-1], the input of each layer l (index l-1), and
+    the sign of z[l] in each layer with a kink (None in the others). A step in layer l's parameters
+    leaves every layer below it as it was, so its forward pass starts from a[l-1]; a step that
+    changes a sign from here crosses a kink."""
+    a, inputs, pattern = x, [], []
+    for Wl, bl, (f, kink) in zip(W, b, forms):
+        inputs.append(a)
         z = a @ Wl.T + bl
         a = f(z)
         pattern.append(z > 0 if kink else None)
-    per_example = loss_record(net.loss).numpy(z, a, y)
-    cost = per_example.sum() if net.reduction == "sum" else per_example.sum() / per_example.size
-    if net.l2:
-        cost += net.l2 / 2 * sum((p * p).sum() for p in W + (b if net.l2_biases else []))
-    return float(cost), pattern
+    return inputs, pattern
 
 
 def _costs(net: Network, forms: list, W: list, b: list, a, y, start: int, param: np.ndarray, idx,
            values: list) -> list[tuple[float, list]]:
-    """`_evaluate` with one entry of `param` (a weight or bias of layer start + 1) set to each of
-    `values` in turn, as one forward pass: the copies of that layer are stacked, and the batch of
-    every copy goes through the layers above it as one batch. (cost, kink signs) for each value."""
+    """The cost, from a forward pass of our own (the records' NumPy forms) starting at layer
+    start + 1 (index `start`) with input `a`, with one entry of `param` (a weight or bias of that
+    layer) set to each of `values`, as one pass: the copies of that layer are stacked, and every
+    copy's batch goes through the layers above it as one batch. (cost, the kink signs of each layer
+    from there on, as `_at_theta` gives them) for each value."""
     k, n = len(values), a.shape[0]
     Wl, bl = W[start], b[start]
     if param is Wl:
@@ -194,12 +182,12 @@ def _costs(net: Network, forms: list, W: list, b: list, a, y, start: int, param:
         patterns.append(z.reshape(k, n, -1) > 0 if kink else None)
     per_example = loss_record(net.loss).numpy(z, a, np.tile(y, (k, 1))).reshape(k, n)
     costs = per_example.sum(axis=1) if net.reduction == "sum" else per_example.sum(axis=1) / n
-    if net.l2:
+    if net.l2:   # (λ/2)·Σ‖θ‖² at θ, with the stepped entry's square swapped for each value's
         params = W + (b if net.l2_biases else [])
-        theta = float(param[idx])
-        rest = sum(float((p * p).sum()) for p in params) - theta * theta if any(p is param for p in params) else None
-        costs = [c + net.l2 / 2 * (sum(float((p * p).sum()) for p in params) if rest is None else rest + v * v)
-                 for c, v in zip(costs, map(float, values))]
+        total, theta = sum(float((p * p).sum()) for p in params), float(param[idx])
+        stepped = any(p is param for p in params)
+        costs = [c + net.l2 / 2 * (total - theta * theta + float(v) ** 2 if stepped else total)
+                 for c, v in zip(costs, values)]
     return [(float(c), [p if p is None else p[i] for p in patterns]) for i, c in enumerate(costs)]
 
 

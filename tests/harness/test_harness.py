@@ -454,17 +454,13 @@ def test_the_floor_lies_under_the_bound_and_the_quick_pass_never_passes_what_jud
     from backproof.reference.compare import judge, passes_at_its_own_size
     net, x, y = case.net, case.x, case.y
     reference, inputs = autograd_pass(net, x, y)
-    bound, floor = gradient_magnitudes(net, x, y, reference), magnitude_floor(net, x, reference)
-    from_inputs = magnitude_floor(net, x, reference, inputs)      # the harness's way: autograd's own inputs
-    for q in ("delta", "dW", "db"):
-        for f, h in zip(getattr(floor, q), getattr(from_inputs, q)):
-            np.testing.assert_array_equal(f, h)
+    bound, floor = gradient_magnitudes(net, x, y, reference), magnitude_floor(reference, inputs)
     for q in ("delta", "dW", "db"):
         for f, m in zip(getattr(floor, q), getattr(bound, q)):
             assert (f <= m).all(), (q, float((f - m).max()))
     g = net.gradients(x, y)
     given = Gradients(None, [], [(d * (1 + size)).astype(d.dtype) for d in g.dW], g.db)
-    if passes_at_its_own_size(net, x, given, reference, ("dW", "db"), inputs):
+    if passes_at_its_own_size(net, x, given, reference, inputs, ("dW", "db")):
         assert judge(net, x, y, given, quantities=("dW", "db"), reference=reference, magnitudes=bound).ok
 
 
@@ -478,11 +474,11 @@ def test_the_quick_pass_passes_right_gradients_and_nothing_else():
     x, y = np.random.default_rng(3).standard_normal((6, 3)), np.random.default_rng(4).standard_normal((6, 2))
     reference, inputs = autograd_pass(net, x, y)
     g = net.gradients(x, y)
-    assert passes_at_its_own_size(net, x, Gradients(None, [], g.dW, g.db), reference, ("dW", "db"), inputs)
+    assert passes_at_its_own_size(net, x, Gradients(None, [], g.dW, g.db), reference, inputs, ("dW", "db"))
     for spoil in (lambda d: d.__setitem__((1, 2), d[1, 2] * (1 + 1e-3)), lambda d: d.__setitem__((0, 0), np.nan)):
         dW = [d.copy() for d in g.dW]
         spoil(dW[1])
-        assert not passes_at_its_own_size(net, x, Gradients(None, [], dW, g.db), reference, ("dW", "db"), inputs)
+        assert not passes_at_its_own_size(net, x, Gradients(None, [], dW, g.db), reference, inputs, ("dW", "db"))
     assert not passes_at_its_own_size(net, x, Gradients(None, [], [g.dW[0].T, *g.dW[1:]], g.db), reference,
-                                      ("dW", "db"), inputs)
-    assert not passes_at_its_own_size(net, x, Gradients(None, [], g.dW, g.db[:-1]), reference, ("dW", "db"), inputs)
+                                      inputs, ("dW", "db"))
+    assert not passes_at_its_own_size(net, x, Gradients(None, [], g.dW, g.db[:-1]), reference, inputs, ("dW", "db"))

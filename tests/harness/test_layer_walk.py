@@ -42,10 +42,11 @@ def gradients_with(net: Network, x, y, mistakes: dict) -> tuple[list, list]:
 
 
 def network(depth: int, seed: int = 0, l2: float = 0.0):
-    sizes = [3] + [4 + 2 * k for k in range(depth - 1)] + [2]   # widths pairwise distinct, none equal to the batch
+    sizes = [3] + [4 + 2 * k for k in range(depth - 1)] + [2]   # widths pairwise distinct (depth ≤ 4)
     net = Network.init(sizes, "tanh", loss="half_sse", reduction="sum", seed=seed, l2=l2, l2_biases=bool(l2))
     rng = np.random.default_rng(seed)
-    return net, rng.standard_normal((3, sizes[0])), rng.standard_normal((3, sizes[-1]))
+    batch = 5                                                       # none of the widths
+    return net, rng.standard_normal((batch, sizes[0])), rng.standard_normal((batch, sizes[-1]))
 
 
 def walk_of(net, x, y, mistakes):
