@@ -24,7 +24,7 @@ from backproof.reference.tolerances import rtol_exact
 from .layers import summary, walk
 from .neighbours import variant_gradients
 
-MARGIN = 1e3   # a neighbour matches within MARGIN × the judge's tolerance of each entry
+MARGIN = 1e3   # a neighbour matches within MARGIN × the judge's tolerance of each entry (`margin_for`)
 
 
 @dataclass(frozen=True)
@@ -57,30 +57,47 @@ def diagnose(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quan
     on those. `bias_column`: the code keeps each bias as a column of W (the augmented layouts), so a
     wrong bias is named as that column. `name(quantity, layer)`: the code's own name of a tensor."""
     reference = autograd_gradients(net, x, y)
-    found = _whole_network(net, x, y, dW, db, magnitudes, quantities, tensors, bias_column, reference)
-    return found if found is not None else diagnose_layers(net, x, y, dW, db, magnitudes, quantities, name, reference)
+    margin = margin_for(net, len(x), dW, db, magnitudes, quantities, reference)
+    found = _whole_network(net, x, y, dW, db, magnitudes, quantities, tensors, bias_column, reference, margin)
+    return found if found is not None else \
+        diagnose_layers(net, x, y, dW, db, magnitudes, quantities, name, reference, margin)
 
 
-def _within(net: Network, batch: int, given, candidate, magnitude) -> bool:
-    """given equals candidate entry by entry within MARGIN × the judge's tolerance, rtol·max(M, |c|),
+def margin_for(net: Network, batch: int, dW: list, db: list, magnitudes: Gradients, quantities,
+               reference: Gradients) -> float:
+    """MARGIN, unless the right gradients themselves would match the given ones within MARGIN × the
+    judge's tolerance (a float32 network whose bound M is far above the values): a margin that
+    cannot tell the right gradients from the given ones cannot tell a neighbour either, and the
+    judge's own tolerance (margin 1, under which the right gradients failed) is used instead."""
+    given = {"dW": dW, "db": db}
+    loose = all(_within(net, batch, g, r, m, MARGIN) for q in quantities
+                for g, r, m in zip(given[q], getattr(reference, q), getattr(magnitudes, q)))
+    return 1.0 if loose else MARGIN
+
+
+def _within(net: Network, batch: int, given, candidate, magnitude, margin: float) -> bool:
+    """given equals candidate entry by entry within margin × the judge's tolerance, rtol·max(M, |c|),
     with M the entry's bound (shapes must agree)."""
-    rtol = MARGIN * rtol_exact(net.dtype, net.sizes, batch)
+    rtol = margin * rtol_exact(net.dtype, net.sizes, batch)
     allowed = rtol * np.maximum(np.maximum(magnitude, np.abs(candidate)), np.finfo(net.dtype).tiny)
     return np.shape(given) == np.shape(candidate) and bool((np.abs(np.asarray(given, np.float64) - candidate)
                                                             <= allowed).all())
 
 
 def diagnose_layers(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quantities=("dW", "db"),
-                    name=None, reference: Gradients | None = None) -> Diagnosis | None:
+                    name=None, reference: Gradients | None = None, margin: float | None = None) -> Diagnosis | None:
     """The mistakes found by walking the layers from the output down (harness/layers.py), each at the
-    layer where it is made. dW, db may hold a tensor of another shape (a bias summed to one number)."""
+    layer where it is made. dW, db may hold a tensor of another shape (a bias summed to one number).
+    `margin`: see `margin_for`."""
     reference = autograd_gradients(net, x, y) if reference is None else reference
+    if margin is None:
+        margin = margin_for(net, len(x), dW, db, magnitudes, quantities, reference)
 
     def close(q: str, l: int, g, c) -> bool:
         m = getattr(magnitudes, q)[l - 1]
         if np.shape(m) != np.shape(c):   # a tensor read in another shape: its magnitude in that shape
             m = m.T if np.shape(m)[::-1] == np.shape(c) else np.full(np.shape(c), np.sum(m))
-        return _within(net, len(x), g, c, m)
+        return _within(net, len(x), g, c, m, margin)
 
     given_db = [np.asarray(d, np.float64) for d in db] if "db" in quantities else [None] * len(net.W)
     findings = walk(net, x, y, [np.asarray(d, np.float64) for d in dW], given_db, reference,
@@ -90,15 +107,20 @@ def diagnose_layers(net: Network, x, y, dW: list, db: list, magnitudes: Gradient
 
 
 def _whole_network(net: Network, x, y, dW: list, db: list, magnitudes: Gradients, quantities, tensors,
-                   bias_column: bool, reference: Gradients) -> Diagnosis | None:
+                   bias_column: bool, reference: Gradients, margin: float) -> Diagnosis | None:
     """The first whole-network neighbour the given gradients equal: a factor, a transpose, a bias
     summed over the wrong axis, the L2 term's factor, another loss or reduction, a chain-rule
     factor omitted or misplaced in every layer, or two of these."""
     given = {"dW": dW, "db": db}
 
-    def equal(alt: Gradients, scale: float = 1.0) -> bool:
-        return all(_within(net, len(x), g, a, m * abs(scale)) for q in quantities
+    def fits(alt: Gradients, scale: float) -> bool:
+        return all(_within(net, len(x), g, a, m * abs(scale), margin) for q in quantities
                    for g, a, m in zip(given[q], getattr(alt, q), getattr(magnitudes, q)))
+
+    def equal(alt: Gradients, scale: float = 1.0) -> bool:
+        """The given gradients fit `alt`, within an allowance scaled by the neighbour's factor, and
+        that allowance does not fit the right gradients too (it tells the two apart)."""
+        return fits(alt, scale) and (scale == 1 or not fits(reference, scale))
 
     for factor, key, message in _factors(net, len(x)):
         if equal(_scaled(reference, factor), factor):

@@ -128,3 +128,15 @@ def test_three_mistakes_and_a_shape_are_each_named_on_a_small_counterexample(see
     for said in ("the output layer's f′ is missing", "is one number", "after its update"):
         assert said in ce.diagnosis, (said, ce.diagnosis)
     assert len(ce.sizes) == 3 and sum(ce.sizes) <= 8, ce.sizes
+
+
+@pytest.mark.parametrize("bug, kind", keep([("hidden f' omitted", "hidden f' omitted"),
+                                            ("f' omitted in the top hidden layer", "hidden f' omitted"),
+                                            ("updated W in BP2", "updated W"), ("factor 2", "factor 2")]))
+def test_a_float32_backprop_s_mistake_is_named_as_in_float64(bug, kind):
+    """In float32 the bound M can be far above the values, and a margin of 1000 × rtol·M then fits
+    the right gradients and a neighbour alike: the hidden layers' missing f′ was once named "11×
+    the batch size". A neighbour is named only where its allowance does not fit the right gradients
+    too (diagnosis.margin_for and the factors' own check)."""
+    ce = check_backprop(learner(bug), activation="tanh", dtype="float32", seed=0, depth=(2, 3)).counterexample
+    assert ce.kind == kind, (ce.kind, ce.diagnosis)
