@@ -131,6 +131,7 @@ class World:
         self.model, self.inst, self.point = model, instance, point
         self.defined_families = defined       # families with a definition somewhere in the document
         self.definitions: list[Definition] = []
+        self._family_definitions: dict[str, list[Definition]] = {}   # the same, by family
         k = point if index is None else index
         names = list(ANY)
         self.functions = {name: ("undefined" if undefined else names[(k + i) % len(names)]) if kind == "any"
@@ -139,7 +140,7 @@ class World:
         self.registry: dict = {}              # atom -> (family, layer, indices)
         self.inputs: dict = {}                # atom -> exact value, a Fraction (never cleared)
         self.budget = budget                  # the evaluation steps left for this equation, shared
-        self._resolving: list = []            # atoms whose definitions are being evaluated now
+        self._resolving: dict = {}            # atoms whose definitions are being evaluated now, in order
         self._opening: list = []              # functions whose bodies are being built now
         self._nested = 0                      # definitions being evaluated inside one another
         self._diffs: dict = {}                # (e, u) -> d e / d u: pure, so kept across definitions
@@ -155,6 +156,7 @@ class World:
         definition (a definition that overlaps none is a located error, checker/check.py), so a
         document's definitions cost linear, not quadratic, time in their number."""
         self.definitions.append(d)
+        self._family_definitions.setdefault(d.family, []).append(d)
         if replaces:
             self.reset()
 
@@ -245,19 +247,21 @@ class World:
                 u = next(uses, None)
                 if u is None:
                     self._defs[s] = found.pop(s)
-                    self._resolving.pop()
+                    self._resolving.popitem()
                     todo.pop()
                 elif u not in self._defs:
                     todo.append((u, None))
         finally:   # an atom not defined yet (OutOfRange) may be caught above: leave no path behind
-            del self._resolving[depth:]
+            while len(self._resolving) > depth:
+                self._resolving.popitem()
         return self._defs[a]
 
     def _enter(self, a) -> None:
         if a in self._resolving:
-            loop = " → ".join(map(str, self._resolving[self._resolving.index(a):] + [a]))
+            path = list(self._resolving)
+            loop = " → ".join(map(str, path[path.index(a):] + [a]))
             raise Located(f"circular definitions: {shown(loop)}")
-        self._resolving.append(a)
+        self._resolving[a] = None
 
     def _nest(self, fn, *args):
         """fn(*args), counted as one level of definitions evaluated inside one another."""
@@ -273,9 +277,7 @@ class World:
 
     def _define(self, a):
         fam, layer, idx = self.registry[a]
-        for d in reversed(self.definitions):
-            if d.family != fam.name:
-                continue
+        for d in reversed(self._family_definitions.get(fam.name, ())):
             if d.lhs.kind == "label":
                 if d.lhs.label != idx[0]:
                     continue
@@ -472,7 +474,7 @@ class World:
     def _body(self, fname: str, pos) -> tuple:
         t = sp.Dummy("t")
         if self.functions[fname] == "defined":
-            d = next((d for d in reversed(self.definitions) if d.family == fname), None)
+            d = next(reversed(self._family_definitions.get(fname, [])), None)
             if d is None:
                 raise Located(f"{fname} is used before its definition", pos)
             return t, self.ev(d.rhs, {}, {d.param: t})

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lark import Lark, Token, Transformer, v_args
+from lark.lexer import BasicLexer, LexerThread
 from lark.exceptions import VisitError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta lambda mu nu xi pi rho sigma tau "
@@ -121,6 +122,9 @@ NUMBER: /\d+(\.\d+)?/
 """.replace("GREEK", "|".join(GREEK))
 
 _PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+# The lexer that _PARSER.lex(text) would build again on every call (its parser's lexer is contextual),
+# built once: the token count and the nesting are bounded on its tokens before anything is parsed.
+_LEXER = BasicLexer(_PARSER.lexer_conf)
 
 MAX_TOKENS = 600  # an equation longer than this is refused (issue 9: no unbounded work per equation)
 MAX_NESTING = 40  # brackets, braces and parentheses inside one another
@@ -173,7 +177,7 @@ class Equation:
 def parse(text: str) -> Equation:
     """Parse one displayed equation, or raise LatexError at the first thing the dialect cannot read."""
     try:
-        tokens = list(_PARSER.lex(text))
+        tokens = list(LexerThread.from_text(_LEXER, text).lex(None))
     except UnexpectedCharacters as e:
         raise LatexError(f"cannot read {text[e.pos_in_stream:e.pos_in_stream + 12]!r}: "
                          f"not part of the derivation dialect", e.line, e.column) from None
