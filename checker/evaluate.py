@@ -138,6 +138,8 @@ class World:
                           else kind for i, (name, kind) in enumerate(sorted(model.functions.items()))}
         self.undefined = undefined
         self.registry: dict = {}              # atom -> (family, layer, indices)
+        self._atom_of: dict = {}              # (family name, layer, indices) -> atom, once made
+        self._slot_ranges: dict = {}          # (family name, slot, layer) -> its range here
         self.inputs: dict = {}                # atom -> exact value, a Fraction (never cleared)
         self.budget = budget                  # the evaluation steps left for this equation, shared
         self._resolving: dict = {}            # atoms whose definitions are being evaluated now, in order
@@ -166,6 +168,10 @@ class World:
 
     # ---------------------------------------------------------------- atoms
     def atom(self, fam: Family, layer, idx: tuple, pos):
+        key = (fam.name, layer, tuple(idx))
+        a = self._atom_of.get(key)
+        if a is not None:   # its range was checked when it was made (the range is the instance's)
+            return a
         if fam.labels is None:
             self.check_range(fam, layer, idx, pos)
         if fam.labels is not None:
@@ -175,6 +181,7 @@ class World:
         else:
             a = sp.Symbol(f"{fam.name}[{','.join(map(str, ((layer,) if fam.layers else ()) + tuple(idx)))}]")
         self.registry.setdefault(a, (fam, layer, tuple(idx)))
+        self._atom_of[key] = a
         return a
 
     def layer_range(self, fam: Family) -> range:
@@ -182,6 +189,13 @@ class World:
         return range(lo, hi + 1)
 
     def slot_range(self, fam: Family, slot: int, layer) -> range:
+        key = (fam.name, slot, layer)
+        r = self._slot_ranges.get(key)
+        if r is None:
+            r = self._slot_ranges[key] = self._slot_range(fam, slot, layer)
+        return r
+
+    def _slot_range(self, fam: Family, slot: int, layer) -> range:
         m = SLOT.match(fam.slots[slot])
         which, off, extra = m.group(1), int(m.group(2) or 0), int(m.group(3) or 0)
         if which is None:

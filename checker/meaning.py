@@ -28,10 +28,14 @@ class IR(Node):
     """A resolved node: `kind`, `args` and `pos` as in the syntax tree, and its fields by name."""
 
     def __getattr__(self, name):
-        fields = IR_FIELDS.get(self.kind, ())
-        if name in fields:
-            return self.args[fields.index(name)]
-        raise AttributeError(f"IR node {self.kind!r} has no field {name!r} (fields: {fields})")
+        at = _FIELD_AT.get((self.kind, name))
+        if at is not None:
+            return self.args[at]
+        raise AttributeError(f"IR node {self.kind!r} has no field {name!r} "
+                             f"(fields: {IR_FIELDS.get(self.kind, ())})")
+
+
+_FIELD_AT = {(kind, name): i for kind, names in IR_FIELDS.items() for i, name in enumerate(names)}
 
 
 def ir(kind, *args, pos=(1, 1)) -> IR:
