@@ -18,14 +18,16 @@ def run(args, cwd, timeout=300):
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("layout", ["reference.py", "reference/__init__.py", "manual.py", "manual/__init__.py"])
-def test_a_project_with_our_old_top_level_names_runs_its_tests_as_before(tmp_path, layout):
-    name = layout.split("/")[0].removesuffix(".py")
-    (tmp_path / layout).parent.mkdir(exist_ok=True)
-    (tmp_path / layout).write_text("ANSWER = 42\n")
-    (tmp_path / "test_own.py").write_text(ROOT_TEST.format(name=name))
+@pytest.mark.parametrize("layouts", [("reference.py", "manual/__init__.py"), ("reference/__init__.py", "manual.py")])
+def test_a_project_with_our_old_top_level_names_runs_its_tests_as_before(tmp_path, layouts):
+    """Both old names in one project, each as a module and as a package across the two runs."""
+    for layout in layouts:
+        name = layout.split("/")[0].removesuffix(".py")
+        (tmp_path / layout).parent.mkdir(exist_ok=True)
+        (tmp_path / layout).write_text("ANSWER = 42\n")
+        (tmp_path / f"test_own_{name}.py").write_text(ROOT_TEST.format(name=name))
     result = run(["-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path)
-    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout + result.stderr
 
 
 def test_the_fixture_works_in_a_project_with_its_own_reference_module(tmp_path):
