@@ -22,7 +22,7 @@ def forked(items: list, order: list, jobs: int, fn):
                 i = waiting.pop(0)
                 receive, send = ctx.Pipe(duplex=False)
                 child = ctx.Process(target=_child, args=(fn, items[i], send))
-                child.start()
+                start(child)
                 send.close()
                 running[receive] = (i, child)
             for receive in multiprocessing.connection.wait(list(running)):
@@ -52,12 +52,27 @@ def _child(fn, item, send) -> None:
     send.close()
 
 
+def start(child) -> None:
+    """child.start() with SIGINT blocked across the fork. A Ctrl-C that arrives while the child is
+    being made then waits until the child has chosen how to take it (quiet_on_interrupt, its first
+    step), where it used to raise KeyboardInterrupt inside the half-started child, whose traceback
+    multiprocessing prints; the parent takes its own copy once the child has started."""
+    import signal
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        child.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def quiet_on_interrupt() -> None:
-    """In a forked child: Ctrl-C (sent to the whole process group) ends it at once and silently;
-    the parent, interrupted too, says so in one line (backproof/cli/main.py). Where the parent
-    ignores SIGINT (started in the background by a shell without job control, or under nohup), the
-    child ignores it too: otherwise a stray SIGINT would kill the children and leave the parent to
-    report their documents as failed."""
+    """In a forked child (started by `start`, SIGINT blocked): Ctrl-C (sent to the whole process
+    group) ends it at once and silently; the parent, interrupted too, says so in one line
+    (backproof/cli/main.py). Where the parent ignores SIGINT (started in the background by a shell
+    without job control, or under nohup), the child ignores it too: otherwise a stray SIGINT would
+    kill the children and leave the parent to report their documents as failed. Only then is
+    SIGINT unblocked: one that came during the fork is taken here, the chosen way."""
     import signal
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

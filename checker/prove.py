@@ -9,6 +9,7 @@ import sympy as sp
 
 from .against import MAX_DEPTH
 from .errors import Unsupported
+from .parallel import start
 from .results import EVERY_WIDTH, Outcome
 
 # A proof is attempted only on differences of at most PROOF_MAX_OPS operations (sympy.count_ops,
@@ -59,7 +60,7 @@ class Prover:
         ctx = multiprocessing.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
         child = ctx.Process(target=_prove, args=(entries, send, general), daemon=True)
-        child.start()
+        start(child)
         send.close()
         self.proofs.append((outcome, child, receive, against))
 

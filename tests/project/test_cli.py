@@ -189,12 +189,27 @@ def test_an_overflowing_learning_rate_is_one_line(capsys):
     assert err.count("\n") == 1 and "not finite" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("argv, wait", keep([(["derivations", "--no-cache"], 3.0), (["check", "--count", "400"], 3.0)]))
+def _wait_for_children(p, seconds: float = 60) -> bool:
+    """Wait until process p has forked a child (its document children are running); False if p
+    ended first or none came within `seconds`."""
+    import time
+    children = f"/proc/{p.pid}/task/{p.pid}/children"
+    deadline = time.monotonic() + seconds
+    while p.poll() is None and time.monotonic() < deadline:
+        if open(children).read().strip():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize("argv, wait", keep([(["derivations", "--no-cache"], "children"),
+                                             (["check", "--count", "400"], 3.0)]))
 def test_ctrl_c_is_one_line_and_exit_130(argv, wait):
     """SIGINT to the whole process group, as a terminal sends it: the forked document and proof
-    children end silently, the command says it was interrupted. The command starts with SIGINT at
-    its default, as a terminal's foreground job does (a test run started in the background by a
-    shell without job control hands its children SIGINT ignored)."""
+    children end silently, the command says it was interrupted (sent as soon as the children
+    run, or after `wait` seconds). The command starts with SIGINT at its default, as a terminal's
+    foreground job does (a test run started in the background by a shell without job control
+    hands its children SIGINT ignored)."""
     import os
     import signal
     import subprocess
@@ -204,10 +219,34 @@ def test_ctrl_c_is_one_line_and_exit_130(argv, wait):
                          stderr=subprocess.PIPE, text=True, start_new_session=True,
                          env={**os.environ, "BACKPROOF_NO_CACHE": "1"},
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    time.sleep(wait)
+    if wait == "children":
+        assert _wait_for_children(p), "the command ended before its children could be interrupted"
+    else:
+        time.sleep(wait)
     os.killpg(p.pid, signal.SIGINT)
     _, err = p.communicate(timeout=120)
     assert p.returncode == 130 and err.strip() == f"backproof {argv[0]}: interrupted", err[-2000:]
+
+
+CTRL_C_DURING_THE_FORK = """
+import os, signal, sys
+from backproof.checker.parallel import forked
+os.register_at_fork(after_in_child=lambda: os.kill(os.getpid(), signal.SIGINT))   # Ctrl-C, just forked
+print(list(forked(["item"], [0], 1, len)))
+"""
+
+
+def test_a_ctrl_c_that_comes_while_a_child_is_forked_ends_it_silently():
+    """The moment between the fork and the child's own signal set-up, made certain: each child
+    gets SIGINT as it starts. It ends at once by the signal, printing nothing (a half-started child
+    raised KeyboardInterrupt and multiprocessing printed its traceback, in about one Ctrl-C of
+    three sent just as the documents' children started)."""
+    import signal
+    import subprocess
+    done = subprocess.run([sys.executable, "-c", CTRL_C_DURING_THE_FORK], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stderr == "", done.stderr[-2000:]
+    assert done.stdout.strip() == f"[(0, None, {-signal.SIGINT})]", done.stdout
 
 
 def test_an_ignored_interrupt_is_ignored_by_the_forked_children_too():
@@ -226,11 +265,7 @@ def test_an_ignored_interrupt_is_ignored_by_the_forked_children_too():
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
                          env={**os.environ, "BACKPROOF_NO_CACHE": "1"},
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    children = f"/proc/{p.pid}/task/{p.pid}/children"
-    deadline = time.monotonic() + 60
-    while p.poll() is None and time.monotonic() < deadline and not open(children).read().strip():
-        time.sleep(0.01)
-    sent = p.poll() is None
+    sent = _wait_for_children(p)
     if sent:
         os.killpg(p.pid, signal.SIGINT)
     _, err = p.communicate(timeout=120)
