@@ -276,22 +276,26 @@ def test_the_first_networks_are_informative():
 
 
 def test_the_same_seed_gives_the_same_search_from_any_caller(tmp_path):
-    """Two modules with different literals (hypothesis used to mine them) get the same report."""
+    """A small script of its own (its own literals, which hypothesis used to mine, and hypothesis'
+    default settings) and this test process (every test module's literals loaded, the suite's
+    hypothesis profile) get the same report."""
     import subprocess
     import sys
-    outputs = []
-    for i, literal in enumerate(("0.5, 3, 17", "1e-3, 99, 2.25")):
-        script = tmp_path / f"caller_{i}.py"
-        script.write_text(
-            "import numpy as np\n"
-            f"CONSTANTS = ({literal})\n"
-            "from backproof.harness import check_backprop\n"
-            "def wrong(weights, biases, x, y):\n"
-            "    return [np.ones_like(w) for w in weights], [np.ones_like(b) for b in biases]\n"
-            "print(check_backprop(wrong, max_examples=20, seed=7))\n")
-        outputs.append(subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                                      cwd=tmp_path, timeout=120).stdout)
-    assert outputs[0] and outputs[0] == outputs[1]
+
+    def wrong(weights, biases, x, y):
+        return [np.ones_like(w) for w in weights], [np.ones_like(b) for b in biases]
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import numpy as np\n"
+        "CONSTANTS = (1e-3, 99, 2.25)\n"
+        "from backproof.harness import check_backprop\n"
+        "def wrong(weights, biases, x, y):\n"
+        "    return [np.ones_like(w) for w in weights], [np.ones_like(b) for b in biases]\n"
+        "print(check_backprop(wrong, max_examples=20, seed=7))\n")
+    theirs = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path,
+                            timeout=120).stdout
+    ours = str(check_backprop(wrong, max_examples=20, seed=7)) + "\n"
+    assert "WRONG" in ours and theirs == ours, (theirs, ours)
 
 
 @pytest.mark.parametrize("seed", range(4))
