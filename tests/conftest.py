@@ -3,7 +3,14 @@ property), `thorough` (long sweeps), `mutation` (scripts/mutation.sh: a failure 
 not shrunk). Choose one with HYPOTHESIS_PROFILE=name."""
 import json
 import os
+import sys
 from pathlib import Path
+
+# Python's bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set (as it is on this
+# project's machines): each test worker and each of the interpreters the tests start would otherwise
+# compile the package and pytest would rewrite every test module again, about 3 s per worker and
+# more per subprocess, in a run on a fresh clone. The caches go to __pycache__/, which git ignores.
+sys.dont_write_bytecode = False
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
