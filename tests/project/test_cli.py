@@ -261,8 +261,6 @@ def test_an_ignored_interrupt_is_ignored_by_the_forked_children_too():
     import os
     import signal
     import subprocess
-    import sys
-    import time
     import backproof.cli.derivations as d
     docs = [str(d.DERIVATIONS / name) for name in ("relu.md", "backprop.md")]
     p = subprocess.Popen([sys.executable, "-m", "backproof", "derivations", "--no-cache", "--no-prove", *docs],
