@@ -140,6 +140,7 @@ class World:
         self.registry: dict = {}              # atom -> (family, layer, indices)
         self._atom_of: dict = {}              # (family name, layer, indices) -> atom, once made
         self._slot_ranges: dict = {}          # (family name, slot, layer) -> its range here
+        self._sub_arrays: dict = {}           # (family name, layer, first indices) -> their array of atoms
         self.inputs: dict = {}                # atom -> exact value, a Fraction (never cleared)
         self.budget = budget                  # the evaluation steps left for this equation, shared
         self._resolving: dict = {}            # atoms whose definitions are being evaluated now, in order
@@ -417,6 +418,13 @@ class World:
         rest = len(fam.slots) - len(idx)
         if rest == 0:
             return self.atom(fam, layer, idx, n.pos)
+        key = (name, layer, idx)
+        if key not in self._sub_arrays:   # made once: its entries are atoms, the same each time
+            self._sub_arrays[key] = self._sub_array(fam, layer, idx, rest, n)
+        return self._sub_arrays[key]
+
+    def _sub_array(self, fam: Family, layer, idx: tuple, rest: int, n: Node):
+        """The row, column or matrix of atoms that fam's first subscripts idx leave free."""
         self.check_range(fam, layer, idx, n.pos)
         ranges = [self.slot_range(fam, s, layer) for s in range(len(idx), len(fam.slots))]
         if rest == 1:
@@ -425,7 +433,7 @@ class World:
         if rest == 2:
             return sp.ImmutableMatrix([[self.atom(fam, layer, idx + (r, c), n.pos) for c in ranges[1]]
                                        for r in ranges[0]])
-        raise Located(f"{name} with {len(idx)} subscripts is a {rest}-dimensional array; give more", n.pos)
+        raise Located(f"{fam.name} with {len(idx)} subscripts is a {rest}-dimensional array; give more", n.pos)
 
     def _piecewise(self, n: Node, env, params):
         """|x| (elementwise), ‖v‖ (Euclidean, of a vector or matrix), max/min of two scalars, and
@@ -632,7 +640,7 @@ class World:
         digits, and its logarithm no number); one that has none at MAX_DIGITS either (1/0, ln of a
         negative number) is a located error, not a crash."""
         if isinstance(expr, sp.MatrixBase):
-            return [[self._real(e, digits) for e in expr.row(r)] for r in range(expr.rows)]
+            return [[self._real(e, digits) for e in row] for row in expr.tolist()]
         return self._real(expr, digits)
 
     def evaluator(self, digits: int) -> "_Numeric":
