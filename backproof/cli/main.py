@@ -141,9 +141,16 @@ def _quiet_stdout() -> None:
     """After a broken pipe, point stdout at /dev/null so that Python's final flush is silent."""
     import os
     try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):   # not a file (stdout replaced in-process): nothing to flush there
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    except OSError:
         pass
+    finally:
+        os.close(devnull)
 
 
 def _run(args) -> int:

@@ -357,15 +357,18 @@ def test_a_reader_that_leaves_at_any_write_ends_the_command_quietly_with_status_
     """`backproof check | head -1`: the pipe can break at any of the command's writes (inside
     rich's print, or at a flush between two prints); at each one the status is the one the README
     documents, 0, nothing more is written, and nothing is printed to stderr."""
+    import os
     argv = ["check", "--count", "2", "--no-symbolic"]
     whole = _ReaderThatLeaves(10 ** 6)
     monkeypatch.setattr(sys, "stdout", whole)
     assert main(argv) == 0 and whole.writes >= 2
+    files = len(os.listdir("/proc/self/fd"))   # counted after a whole run: its imports are done
     for n in range(whole.writes):
         reader = _ReaderThatLeaves(n)
         monkeypatch.setattr(sys, "stdout", reader)
         assert main(argv) == 0 and reader.writes == n, n
         assert capsys.readouterr().err == "", n
+    assert len(os.listdir("/proc/self/fd")) == files   # ending quietly opens nothing it leaves open
 
 
 def test_a_reader_that_leaves_early_ends_the_command_quietly_with_status_0():
